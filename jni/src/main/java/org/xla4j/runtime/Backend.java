@@ -1,0 +1,50 @@
+package org.xla4j.runtime;
+
+import java.util.List;
+import org.xla4j.types.Signature;
+
+/**
+ * A place that compiles and runs StableHLO programs: the embedded XLA CPU compiler, or a PJRT plugin.
+ * Open one with {@link Backends#open(String)}; close it when done (it owns native memory).
+ *
+ * <pre>{@code
+ * try (Backend cpu = Backends.open("cpu");
+ *      Executable exe = cpu.compile(moduleText, CompileOptions.defaults())) {
+ *   List<HostTensor> out = exe.execute(List.of(x, w));
+ * }
+ * }</pre>
+ */
+public interface Backend extends AutoCloseable {
+  /** Platform name as the backend reports it, e.g. {@code cpu}, {@code cuda}. */
+  String platformName();
+
+  /** Platform version string (compiler or plugin version). */
+  String platformVersion();
+
+  /** Addressable devices, in the order device ids are given to {@link CompileOptions}. */
+  List<Device> devices();
+
+  /**
+   * Compiles StableHLO text. The module's {@code @main} signature becomes the executable's signature.
+   *
+   * @throws CompileException carrying XLA's own diagnostic when the text does not parse or compile
+   */
+  Executable compile(String stablehloText, CompileOptions options);
+
+  /** Copies a host tensor to a device. */
+  DeviceBuffer toDevice(HostTensor tensor, Device device);
+
+  /** Copies a host tensor to the first device. */
+  default DeviceBuffer toDevice(HostTensor tensor) {
+    return toDevice(tensor, devices().get(0));
+  }
+
+  /** Releases everything this backend owns; idempotent. Executables and buffers fail cleanly afterwards. */
+  @Override
+  void close();
+
+  /** Reads the signature of a module's {@code @main}; shared by every backend. */
+  static Signature signatureOf(String stablehloText) {
+    return Signature.parseMain(stablehloText);
+  }
+}

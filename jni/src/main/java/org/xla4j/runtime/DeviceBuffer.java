@@ -1,0 +1,27 @@
+package org.xla4j.runtime;
+
+import org.xla4j.types.TensorType;
+
+/**
+ * A tensor living on a device. Close it to free device memory (a Cleaner frees it too, later).
+ *
+ * <pre>{@code
+ * try (DeviceBuffer b = backend.toDevice(x)) {
+ *   HostTensor back = b.toHost();
+ * }
+ * }</pre>
+ */
+public interface DeviceBuffer extends AutoCloseable {
+  TensorType type();
+
+  Device device();
+
+  /** Copies the buffer to the host. */
+  HostTensor toHost();
+
+  /** True once closed or donated to an execution. */
+  boolean isDeleted();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,53 @@
+package org.xla4j.runtime;
+
+import java.util.Arrays;
+import java.util.List;
+import org.xla4j.types.Signature;
+
+/**
+ * A compiled program. Execute with host tensors (copied in and out) or with device buffers (results
+ * stay on the device, for chaining).
+ *
+ * <pre>{@code
+ * List<HostTensor> out = exe.execute(List.of(x, w));
+ * }</pre>
+ */
+public interface Executable extends AutoCloseable {
+  /** Argument and result types of the program's {@code @main}. */
+  Signature signature();
+
+  /** The backend that compiled this executable. */
+  Backend backend();
+
+  /**
+   * Runs the program on host tensors and returns host results.
+   *
+   * @throws IllegalArgumentException naming the argument when count, dtype or shape do not match
+   */
+  List<HostTensor> execute(List<HostTensor> args);
+
+  default List<HostTensor> execute(HostTensor... args) {
+    return execute(Arrays.asList(args));
+  }
+
+  /** Runs the program on device buffers; results stay on the device. */
+  List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args);
+
+  /** Releases the compiled program; idempotent. */
+  @Override
+  void close();
+
+  /** Checks argument types against the signature; shared by backends so every one says the same. */
+  static void checkArgs(Signature sig, List<org.xla4j.types.TensorType> given) {
+    if (given.size() != sig.args().size()) {
+      throw new IllegalArgumentException("execute: the program's @main takes " + sig.args().size()
+          + " argument(s) " + sig.args() + ", got " + given.size() + " " + given);
+    }
+    for (int i = 0; i < given.size(); i++) {
+      if (!given.get(i).equals(sig.args().get(i))) {
+        throw new IllegalArgumentException("execute: argument " + i + " requires " + sig.args().get(i)
+            + ", got " + given.get(i));
+      }
+    }
+  }
+}
