@@ -1,0 +1,229 @@
+package org.xla4j.runtime.cpu;
+
+import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.tensorflow.TensorFlow;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.CompileException;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.Device;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.XlaException.Code;
+import org.xla4j.types.Signature;
+
+/**
+ * The embedded backend: XLA's CPU compiler as shipped inside TensorFlow Java. Needs no plugin and no
+ * flags; one device (this process). Usually opened with {@code Backends.open("cpu")}.
+ *
+ * <pre>{@code
+ * try (Backend cpu = new CpuBackend();
+ *      Executable exe = cpu.compile(moduleText, CompileOptions.defaults())) {
+ *   HostTensor y = exe.execute(x).get(0);
+ * }
+ * }</pre>
+ *
+ * <p>Compiling the same text again reuses the compiled program (a cache of the last
+ * {@value #CACHE_SIZE} modules). {@link CompileOptions#debugOptions()} are ignored: TensorFlow reads
+ * XLA flags once per process, from the {@code XLA_FLAGS} environment variable. Set
+ * {@code XLA4J_VERBOSE} to see what TensorFlow prints while compiling.
+ */
+public final class CpuBackend implements Backend {
+  /** One Cleaner thread for every native-owning object of this backend. */
+  static final Cleaner CLEANER = Cleaner.create();
+  /** Compiled modules kept for reuse after their executables are closed. */
+  public static final int CACHE_SIZE = 64;
+
+  private static final AtomicInteger LIVE = new AtomicInteger();
+  private static final Pattern DEVICE_COUNT_ATTR = Pattern.compile("mhlo\\.num_(partitions|replicas)\\s*=\\s*(\\d+)");
+
+  static {
+    // before TensorFlow's native library loads: its INFO/WARNING logs would flood stderr; the
+    // user's own setting wins (setenv with overwrite = 0)
+    try {
+      Libc.setenvIfUnset("TF_CPP_MIN_LOG_LEVEL", "2");
+    } catch (RuntimeException | LinkageError e) {
+      // no native access: TensorFlow just logs more
+    }
+  }
+
+  private final Device device = new Device(0, "cpu", 0);
+  private final State state = new State();
+  private final Cleaner.Cleanable cleanable;
+
+  /** Opens the backend. TensorFlow's native library loads on first use (about a second). */
+  public CpuBackend() {
+    LIVE.incrementAndGet();
+    cleanable = CLEANER.register(this, state);
+  }
+
+  /** Cache key: the module text's SHA-256 and its signature. */
+  private record Key(String sha256, Signature signature) {}
+
+  /**
+   * The backend's native state, and what its Cleaner runs. Static and never referring to the
+   * backend object, so the backend can become unreachable and be cleaned.
+   */
+  static final class State implements Runnable {
+    private final LinkedHashMap<Key, CpuProgram> cache = new LinkedHashMap<>(16, 0.75f, true); // LRU order
+    private final Set<CpuProgram> programs = new HashSet<>(); // every program not yet closed
+    private volatile boolean closed; // written under the lock; volatile for toString
+    private long hits;
+
+    /** Called when an executable's release closed its program. */
+    synchronized void forget(CpuProgram p) { programs.remove(p); }
+
+    @Override
+    public synchronized void run() {
+      closed = true;
+      for (CpuProgram p : programs) p.close();
+      programs.clear();
+      cache.clear();
+      LIVE.decrementAndGet();
+    }
+  }
+
+  // ---------------------------------------------------------------- leak-test counters
+
+  /** CpuBackends neither closed nor cleaned, in this process. */
+  public static int liveBackends() { return LIVE.get(); }
+
+  /** CPU executables neither closed nor cleaned, in this process. */
+  public static int liveExecutables() { return CpuExecutable.LIVE.get(); }
+
+  /** Compiled programs (TF graph + session) whose native memory is not yet freed, in this process. */
+  public static int livePrograms() { return CpuProgram.live(); }
+
+  /** How many compiles of this backend were answered from its cache. */
+  public long cacheHits() {
+    synchronized (state) {
+      return state.hits;
+    }
+  }
+
+  /** How many compiled programs this backend's cache holds. */
+  public int cachedPrograms() {
+    synchronized (state) {
+      return state.cache.size();
+    }
+  }
+
+  // ---------------------------------------------------------------- Backend
+
+  @Override
+  public String platformName() { return "cpu"; }
+
+  @Override
+  public String platformVersion() { return "XLA CPU in TensorFlow " + TensorFlow.version(); }
+
+  @Override
+  public List<Device> devices() { return List.of(device); }
+
+  /**
+   * Compiles (and runs once on zeros, which is when TensorFlow actually compiles) a single-device
+   * StableHLO module.
+   *
+   * @throws CompileException with MLIR's diagnostic when the module does not parse or compile
+   * @throws UnsupportedOperationException when more than one replica or partition is asked for
+   */
+  @Override
+  public Executable compile(String stablehloText, CompileOptions options) {
+    Objects.requireNonNull(stablehloText, "stablehloText");
+    checkSingleDevice(stablehloText, options);
+    Signature sig;
+    try {
+      sig = Signature.parseMain(stablehloText);
+    } catch (IllegalArgumentException e) {
+      throw new CompileException(Code.INVALID_ARGUMENT, "cannot read the module's @main signature", e.getMessage());
+    }
+    Key key = new Key(sha256(stablehloText), sig);
+    synchronized (state) {
+      checkOpen();
+      CpuProgram p = state.cache.get(key);
+      if (p != null && p.retain()) {
+        state.hits++;
+        return new CpuExecutable(this, state, p);
+      }
+      p = CpuProgram.compile(stablehloText, sig);
+      state.programs.add(p);
+      p.retain(); // the cache's reference
+      state.cache.put(key, p);
+      p.retain(); // the executable's reference
+      evictBeyondCacheSize();
+      return new CpuExecutable(this, state, p);
+    }
+  }
+
+  @Override
+  public DeviceBuffer toDevice(HostTensor tensor, Device target) {
+    Objects.requireNonNull(tensor, "tensor");
+    if (!device.equals(target)) {
+      throw new IllegalArgumentException("the CPU backend has one device, " + device + "; got " + target);
+    }
+    synchronized (state) {
+      checkOpen();
+    }
+    return new CpuBuffer(tensor, device);
+  }
+
+  /** Frees every compiled program; executables of this backend fail cleanly afterwards. Idempotent. */
+  @Override
+  public void close() { cleanable.clean(); }
+
+  @Override
+  public String toString() { return "CpuBackend(" + (state.closed ? "closed" : "open") + ")"; }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void checkOpen() { // caller holds state's lock
+    if (state.closed) throw new IllegalStateException("this CpuBackend has been closed");
+  }
+
+  private void evictBeyondCacheSize() { // caller holds state's lock
+    Iterator<Map.Entry<Key, CpuProgram>> it = state.cache.entrySet().iterator();
+    while (state.cache.size() > CACHE_SIZE && it.hasNext()) {
+      CpuProgram old = it.next().getValue();
+      it.remove();
+      if (old.release()) state.programs.remove(old);
+    }
+  }
+
+  private static void checkSingleDevice(String text, CompileOptions options) {
+    int replicas = options.numReplicas();
+    int partitions = options.numPartitions();
+    Matcher m = DEVICE_COUNT_ATTR.matcher(text);
+    while (m.find()) {
+      int v = Integer.parseInt(m.group(2));
+      if (m.group(1).equals("partitions")) partitions = Math.max(partitions, v);
+      else replicas = Math.max(replicas, v);
+    }
+    if (replicas > 1 || partitions > 1) {
+      throw new UnsupportedOperationException("the embedded CPU backend is single-device; this compile asks for "
+          + replicas + " replica(s) x " + partitions + " partition(s). Compile the unsharded program for CPU, "
+          + "or use a PJRT backend (Backends.open(\"pjrt:/path/to/plugin.so\")).");
+    }
+  }
+
+  private static String sha256(String text) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every JDK has SHA-256", e);
+    }
+  }
+}

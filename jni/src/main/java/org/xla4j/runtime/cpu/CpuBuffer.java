@@ -1,0 +1,42 @@
+package org.xla4j.runtime.cpu;
+
+import org.xla4j.runtime.Device;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.types.TensorType;
+
+/**
+ * A "device" buffer of the embedded CPU backend: the device is this process, so it is just an
+ * immutable host tensor plus a deleted flag (no native memory, nothing for a Cleaner to do).
+ */
+final class CpuBuffer implements DeviceBuffer {
+  private final HostTensor value;
+  private final Device device;
+  private volatile boolean deleted;
+
+  CpuBuffer(HostTensor value, Device device) {
+    this.value = value;
+    this.device = device;
+  }
+
+  @Override
+  public TensorType type() { return value.type(); }
+
+  @Override
+  public Device device() { return device; }
+
+  @Override
+  public HostTensor toHost() {
+    if (deleted) throw new IllegalStateException("this CPU buffer " + value.type() + " has been closed");
+    return value;
+  }
+
+  @Override
+  public boolean isDeleted() { return deleted; }
+
+  @Override
+  public void close() { deleted = true; }
+
+  @Override
+  public String toString() { return "CpuBuffer(" + value.type() + (deleted ? ", deleted)" : ")"); }
+}

@@ -1,0 +1,103 @@
+package org.xla4j.runtime.cpu;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.XlaException;
+import org.xla4j.types.Signature;
+
+/**
+ * An executable of the embedded CPU backend: a handle on a shared {@link CpuProgram}. Closing it (or
+ * the Cleaner, once it is unreachable) drops its reference; the program is freed when no executable
+ * and no cache entry holds it.
+ */
+final class CpuExecutable implements Executable {
+  static final AtomicInteger LIVE = new AtomicInteger();
+
+  private final CpuBackend backend;
+  private final Handle handle;
+  private final Cleaner.Cleanable cleanable;
+
+  /**
+   * What the Cleaner runs. Static and holding only the program and the backend's state, never the
+   * executable, or the executable could never become unreachable.
+   */
+  private static final class Handle implements Runnable {
+    final CpuProgram program;
+    final CpuBackend.State owner;
+    volatile boolean closed;
+
+    Handle(CpuProgram program, CpuBackend.State owner) {
+      this.program = program;
+      this.owner = owner;
+    }
+
+    @Override
+    public void run() { // Cleaner guarantees at most once
+      closed = true;
+      if (program.release()) owner.forget(program);
+      LIVE.decrementAndGet();
+    }
+  }
+
+  /** Takes over one reference on {@code program}, already retained by the caller. */
+  CpuExecutable(CpuBackend backend, CpuBackend.State owner, CpuProgram program) {
+    this.backend = backend;
+    this.handle = new Handle(program, owner);
+    LIVE.incrementAndGet();
+    this.cleanable = CpuBackend.CLEANER.register(this, handle);
+  }
+
+  @Override
+  public Signature signature() { return handle.program.signature(); }
+
+  @Override
+  public Backend backend() { return backend; }
+
+  @Override
+  public List<HostTensor> execute(List<HostTensor> args) {
+    checkOpen();
+    Executable.checkArgs(signature(), args.stream().map(HostTensor::type).toList());
+    try {
+      return handle.program.run(args);
+    } catch (RuntimeException e) {
+      if (!TfErrors.isTensorFlow(e)) throw e;
+      throw new XlaException(TfErrors.codeOf(e), "XLA CPU execution failed: " + TfErrors.messageOf(e), e);
+    } finally {
+      Reference.reachabilityFence(this); // keep the Cleaner from closing us mid-run
+    }
+  }
+
+  @Override
+  public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args) {
+    List<HostTensor> host = new ArrayList<>(args.size());
+    for (int i = 0; i < args.size(); i++) {
+      if (!(args.get(i) instanceof CpuBuffer b)) {
+        throw new IllegalArgumentException("execute: argument " + i + " is a " + args.get(i).getClass().getSimpleName()
+            + ", not a buffer of the CPU backend; copy it with backend.toDevice(tensor)");
+      }
+      host.add(b.toHost());
+    }
+    List<DeviceBuffer> out = new ArrayList<>();
+    for (HostTensor r : execute(host)) out.add(new CpuBuffer(r, backend.devices().get(0)));
+    return out;
+  }
+
+  @Override
+  public void close() { cleanable.clean(); }
+
+  private void checkOpen() {
+    if (handle.closed) throw new IllegalStateException("this Executable has been closed; compile the module again");
+  }
+
+  @Override
+  public String toString() {
+    return "CpuExecutable(" + signature() + (handle.closed ? ", closed)" : ")");
+  }
+}

@@ -1,0 +1,59 @@
+package org.xla4j.runtime.pjrt;
+
+import java.util.List;
+import java.util.Map;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.CompileOptionsProto;
+import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.DeviceAssignmentProto;
+import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.ExecutableBuildOptionsProto;
+import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.OptionOverrideProto;
+
+/** Serializes {@link CompileOptions} as the {@code xla.CompileOptionsProto} PJRT_Client_Compile reads. */
+public final class PjrtCompileOptions {
+  private PjrtCompileOptions() {}
+
+  /**
+   * Builds the proto. {@code shardy}: use the Shardy partitioner (programs annotated with
+   * {@code sdy.*}); otherwise GSPMD reads {@code mhlo.sharding}.
+   * The device assignment list is read replica-major: {@code ids[r * numPartitions + p]}.
+   * Debug options become {@code env_option_overrides} (XLA applies them over its defaults).
+   */
+  public static CompileOptionsProto toProto(CompileOptions o, boolean shardy) {
+    ExecutableBuildOptionsProto.Builder b = ExecutableBuildOptionsProto.newBuilder()
+        .setDeviceOrdinal(-1)
+        .setNumReplicas(o.numReplicas())
+        .setNumPartitions(o.numPartitions())
+        .setUseSpmdPartitioning(o.spmd())
+        .setUseShardyPartitioner(shardy);
+    List<Integer> ids = o.deviceAssignment();
+    if (!ids.isEmpty()) {
+      DeviceAssignmentProto.Builder da = DeviceAssignmentProto.newBuilder()
+          .setReplicaCount(o.numReplicas()).setComputationCount(o.numPartitions());
+      for (int p = 0; p < o.numPartitions(); p++) {
+        DeviceAssignmentProto.ComputationDevice.Builder cd = DeviceAssignmentProto.ComputationDevice.newBuilder();
+        for (int r = 0; r < o.numReplicas(); r++) cd.addReplicaDeviceIds(ids.get(r * o.numPartitions() + p));
+        da.addComputationDevices(cd);
+      }
+      b.setDeviceAssignment(da);
+    }
+    CompileOptionsProto.Builder c = CompileOptionsProto.newBuilder().setExecutableBuildOptions(b);
+    for (Map.Entry<String, String> e : o.debugOptions().entrySet()) c.putEnvOptionOverrides(e.getKey(), override(e.getValue()));
+    return c.build();
+  }
+
+  static OptionOverrideProto override(String v) {
+    String s = v.strip();
+    if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+      return OptionOverrideProto.newBuilder().setBoolField(Boolean.parseBoolean(s)).build();
+    }
+    try {
+      return OptionOverrideProto.newBuilder().setIntField(Long.parseLong(s)).build();
+    } catch (NumberFormatException ignored) {
+      // not an integer
+    }
+    if (s.matches("[-+]?(\\d+\\.\\d*|\\.\\d+|\\d+)([eE][-+]?\\d+)?")) {
+      return OptionOverrideProto.newBuilder().setDoubleField(Double.parseDouble(s)).build();
+    }
+    return OptionOverrideProto.newBuilder().setStringField(v).build();
+  }
+}

@@ -1,0 +1,134 @@
+package org.xla4j.cli;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.xla4j.emit.EmitOptions;
+import org.xla4j.emit.StableHloPrinter;
+import org.xla4j.ir.BinaryKind;
+import org.xla4j.ir.DotDims;
+import org.xla4j.ir.FunctionBuilder;
+import org.xla4j.ir.HloModule;
+import org.xla4j.ir.ModuleBuilder;
+import org.xla4j.ir.Op;
+import org.xla4j.ir.Precision;
+import org.xla4j.ir.UnaryKind;
+import org.xla4j.ir.Value;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.types.DType;
+import org.xla4j.types.TensorType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code xla4j bench}: emission time of a large program; per-call overhead of a backend. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program).")
+final class BenchCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "emit|call")
+  String what;
+
+  @Option(names = "--ops", defaultValue = "10000", description = "Ops in the emitted program (default ${DEFAULT-VALUE}).")
+  int ops;
+
+  @Option(names = "--iters", defaultValue = "20", description = "Measured repetitions for emit (default ${DEFAULT-VALUE}).")
+  int iters;
+
+  @Option(names = "--calls", defaultValue = "10000", description = "Measured executes for call (default ${DEFAULT-VALUE}).")
+  int calls;
+
+  @Option(names = "--backend", defaultValue = "cpu")
+  String backend;
+
+  @Override
+  public Integer call() {
+    switch (what) {
+      case "emit" -> emit();
+      case "call" -> callOverhead();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit or call");
+    }
+    return 0;
+  }
+
+  /** A chain of elementwise ops with a matmul every 50 ops: the shape of a transformer's op mix. */
+  static HloModule bigProgram(int n) {
+    ModuleBuilder mb = new ModuleBuilder("big");
+    FunctionBuilder fb = mb.function("main");
+    Value x = fb.arg(TensorType.of(DType.F32, 64, 64));
+    Value w = fb.arg(TensorType.of(DType.F32, 64, 64));
+    Value h = x;
+    for (int i = 0; i < n; i++) {
+      h = switch (i % 50) {
+        case 0 -> fb.emit1(new Op.DotGeneral(h, w, DotDims.matmul(), Precision.DEFAULT, Precision.DEFAULT, null));
+        case 1, 7, 13 -> fb.emit1(new Op.Unary(UnaryKind.TANH, h));
+        default -> fb.emit1(new Op.Binary(i % 2 == 0 ? BinaryKind.ADD : BinaryKind.MULTIPLY, h, x));
+      };
+    }
+    fb.ret(h);
+    return mb.build();
+  }
+
+  private void emit() {
+    long[] build = new long[iters];
+    long[] print = new long[iters];
+    int chars = 0;
+    for (int i = -5; i < iters; i++) {
+      long t0 = System.nanoTime();
+      HloModule m = bigProgram(ops);
+      long t1 = System.nanoTime();
+      String text = StableHloPrinter.print(m, EmitOptions.unsharded());
+      long t2 = System.nanoTime();
+      chars = text.length();
+      if (i >= 0) {
+        build[i] = t1 - t0;
+        print[i] = t2 - t1;
+      }
+    }
+    System.out.printf("emit: %d ops, %d chars of text; build median %.2f ms (min %.2f), print median %.2f ms (min %.2f),"
+        + " over %d runs after 5 warm-up%n", ops, chars, ms(median(build)), ms(min(build)), ms(median(print)),
+        ms(min(print)), iters);
+  }
+
+  private void callOverhead() {
+    ModuleBuilder mb = new ModuleBuilder("tiny");
+    FunctionBuilder fb = mb.function("main");
+    Value a = fb.arg(TensorType.of(DType.F32, 4));
+    Value b = fb.arg(TensorType.of(DType.F32, 4));
+    fb.ret(fb.emit1(new Op.Binary(BinaryKind.ADD, a, b)));
+    String text = StableHloPrinter.print(mb.build(), EmitOptions.unsharded());
+    HostTensor x = HostTensor.of(new float[] {1, 2, 3, 4}, 4);
+    List<HostTensor> args = List.of(x, x);
+    try (Backend be = Backends.open(backend); Executable exe = be.compile(text, CompileOptions.defaults())) {
+      for (int i = 0; i < 2000; i++) exe.execute(args);
+      long[] t = new long[calls];
+      for (int i = 0; i < calls; i++) {
+        long t0 = System.nanoTime();
+        exe.execute(args);
+        t[i] = System.nanoTime() - t0;
+      }
+      double mean = Arrays.stream(t).average().orElse(0) / 1e3;
+      Arrays.sort(t);
+      System.out.printf("call on %s (%s): f32[4]+f32[4] host->host, %d calls after 2000 warm-up: median %.1f us,"
+          + " p90 %.1f us, mean %.1f us%n", be.platformName(), be.platformVersion(), calls, t[calls / 2] / 1e3,
+          t[calls * 9 / 10] / 1e3, mean);
+    }
+  }
+
+  private static long median(long[] v) {
+    long[] c = v.clone();
+    Arrays.sort(c);
+    return c[c.length / 2];
+  }
+
+  private static long min(long[] v) {
+    return Arrays.stream(v).min().orElse(0);
+  }
+
+  private static double ms(long ns) {
+    return ns / 1e6;
+  }
+}

@@ -1,0 +1,109 @@
+package org.xla4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.Safetensors;
+import org.xla4j.types.Signature;
+import org.xla4j.types.TensorType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code xla4j exec}: runs any StableHLO text module (ours or JAX-exported) on safetensors inputs. */
+@Command(name = "exec", mixinStandardHelpOptions = true,
+    description = "Run a StableHLO text module. Inputs are positional: the i-th --input is @main's i-th argument.")
+final class ExecCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODULE", description = "StableHLO text module (.mlir)")
+  Path module;
+
+  @Option(names = "--input", paramLabel = "NAME=FILE[:TENSOR]",
+      description = "An argument, in @main's order: tensor TENSOR (default NAME, or the file's only tensor) of FILE.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--output", paramLabel = "OUT.safetensors", description = "Where to write the results (out0, out1, ...).")
+  Path output;
+
+  @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]",
+      description = "Backend to run on (default: ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--print", description = "Print each result's type and first values.")
+  boolean print;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isRegularFile(module)) throw new IllegalArgumentException("module file not found: " + module);
+    String text = Files.readString(module);
+    Signature sig = Signature.parseMain(text);
+    List<HostTensor> args = readInputs(sig);
+    try (Backend b = Backends.open(backend);
+         Executable exe = b.compile(text, CompileOptions.defaults())) {
+      List<HostTensor> results = exe.execute(args);
+      Map<String, HostTensor> named = new LinkedHashMap<>();
+      for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
+      if (output != null) Safetensors.write(output, named);
+      if (print || output == null) {
+        named.forEach((k, v) -> System.out.println(k + ": " + v));
+      }
+      System.err.println("ran " + module.getFileName() + " on " + b.platformName() + " (" + b.platformVersion()
+          + "): " + args.size() + " input(s), " + results.size() + " result(s)"
+          + (output == null ? "" : " -> " + output));
+    }
+    return 0;
+  }
+
+  private List<HostTensor> readInputs(Signature sig) throws IOException {
+    if (inputs.size() != sig.args().size()) {
+      throw new IllegalArgumentException(module.getFileName() + ": @main takes " + sig.args().size()
+          + " argument(s) " + sig.args() + ", got " + inputs.size() + " --input");
+    }
+    List<HostTensor> out = new ArrayList<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      InputSpec in = InputSpec.parse(inputs.get(i));
+      HostTensor t = in.read();
+      TensorType want = sig.args().get(i);
+      if (!t.type().equals(want)) {
+        throw new IllegalArgumentException("--input " + in.name() + " (argument " + i + "): @main requires " + want
+            + ", got " + t.type() + " from " + in.file() + ":" + in.tensor());
+      }
+      out.add(t);
+    }
+    return out;
+  }
+
+  /** One {@code NAME=FILE[:TENSOR]} option value. */
+  record InputSpec(String name, Path file, String tensor) {
+    static InputSpec parse(String s) {
+      int eq = s.indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("--input must look like NAME=FILE.safetensors[:TENSOR], got '" + s + "'");
+      String name = s.substring(0, eq);
+      String rest = s.substring(eq + 1);
+      int colon = rest.lastIndexOf(':');
+      if (colon > 0 && !rest.substring(colon + 1).contains("/")) {
+        return new InputSpec(name, Path.of(rest.substring(0, colon)), rest.substring(colon + 1));
+      }
+      return new InputSpec(name, Path.of(rest), null);
+    }
+
+    HostTensor read() throws IOException {
+      if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input " + name + ": file not found: " + file);
+      if (tensor != null) return Safetensors.read(file, tensor);
+      Map<String, TensorType> index = Safetensors.index(file);
+      if (index.containsKey(name)) return Safetensors.read(file, name);
+      if (index.size() == 1) return Safetensors.read(file, index.keySet().iterator().next());
+      throw new IllegalArgumentException("--input " + name + ": " + file + " holds " + index.keySet()
+          + "; name one with " + name + "=" + file + ":TENSOR");
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package org.xla4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code xla4j} command line: run StableHLO modules, print example programs.
+ *
+ * <pre>
+ * ./xla4j exec model.mlir --input x=x.safetensors --output out.safetensors
+ * ./xla4j emit softmax
+ * </pre>
+ */
+@Command(name = "xla4j", mixinStandardHelpOptions = true, version = "xla4j 0.1.0",
+    description = "Build, compile and run XLA (StableHLO) programs from Java.",
+    subcommands = {ExecCommand.class, EmitCommand.class, DemoCommand.class, BenchCommand.class})
+public final class Main {
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns the exit code (0 ok, 1 runtime failure, 2 usage error). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      boolean verbose = System.getenv("XLA4J_VERBOSE") != null;
+      if (verbose) ex.printStackTrace(cmd.getErr());
+      else cmd.getErr().println("xla4j " + cmd.getCommandName() + ": " + ex.getMessage());
+      return ex instanceof IllegalArgumentException ? 2 : 1;
+    });
+    return cl.execute(args);
+  }
+}

@@ -1,0 +1,275 @@
+/*
+ * xla4j: our own declarations of the part of the PJRT C API ABI that the shim uses.
+ *
+ * Facts (not code) taken from openxla/xla xla/pjrt/c/pjrt_c_api.h, major version 0:
+ *  - every argument struct begins with `size_t struct_size; void* extension_start;` and the caller
+ *    sets struct_size to the size of the struct as it knows it (up to and including its last field);
+ *  - PJRT_Api is a table of function pointers that only ever grows at the end, so a field exists in
+ *    a plugin's table when its offset + pointer size <= the table's struct_size;
+ *  - every function returns PJRT_Error* (NULL = success), which the caller must destroy.
+ * Only the fields we read or write are named; function-pointer slots we never call are kept as
+ * `void*` placeholders so that offsets match the real table.
+ */
+#ifndef XLA4J_PJRT_ABI_H_
+#define XLA4J_PJRT_ABI_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define X4J_PJRT_API_MAJOR 0
+
+/* Size of a struct as a caller that knows fields up to `last` sets it. */
+#define X4J_SIZE_UPTO(type, last) (offsetof(type, last) + sizeof(((type*)0)->last))
+
+typedef struct PJRT_Error PJRT_Error;
+typedef struct PJRT_Event PJRT_Event;
+typedef struct PJRT_Client PJRT_Client;
+typedef struct PJRT_Device PJRT_Device;
+typedef struct PJRT_Memory PJRT_Memory;
+typedef struct PJRT_DeviceDescription PJRT_DeviceDescription;
+typedef struct PJRT_Executable PJRT_Executable;
+typedef struct PJRT_LoadedExecutable PJRT_LoadedExecutable;
+typedef struct PJRT_Buffer PJRT_Buffer;
+
+/* Argument-struct header shared by all. */
+#define X4J_HDR size_t struct_size; void* extension_start
+
+typedef struct { X4J_HDR; int major_version; int minor_version; } PJRT_Api_Version;
+
+typedef struct { X4J_HDR; PJRT_Error* error; } PJRT_Error_Destroy_Args;
+typedef struct { X4J_HDR; const PJRT_Error* error; const char* message; size_t message_size; } PJRT_Error_Message_Args;
+typedef struct { X4J_HDR; const PJRT_Error* error; int code; } PJRT_Error_GetCode_Args;
+
+/* PJRT_NamedValue_Type */
+enum { X4J_NV_STRING = 0, X4J_NV_INT64 = 1, X4J_NV_INT64_LIST = 2, X4J_NV_FLOAT = 3, X4J_NV_BOOL = 4 };
+
+typedef struct {
+  X4J_HDR;
+  const char* name;
+  size_t name_size;
+  int type;
+  union {
+    const char* string_value;
+    int64_t int64_value;
+    const int64_t* int64_array_value;
+    float float_value;
+    bool bool_value;
+  } v;
+  size_t value_size;
+} PJRT_NamedValue;
+
+typedef struct { X4J_HDR; } PJRT_Plugin_Initialize_Args;
+
+typedef struct { X4J_HDR; PJRT_Event* event; } PJRT_Event_Destroy_Args;
+typedef struct { X4J_HDR; PJRT_Event* event; } PJRT_Event_Await_Args;
+
+typedef struct {
+  X4J_HDR;
+  PJRT_NamedValue* create_options;
+  size_t num_options;
+  void* kv_get_callback;
+  void* kv_get_user_arg;
+  void* kv_put_callback;
+  void* kv_put_user_arg;
+  PJRT_Client* client; /* out */
+} PJRT_Client_Create_Args;
+
+typedef struct { X4J_HDR; PJRT_Client* client; } PJRT_Client_Destroy_Args;
+typedef struct { X4J_HDR; PJRT_Client* client; const char* platform_name; size_t platform_name_size; } PJRT_Client_PlatformName_Args;
+typedef struct { X4J_HDR; PJRT_Client* client; const char* platform_version; size_t platform_version_size; } PJRT_Client_PlatformVersion_Args;
+typedef struct { X4J_HDR; PJRT_Client* client; PJRT_Device** addressable_devices; size_t num_addressable_devices; } PJRT_Client_AddressableDevices_Args;
+
+typedef struct { X4J_HDR; char* code; size_t code_size; const char* format; size_t format_size; } PJRT_Program;
+
+typedef struct {
+  X4J_HDR;
+  PJRT_Client* client;
+  PJRT_Program* program;
+  const char* compile_options;
+  size_t compile_options_size;
+  PJRT_LoadedExecutable* executable; /* out */
+} PJRT_Client_Compile_Args;
+
+/* PJRT_Buffer_Type values we map to (the enum is stable and only grows). */
+enum {
+  X4J_T_INVALID = 0, X4J_T_PRED = 1, X4J_T_S8 = 2, X4J_T_S16 = 3, X4J_T_S32 = 4, X4J_T_S64 = 5,
+  X4J_T_U8 = 6, X4J_T_U16 = 7, X4J_T_U32 = 8, X4J_T_U64 = 9, X4J_T_F16 = 10, X4J_T_F32 = 11,
+  X4J_T_F64 = 12, X4J_T_BF16 = 13
+};
+
+/* PJRT_HostBufferSemantics: the runtime copies `data` before the call returns. */
+enum { X4J_HOST_IMMUTABLE_ONLY_DURING_CALL = 0 };
+
+typedef struct {
+  X4J_HDR;
+  PJRT_Client* client;
+  const void* data;
+  int type;
+  const int64_t* dims;
+  size_t num_dims;
+  const int64_t* byte_strides;
+  size_t num_byte_strides;
+  int host_buffer_semantics;
+  PJRT_Device* device;
+  PJRT_Memory* memory;
+  void* device_layout;
+  PJRT_Event* done_with_host_buffer; /* out */
+  PJRT_Buffer* buffer;               /* out */
+} PJRT_Client_BufferFromHostBuffer_Args;
+
+typedef struct { X4J_HDR; PJRT_DeviceDescription* device_description; int id; } PJRT_DeviceDescription_Id_Args;
+typedef struct { X4J_HDR; PJRT_DeviceDescription* device_description; int process_index; } PJRT_DeviceDescription_ProcessIndex_Args;
+typedef struct { X4J_HDR; PJRT_DeviceDescription* device_description; const char* device_kind; size_t device_kind_size; } PJRT_DeviceDescription_Kind_Args;
+typedef struct { X4J_HDR; PJRT_Device* device; PJRT_DeviceDescription* device_description; } PJRT_Device_GetDescription_Args;
+
+typedef struct {
+  X4J_HDR;
+  PJRT_Device* device;
+  int64_t bytes_in_use;
+  int64_t peak_bytes_in_use;
+  bool peak_bytes_in_use_is_set;
+  int64_t num_allocs;
+  bool num_allocs_is_set;
+  int64_t largest_alloc_size;
+  bool largest_alloc_size_is_set;
+  int64_t bytes_limit;
+  bool bytes_limit_is_set;
+} PJRT_Device_MemoryStats_Args; /* we declare (and size) it only up to bytes_limit_is_set */
+
+typedef struct { X4J_HDR; PJRT_Executable* executable; } PJRT_Executable_Destroy_Args;
+typedef struct { X4J_HDR; PJRT_Executable* executable; size_t num_outputs; } PJRT_Executable_NumOutputs_Args;
+typedef struct { X4J_HDR; PJRT_LoadedExecutable* executable; } PJRT_LoadedExecutable_Destroy_Args;
+typedef struct { X4J_HDR; PJRT_LoadedExecutable* loaded_executable; PJRT_Executable* executable; } PJRT_LoadedExecutable_GetExecutable_Args;
+
+typedef struct {
+  X4J_HDR;
+  void** send_callbacks;
+  void** recv_callbacks;
+  size_t num_send_ops;
+  size_t num_recv_ops;
+  int launch_id;
+} PJRT_ExecuteOptions;
+
+typedef struct {
+  X4J_HDR;
+  PJRT_LoadedExecutable* executable;
+  PJRT_ExecuteOptions* options;
+  PJRT_Buffer* const* const* argument_lists;
+  size_t num_devices;
+  size_t num_args;
+  PJRT_Buffer** const* output_lists;
+  PJRT_Event** device_complete_events;
+  PJRT_Device* execute_device;
+} PJRT_LoadedExecutable_Execute_Args;
+
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; } PJRT_Buffer_Destroy_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; int type; } PJRT_Buffer_ElementType_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; const int64_t* dims; size_t num_dims; } PJRT_Buffer_Dimensions_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; size_t on_device_size_in_bytes; } PJRT_Buffer_OnDeviceSizeInBytes_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* src; void* host_layout; void* dst; size_t dst_size; PJRT_Event* event; } PJRT_Buffer_ToHostBuffer_Args;
+
+typedef PJRT_Error* (*x4j_fn)(void* args);
+
+/*
+ * The function table. Slot order is the ABI; names of slots we call are spelled out, the rest are
+ * placeholders. Slots are listed up to the last one we use.
+ */
+typedef struct {
+  size_t struct_size;
+  void* extension_start;
+  PJRT_Api_Version pjrt_api_version;
+
+  void (*PJRT_Error_Destroy)(PJRT_Error_Destroy_Args*);
+  void (*PJRT_Error_Message)(PJRT_Error_Message_Args*);
+  PJRT_Error* (*PJRT_Error_GetCode)(PJRT_Error_GetCode_Args*);
+
+  PJRT_Error* (*PJRT_Plugin_Initialize)(PJRT_Plugin_Initialize_Args*);
+  void* PJRT_Plugin_Attributes;
+
+  PJRT_Error* (*PJRT_Event_Destroy)(PJRT_Event_Destroy_Args*);
+  void* PJRT_Event_IsReady;
+  void* PJRT_Event_Error;
+  PJRT_Error* (*PJRT_Event_Await)(PJRT_Event_Await_Args*);
+  void* PJRT_Event_OnReady;
+
+  PJRT_Error* (*PJRT_Client_Create)(PJRT_Client_Create_Args*);
+  PJRT_Error* (*PJRT_Client_Destroy)(PJRT_Client_Destroy_Args*);
+  PJRT_Error* (*PJRT_Client_PlatformName)(PJRT_Client_PlatformName_Args*);
+  void* PJRT_Client_ProcessIndex;
+  PJRT_Error* (*PJRT_Client_PlatformVersion)(PJRT_Client_PlatformVersion_Args*);
+  void* PJRT_Client_Devices;
+  PJRT_Error* (*PJRT_Client_AddressableDevices)(PJRT_Client_AddressableDevices_Args*);
+  void* PJRT_Client_LookupDevice;
+  void* PJRT_Client_LookupAddressableDevice;
+  void* PJRT_Client_AddressableMemories;
+  PJRT_Error* (*PJRT_Client_Compile)(PJRT_Client_Compile_Args*);
+  void* PJRT_Client_DefaultDeviceAssignment;
+  PJRT_Error* (*PJRT_Client_BufferFromHostBuffer)(PJRT_Client_BufferFromHostBuffer_Args*);
+
+  PJRT_Error* (*PJRT_DeviceDescription_Id)(PJRT_DeviceDescription_Id_Args*);
+  PJRT_Error* (*PJRT_DeviceDescription_ProcessIndex)(PJRT_DeviceDescription_ProcessIndex_Args*);
+  void* PJRT_DeviceDescription_Attributes;
+  PJRT_Error* (*PJRT_DeviceDescription_Kind)(PJRT_DeviceDescription_Kind_Args*);
+  void* PJRT_DeviceDescription_DebugString;
+  void* PJRT_DeviceDescription_ToString;
+
+  PJRT_Error* (*PJRT_Device_GetDescription)(PJRT_Device_GetDescription_Args*);
+  void* PJRT_Device_IsAddressable;
+  void* PJRT_Device_LocalHardwareId;
+  void* PJRT_Device_AddressableMemories;
+  void* PJRT_Device_DefaultMemory;
+  PJRT_Error* (*PJRT_Device_MemoryStats)(PJRT_Device_MemoryStats_Args*);
+
+  void* PJRT_Memory_Id;
+  void* PJRT_Memory_Kind;
+  void* PJRT_Memory_DebugString;
+  void* PJRT_Memory_ToString;
+  void* PJRT_Memory_AddressableByDevices;
+
+  PJRT_Error* (*PJRT_Executable_Destroy)(PJRT_Executable_Destroy_Args*);
+  void* PJRT_Executable_Name;
+  void* PJRT_Executable_NumReplicas;
+  void* PJRT_Executable_NumPartitions;
+  PJRT_Error* (*PJRT_Executable_NumOutputs)(PJRT_Executable_NumOutputs_Args*);
+  void* PJRT_Executable_SizeOfGeneratedCodeInBytes;
+  void* PJRT_Executable_GetCostAnalysis;
+  void* PJRT_Executable_OutputMemoryKinds;
+  void* PJRT_Executable_OptimizedProgram;
+  void* PJRT_Executable_Serialize;
+
+  PJRT_Error* (*PJRT_LoadedExecutable_Destroy)(PJRT_LoadedExecutable_Destroy_Args*);
+  PJRT_Error* (*PJRT_LoadedExecutable_GetExecutable)(PJRT_LoadedExecutable_GetExecutable_Args*);
+  void* PJRT_LoadedExecutable_AddressableDevices;
+  void* PJRT_LoadedExecutable_Delete;
+  void* PJRT_LoadedExecutable_IsDeleted;
+  PJRT_Error* (*PJRT_LoadedExecutable_Execute)(PJRT_LoadedExecutable_Execute_Args*);
+  void* PJRT_Executable_DeserializeAndLoad;
+  void* PJRT_LoadedExecutable_Fingerprint;
+
+  PJRT_Error* (*PJRT_Buffer_Destroy)(PJRT_Buffer_Destroy_Args*);
+  PJRT_Error* (*PJRT_Buffer_ElementType)(PJRT_Buffer_ElementType_Args*);
+  PJRT_Error* (*PJRT_Buffer_Dimensions)(PJRT_Buffer_Dimensions_Args*);
+  void* PJRT_Buffer_UnpaddedDimensions;
+  void* PJRT_Buffer_DynamicDimensionIndices;
+  void* PJRT_Buffer_GetMemoryLayout;
+  PJRT_Error* (*PJRT_Buffer_OnDeviceSizeInBytes)(PJRT_Buffer_OnDeviceSizeInBytes_Args*);
+  void* PJRT_Buffer_Device;
+  void* PJRT_Buffer_Memory;
+  void* PJRT_Buffer_Delete;
+  void* PJRT_Buffer_IsDeleted;
+  void* PJRT_Buffer_CopyToDevice;
+  PJRT_Error* (*PJRT_Buffer_ToHostBuffer)(PJRT_Buffer_ToHostBuffer_Args*);
+} PJRT_Api;
+
+typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XLA4J_PJRT_ABI_H_ */

@@ -1,0 +1,538 @@
+/*
+ * xla4j PJRT shim implementation. See xla4j_pjrt.h for the contract and pjrt_abi.h for the ABI.
+ * Written in the C subset of C++ so that JavaCPP can compile it into the JNI library; link needs
+ * only libc and libdl (libstdc++ is linked statically by the build).
+ */
+#include "xla4j_pjrt.h"
+#include "pjrt_abi.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ errors (per thread) */
+
+static thread_local int t_code = 0;
+static thread_local char* t_msg = NULL;
+
+static void x4j_clear_error(void) {
+  t_code = 0;
+  if (t_msg) { free(t_msg); t_msg = NULL; }
+}
+
+static void x4j_set_error(int code, const char* fmt, ...) {
+  va_list ap;
+  char small[1];
+  x4j_clear_error();
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  t_msg = (char*)malloc((size_t)n + 1);
+  if (t_msg) {
+    va_start(ap, fmt);
+    vsnprintf(t_msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  t_code = code;
+}
+
+extern "C" int x4j_last_error_code(void) { return t_code; }
+extern "C" const char* x4j_last_error_message(void) { return t_msg ? t_msg : ""; }
+
+/* absl codes we produce ourselves */
+enum { C_INVALID_ARGUMENT = 3, C_NOT_FOUND = 5, C_FAILED_PRECONDITION = 9, C_UNIMPLEMENTED = 12,
+       C_INTERNAL = 13 };
+
+/*
+ * Declares a zeroed argument struct `v` of type T with room to spare behind it, and sets its
+ * struct_size to the whole room. Argument structs only ever grow at the end, and a field added in a
+ * later API version reads as zero / NULL, which is "unset" for every such field; plugins refuse a
+ * struct_size smaller than the one they were built with (seen: API 0.115 wants 88 bytes of
+ * PJRT_Client_Create_Args where 0.33 declared 72) but accept a larger one. Output fields a newer
+ * plugin adds land in the spare room.
+ */
+#define X4J_ARGS_SPARE 256
+#define X4J_ARGS(T, v)                                              \
+  union { T a; char spare[sizeof(T) + X4J_ARGS_SPARE]; } v##_storage; \
+  memset(&v##_storage, 0, sizeof v##_storage);                      \
+  T& v = v##_storage.a;                                             \
+  v.struct_size = sizeof v##_storage
+
+/* Does the plugin's table reach the slot `field`? */
+#define X4J_HAS(api, field)                                                        \
+  ((api)->struct_size >= X4J_SIZE_UPTO(PJRT_Api, field) && (api)->field != NULL)
+
+/* Consumes a PJRT_Error: records it as the thread's error and returns its code (0 if err==NULL). */
+static int x4j_take(const PJRT_Api* api, PJRT_Error* err, const char* what) {
+  if (err == NULL) return 0;
+  X4J_ARGS(PJRT_Error_Message_Args, m);
+  m.error = err;
+  api->PJRT_Error_Message(&m);
+  X4J_ARGS(PJRT_Error_GetCode_Args, g);
+  g.error = err;
+  PJRT_Error* ge = api->PJRT_Error_GetCode(&g);
+  int code = g.code;
+  if (ge != NULL) { /* should not happen; do not leak it */
+    X4J_ARGS(PJRT_Error_Destroy_Args, d); d.error = ge;
+    api->PJRT_Error_Destroy(&d);
+    code = C_INTERNAL;
+  }
+  if (code <= 0 || code > 16) code = 2; /* UNKNOWN */
+  x4j_set_error(code, "%s: %.*s", what, (int)m.message_size, m.message ? m.message : "");
+  X4J_ARGS(PJRT_Error_Destroy_Args, d);
+  d.error = err;
+  api->PJRT_Error_Destroy(&d);
+  return code;
+}
+
+/* Waits for and destroys an event; returns 0 or the recorded error code. NULL event is ready. */
+static int x4j_await(const PJRT_Api* api, PJRT_Event* ev, const char* what) {
+  if (ev == NULL) return 0;
+  X4J_ARGS(PJRT_Event_Await_Args, a);
+  a.event = ev;
+  int rc = x4j_take(api, api->PJRT_Event_Await(&a), what);
+  X4J_ARGS(PJRT_Event_Destroy_Args, d);
+  d.event = ev;
+  PJRT_Error* de = api->PJRT_Event_Destroy(&d);
+  if (rc == 0) rc = x4j_take(api, de, "PJRT_Event_Destroy");
+  else if (de) { /* keep the first error; drop the second */
+    X4J_ARGS(PJRT_Error_Destroy_Args, e); e.error = de;
+    api->PJRT_Error_Destroy(&e);
+  }
+  return rc;
+}
+
+static char* x4j_strndup(const char* s, size_t n) {
+  char* r = (char*)malloc(n + 1);
+  if (r) { if (n) memcpy(r, s, n); r[n] = 0; }
+  return r;
+}
+
+/* ------------------------------------------------------------------ plugins */
+
+struct x4j_plugin {
+  char* path;
+  void* dl;
+  const PJRT_Api* api;
+  x4j_plugin* next;
+};
+
+static pthread_mutex_t g_plugins_lock = PTHREAD_MUTEX_INITIALIZER;
+static x4j_plugin* g_plugins = NULL;
+
+extern "C" x4j_plugin* x4j_plugin_load(const char* path) {
+  x4j_clear_error();
+  if (path == NULL || !*path) { x4j_set_error(C_INVALID_ARGUMENT, "empty plugin path"); return NULL; }
+  pthread_mutex_lock(&g_plugins_lock);
+  for (x4j_plugin* p = g_plugins; p; p = p->next) {
+    if (strcmp(p->path, path) == 0) { pthread_mutex_unlock(&g_plugins_lock); return p; }
+  }
+  x4j_plugin* result = NULL;
+  void* dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (dl == NULL) {
+    const char* e = dlerror();
+    x4j_set_error(C_NOT_FOUND, "cannot load PJRT plugin %s: %s", path, e ? e : "dlopen failed");
+    goto out;
+  }
+  {
+    x4j_GetPjrtApi_fn get = (x4j_GetPjrtApi_fn)dlsym(dl, "GetPjrtApi");
+    if (get == NULL) {
+      x4j_set_error(C_INVALID_ARGUMENT, "%s is not a PJRT plugin: it exports no GetPjrtApi", path);
+      goto out; /* leave it loaded: unloading arbitrary libraries is not safe */
+    }
+    const PJRT_Api* api = get();
+    if (api == NULL) { x4j_set_error(C_INTERNAL, "%s: GetPjrtApi returned NULL", path); goto out; }
+    int major = api->pjrt_api_version.major_version;
+    int minor = api->pjrt_api_version.minor_version;
+    if (major != X4J_PJRT_API_MAJOR) {
+      x4j_set_error(C_FAILED_PRECONDITION,
+                    "%s implements PJRT C API %d.%d; xla4j speaks major version %d only", path,
+                    major, minor, X4J_PJRT_API_MAJOR);
+      goto out;
+    }
+    if (!X4J_HAS(api, PJRT_Buffer_ToHostBuffer)) {
+      x4j_set_error(C_FAILED_PRECONDITION,
+                    "%s (PJRT C API %d.%d) has a function table too short for xla4j", path, major, minor);
+      goto out;
+    }
+    if (X4J_HAS(api, PJRT_Plugin_Initialize)) {
+      X4J_ARGS(PJRT_Plugin_Initialize_Args, a);
+      if (x4j_take(api, api->PJRT_Plugin_Initialize(&a), "PJRT_Plugin_Initialize")) goto out;
+    }
+    result = (x4j_plugin*)calloc(1, sizeof *result);
+    result->path = x4j_strndup(path, strlen(path));
+    result->dl = dl;
+    result->api = api;
+    result->next = g_plugins;
+    g_plugins = result;
+  }
+out:
+  pthread_mutex_unlock(&g_plugins_lock);
+  return result;
+}
+
+extern "C" int x4j_plugin_api_major(const x4j_plugin* p) { return p->api->pjrt_api_version.major_version; }
+extern "C" int x4j_plugin_api_minor(const x4j_plugin* p) { return p->api->pjrt_api_version.minor_version; }
+
+/* ------------------------------------------------------------------ clients */
+
+struct x4j_client {
+  const PJRT_Api* api;
+  PJRT_Client* client;
+  char* platform_name;
+  char* platform_version;
+  int num_devices;
+  PJRT_Device** devices; /* our copy of the pointer array; the devices belong to the client */
+  int* ids;
+  int* process_indices;
+  char** kinds;
+};
+
+static void x4j_client_free(x4j_client* c) {
+  if (!c) return;
+  for (int i = 0; i < c->num_devices; i++) free(c->kinds ? c->kinds[i] : NULL);
+  free(c->kinds);
+  free(c->ids);
+  free(c->process_indices);
+  free(c->devices);
+  free(c->platform_name);
+  free(c->platform_version);
+  free(c);
+}
+
+static int x4j_pjrt_client_destroy(const PJRT_Api* api, PJRT_Client* pc) {
+  X4J_ARGS(PJRT_Client_Destroy_Args, d);
+  d.client = pc;
+  return x4j_take(api, api->PJRT_Client_Destroy(&d), "PJRT_Client_Destroy");
+}
+
+extern "C" x4j_client* x4j_client_create(x4j_plugin* p, int n, const char** names, const int* kinds,
+                                         const char** str_values, const long long* int_values,
+                                         const double* float_values) {
+  x4j_clear_error();
+  const PJRT_Api* api = p->api;
+  PJRT_NamedValue* opts = n > 0 ? (PJRT_NamedValue*)calloc((size_t)n, sizeof *opts) : NULL;
+  int64_t** lists = n > 0 ? (int64_t**)calloc((size_t)n, sizeof *lists) : NULL;
+  x4j_client* c = NULL;
+  for (int i = 0; i < n; i++) {
+    PJRT_NamedValue* o = &opts[i];
+    o->struct_size = X4J_SIZE_UPTO(PJRT_NamedValue, value_size);
+    o->name = names[i];
+    o->name_size = strlen(names[i]);
+    o->type = kinds[i];
+    o->value_size = 1;
+    switch (kinds[i]) {
+      case X4J_NV_STRING:
+        o->v.string_value = str_values[i];
+        o->value_size = strlen(str_values[i]);
+        break;
+      case X4J_NV_INT64: o->v.int64_value = int_values[i]; break;
+      case X4J_NV_FLOAT: o->v.float_value = (float)float_values[i]; break;
+      case X4J_NV_BOOL: o->v.bool_value = int_values[i] != 0; break;
+      case X4J_NV_INT64_LIST: {
+        const char* s = str_values[i];
+        size_t cap = 1;
+        for (const char* q = s; *q; q++) cap += *q == ',';
+        lists[i] = (int64_t*)calloc(cap, sizeof(int64_t));
+        size_t k = 0;
+        while (*s) {
+          char* end;
+          long long v = strtoll(s, &end, 10);
+          if (end == s) break;
+          lists[i][k++] = v;
+          s = *end == ',' ? end + 1 : end;
+        }
+        o->v.int64_array_value = lists[i];
+        o->value_size = k;
+        break;
+      }
+      default:
+        x4j_set_error(C_INVALID_ARGUMENT, "create option %s: unknown kind %d", names[i], kinds[i]);
+        goto out;
+    }
+  }
+  {
+    X4J_ARGS(PJRT_Client_Create_Args, a);
+    a.create_options = opts;
+    a.num_options = (size_t)n;
+    if (x4j_take(api, api->PJRT_Client_Create(&a), "PJRT_Client_Create")) goto out;
+    c = (x4j_client*)calloc(1, sizeof *c);
+    c->api = api;
+    c->client = a.client;
+
+    X4J_ARGS(PJRT_Client_PlatformName_Args, pn);
+    pn.client = c->client;
+    if (x4j_take(api, api->PJRT_Client_PlatformName(&pn), "PJRT_Client_PlatformName")) goto fail;
+    c->platform_name = x4j_strndup(pn.platform_name, pn.platform_name_size);
+
+    X4J_ARGS(PJRT_Client_PlatformVersion_Args, pv);
+    pv.client = c->client;
+    if (x4j_take(api, api->PJRT_Client_PlatformVersion(&pv), "PJRT_Client_PlatformVersion")) goto fail;
+    c->platform_version = x4j_strndup(pv.platform_version, pv.platform_version_size);
+
+    X4J_ARGS(PJRT_Client_AddressableDevices_Args, ad);
+    ad.client = c->client;
+    if (x4j_take(api, api->PJRT_Client_AddressableDevices(&ad), "PJRT_Client_AddressableDevices")) goto fail;
+    int nd = (int)ad.num_addressable_devices;
+    c->devices = (PJRT_Device**)calloc((size_t)(nd > 0 ? nd : 1), sizeof(PJRT_Device*));
+    c->ids = (int*)calloc((size_t)(nd > 0 ? nd : 1), sizeof(int));
+    c->process_indices = (int*)calloc((size_t)(nd > 0 ? nd : 1), sizeof(int));
+    c->kinds = (char**)calloc((size_t)(nd > 0 ? nd : 1), sizeof(char*));
+    c->num_devices = nd;
+    for (int i = 0; i < nd; i++) {
+      c->devices[i] = ad.addressable_devices[i];
+      X4J_ARGS(PJRT_Device_GetDescription_Args, gd);
+      gd.device = c->devices[i];
+      if (x4j_take(api, api->PJRT_Device_GetDescription(&gd), "PJRT_Device_GetDescription")) goto fail;
+      X4J_ARGS(PJRT_DeviceDescription_Id_Args, id);
+      id.device_description = gd.device_description;
+      if (x4j_take(api, api->PJRT_DeviceDescription_Id(&id), "PJRT_DeviceDescription_Id")) goto fail;
+      c->ids[i] = id.id;
+      X4J_ARGS(PJRT_DeviceDescription_ProcessIndex_Args, pi);
+      pi.device_description = gd.device_description;
+      if (x4j_take(api, api->PJRT_DeviceDescription_ProcessIndex(&pi), "PJRT_DeviceDescription_ProcessIndex")) goto fail;
+      c->process_indices[i] = pi.process_index;
+      X4J_ARGS(PJRT_DeviceDescription_Kind_Args, k);
+      k.device_description = gd.device_description;
+      if (x4j_take(api, api->PJRT_DeviceDescription_Kind(&k), "PJRT_DeviceDescription_Kind")) goto fail;
+      c->kinds[i] = x4j_strndup(k.device_kind, k.device_kind_size);
+    }
+    goto out;
+  }
+fail:
+  {
+    /* keep the first error's text while tearing down */
+    int code = t_code;
+    char* msg = t_msg; t_msg = NULL;
+    x4j_pjrt_client_destroy(api, c->client);
+    x4j_client_free(c);
+    c = NULL;
+    x4j_clear_error();
+    t_code = code; t_msg = msg;
+  }
+out:
+  if (lists) for (int i = 0; i < n; i++) free(lists[i]);
+  free(lists);
+  free(opts);
+  return c;
+}
+
+extern "C" int x4j_client_destroy(x4j_client* c) {
+  x4j_clear_error();
+  if (c == NULL) return 0;
+  int rc = x4j_pjrt_client_destroy(c->api, c->client);
+  x4j_client_free(c);
+  return rc;
+}
+
+extern "C" const char* x4j_client_platform_name(const x4j_client* c) { return c->platform_name; }
+extern "C" const char* x4j_client_platform_version(const x4j_client* c) { return c->platform_version; }
+extern "C" int x4j_client_num_devices(const x4j_client* c) { return c->num_devices; }
+
+static int x4j_check_device(const x4j_client* c, int index) {
+  if (index < 0 || index >= c->num_devices) {
+    x4j_set_error(C_INVALID_ARGUMENT, "device index %d out of range [0, %d)", index, c->num_devices);
+    return C_INVALID_ARGUMENT;
+  }
+  return 0;
+}
+
+extern "C" int x4j_device_id(const x4j_client* c, int index) {
+  return x4j_check_device(c, index) ? -1 : c->ids[index];
+}
+extern "C" int x4j_device_process_index(const x4j_client* c, int index) {
+  return x4j_check_device(c, index) ? -1 : c->process_indices[index];
+}
+extern "C" const char* x4j_device_kind(const x4j_client* c, int index) {
+  return x4j_check_device(c, index) ? "" : c->kinds[index];
+}
+
+extern "C" int x4j_device_memory_stats(x4j_client* c, int index, long long* out) {
+  x4j_clear_error();
+  if (x4j_check_device(c, index)) return C_INVALID_ARGUMENT;
+  const PJRT_Api* api = c->api;
+  if (!X4J_HAS(api, PJRT_Device_MemoryStats)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Device_MemoryStats");
+    return C_UNIMPLEMENTED;
+  }
+  X4J_ARGS(PJRT_Device_MemoryStats_Args, a);
+  a.device = c->devices[index];
+  int rc = x4j_take(api, api->PJRT_Device_MemoryStats(&a), "PJRT_Device_MemoryStats");
+  if (rc) return rc;
+  out[0] = a.bytes_in_use;
+  out[1] = a.peak_bytes_in_use_is_set ? a.peak_bytes_in_use : -1;
+  out[2] = a.bytes_limit_is_set ? a.bytes_limit : -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ executables */
+
+extern "C" void* x4j_compile(x4j_client* c, const char* code, size_t code_size, const char* format,
+                             const char* options, size_t options_size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  X4J_ARGS(PJRT_Program, prog);
+  prog.code = (char*)code;
+  prog.code_size = code_size;
+  prog.format = format;
+  prog.format_size = strlen(format);
+  X4J_ARGS(PJRT_Client_Compile_Args, a);
+  a.client = c->client;
+  a.program = &prog;
+  a.compile_options = options;
+  a.compile_options_size = options_size;
+  if (x4j_take(api, api->PJRT_Client_Compile(&a), "PJRT_Client_Compile")) return NULL;
+  return a.executable;
+}
+
+extern "C" int x4j_executable_num_outputs(x4j_client* c, void* exe) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  X4J_ARGS(PJRT_LoadedExecutable_GetExecutable_Args, g);
+  g.loaded_executable = (PJRT_LoadedExecutable*)exe;
+  if (x4j_take(api, api->PJRT_LoadedExecutable_GetExecutable(&g), "PJRT_LoadedExecutable_GetExecutable")) return -1;
+  X4J_ARGS(PJRT_Executable_NumOutputs_Args, no);
+  no.executable = g.executable;
+  int rc = x4j_take(api, api->PJRT_Executable_NumOutputs(&no), "PJRT_Executable_NumOutputs");
+  X4J_ARGS(PJRT_Executable_Destroy_Args, d);
+  d.executable = g.executable;
+  PJRT_Error* de = api->PJRT_Executable_Destroy(&d);
+  if (rc) { if (de) { X4J_ARGS(PJRT_Error_Destroy_Args, e); e.error = de; api->PJRT_Error_Destroy(&e); } return -1; }
+  if (x4j_take(api, de, "PJRT_Executable_Destroy")) return -1;
+  return (int)no.num_outputs;
+}
+
+extern "C" int x4j_executable_destroy(x4j_client* c, void* exe) {
+  x4j_clear_error();
+  if (exe == NULL) return 0;
+  X4J_ARGS(PJRT_LoadedExecutable_Destroy_Args, d);
+  d.executable = (PJRT_LoadedExecutable*)exe;
+  return x4j_take(c->api, c->api->PJRT_LoadedExecutable_Destroy(&d), "PJRT_LoadedExecutable_Destroy");
+}
+
+/* ------------------------------------------------------------------ buffers */
+
+extern "C" void* x4j_buffer_from_host(x4j_client* c, int device_index, const void* data, int type,
+                                      const long long* dims, int num_dims) {
+  x4j_clear_error();
+  if (x4j_check_device(c, device_index)) return NULL;
+  const PJRT_Api* api = c->api;
+  int64_t d64[64];
+  if (num_dims < 0 || num_dims > 64) { x4j_set_error(C_INVALID_ARGUMENT, "rank %d not supported", num_dims); return NULL; }
+  for (int i = 0; i < num_dims; i++) d64[i] = dims[i];
+  X4J_ARGS(PJRT_Client_BufferFromHostBuffer_Args, a);
+  a.client = c->client;
+  a.data = data;
+  a.type = type;
+  a.dims = d64;
+  a.num_dims = (size_t)num_dims;
+  a.host_buffer_semantics = X4J_HOST_IMMUTABLE_ONLY_DURING_CALL;
+  a.device = c->devices[device_index];
+  if (x4j_take(api, api->PJRT_Client_BufferFromHostBuffer(&a), "PJRT_Client_BufferFromHostBuffer")) return NULL;
+  /* The host data may be reused once this event fires; wait so the caller may free it on return. */
+  if (x4j_await(api, a.done_with_host_buffer, "host-to-device transfer")) {
+    int code = t_code; char* msg = t_msg; t_msg = NULL;
+    x4j_buffer_destroy(c, a.buffer);
+    x4j_clear_error(); t_code = code; t_msg = msg;
+    return NULL;
+  }
+  return a.buffer;
+}
+
+extern "C" int x4j_buffer_to_host(x4j_client* c, void* buffer, void* dst, size_t dst_size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  X4J_ARGS(PJRT_Buffer_ToHostBuffer_Args, a);
+  a.src = (PJRT_Buffer*)buffer;
+  a.dst = NULL; /* first ask for the size */
+  int rc = x4j_take(api, api->PJRT_Buffer_ToHostBuffer(&a), "PJRT_Buffer_ToHostBuffer(size)");
+  if (rc) return rc;
+  if (a.dst_size != dst_size) {
+    x4j_set_error(C_INVALID_ARGUMENT, "device buffer holds %zu bytes, host destination has %zu",
+                  a.dst_size, dst_size);
+    return C_INVALID_ARGUMENT;
+  }
+  memset(&a_storage, 0, sizeof a_storage);
+  a.struct_size = sizeof a_storage;
+  a.src = (PJRT_Buffer*)buffer;
+  a.dst = dst;
+  a.dst_size = dst_size;
+  rc = x4j_take(api, api->PJRT_Buffer_ToHostBuffer(&a), "PJRT_Buffer_ToHostBuffer");
+  if (rc) return rc;
+  return x4j_await(api, a.event, "device-to-host transfer");
+}
+
+extern "C" int x4j_buffer_element_type(x4j_client* c, void* buffer) {
+  x4j_clear_error();
+  X4J_ARGS(PJRT_Buffer_ElementType_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  if (x4j_take(c->api, c->api->PJRT_Buffer_ElementType(&a), "PJRT_Buffer_ElementType")) return -1;
+  return a.type;
+}
+
+extern "C" int x4j_buffer_dimensions(x4j_client* c, void* buffer, long long* dims, int max_dims) {
+  x4j_clear_error();
+  X4J_ARGS(PJRT_Buffer_Dimensions_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  if (x4j_take(c->api, c->api->PJRT_Buffer_Dimensions(&a), "PJRT_Buffer_Dimensions")) return -1;
+  for (size_t i = 0; i < a.num_dims && (int)i < max_dims; i++) dims[i] = a.dims[i];
+  return (int)a.num_dims;
+}
+
+extern "C" long long x4j_buffer_on_device_size(x4j_client* c, void* buffer) {
+  x4j_clear_error();
+  X4J_ARGS(PJRT_Buffer_OnDeviceSizeInBytes_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  if (x4j_take(c->api, c->api->PJRT_Buffer_OnDeviceSizeInBytes(&a), "PJRT_Buffer_OnDeviceSizeInBytes")) return -1;
+  return (long long)a.on_device_size_in_bytes;
+}
+
+extern "C" int x4j_buffer_destroy(x4j_client* c, void* buffer) {
+  x4j_clear_error();
+  if (buffer == NULL) return 0;
+  X4J_ARGS(PJRT_Buffer_Destroy_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  return x4j_take(c->api, c->api->PJRT_Buffer_Destroy(&a), "PJRT_Buffer_Destroy");
+}
+
+/* ------------------------------------------------------------------ execution */
+
+extern "C" int x4j_execute(x4j_client* c, void* exe, int device_index, void* const* args, int num_args,
+                           void** outputs, int num_outputs, int wait) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  PJRT_Device* dev = NULL;
+  if (device_index >= 0) {
+    if (x4j_check_device(c, device_index)) return C_INVALID_ARGUMENT;
+    dev = c->devices[device_index];
+  }
+  for (int i = 0; i < num_outputs; i++) outputs[i] = NULL;
+  X4J_ARGS(PJRT_ExecuteOptions, opts);
+  PJRT_Buffer* const* arg_list = (PJRT_Buffer* const*)args;
+  PJRT_Buffer** out_list = (PJRT_Buffer**)outputs;
+  PJRT_Event* done = NULL;
+  X4J_ARGS(PJRT_LoadedExecutable_Execute_Args, a);
+  a.executable = (PJRT_LoadedExecutable*)exe;
+  a.options = &opts;
+  a.argument_lists = &arg_list;
+  a.num_devices = 1;
+  a.num_args = (size_t)num_args;
+  a.output_lists = &out_list;
+  a.device_complete_events = wait ? &done : NULL;
+  a.execute_device = dev;
+  int rc = x4j_take(api, api->PJRT_LoadedExecutable_Execute(&a), "PJRT_LoadedExecutable_Execute");
+  if (rc) return rc;
+  if (wait) {
+    rc = x4j_await(api, done, "execution");
+    if (rc) {
+      int code = t_code; char* msg = t_msg; t_msg = NULL;
+      for (int i = 0; i < num_outputs; i++) { x4j_buffer_destroy(c, outputs[i]); outputs[i] = NULL; }
+      x4j_clear_error(); t_code = code; t_msg = msg;
+    }
+  }
+  return rc;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Stages what a GPU-machine run of the PJRT suite needs into .devcarry/ (git-ignored through
+# .git/info/exclude): compiled classes of graph-builder and jni (with the PJRT JNI library inside),
+# jni's test classes, and the few jars the PJRT path needs (no TensorFlow). Run it here, after a build:
+#   ./build -pl graph-builder,jni package -DskipTests && scripts/device-stage.sh && ../shared/tools/device-jre.sh
+# then, through the device tool:  run(command="scripts/device-test.sh", carry=[".jre", ".devcarry"])
+# Usage: scripts/device-stage.sh [BUILT_TREE]   (default: this repository; BUILT_TREE is a checkout
+# whose graph-builder/target and jni/target hold the build)
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+src=${1:-$root}
+cd "$root"
+grep -qx '/.devcarry/' .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo '/.devcarry/' >> .git/info/exclude; }
+rm -rf .devcarry
+mkdir -p .devcarry/lib
+for d in graph-builder/target/classes jni/target/classes jni/target/test-classes; do
+  [ -d "$src/$d" ] || { echo "missing $src/$d: build first" >&2; exit 1; }
+done
+cp -r "$src/graph-builder/target/classes" .devcarry/graph-builder-classes
+cp -r "$src/jni/target/classes" .devcarry/jni-classes
+cp -r "$src/jni/target/test-classes" .devcarry/jni-test-classes
+# the JavaCPP build's generated C++ is not needed at run time
+find .devcarry -name '*.cpp' -delete
+m2=${MAVEN_REPO:-$HOME/.m2/repository}
+jars=(
+  org/bytedeco/javacpp/1.5.11/javacpp-1.5.11.jar
+  com/google/protobuf/protobuf-java/3.21.9/protobuf-java-3.21.9.jar
+  com/google/code/gson/gson/2.13.2/gson-2.13.2.jar
+  org/junit/platform/junit-platform-console-standalone/1.14.1/junit-platform-console-standalone-1.14.1.jar
+)
+for j in "${jars[@]}"; do
+  if [ ! -f "$m2/$j" ]; then
+    IFS=/ read -ra parts <<< "$j"; n=${#parts[@]}
+    ver=${parts[n-2]}; art=${parts[n-3]}; grp=$(IFS=.; echo "${parts[*]:0:n-3}")
+    mvn -B -q dependency:get -Dartifact="$grp:$art:$ver" >/dev/null
+  fi
+  cp "$m2/$j" .devcarry/lib/
+done
+echo "staged .devcarry: $(du -sh .devcarry | cut -f1)"
