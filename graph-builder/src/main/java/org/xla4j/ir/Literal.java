@@ -71,19 +71,12 @@ public final class Literal {
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     int off = splat ? 0 : Math.toIntExact(i * type.dtype().byteSize());
     return switch (type.dtype()) {
-      case PRED -> b.get(off) != 0 ? 1 : 0;
-      case I8 -> b.get(off);
-      case U8 -> b.get(off) & 0xFF;
-      case I16 -> b.getShort(off);
-      case U16 -> b.getShort(off) & 0xFFFF;
-      case I32 -> b.getInt(off);
-      case U32 -> b.getInt(off) & 0xFFFFFFFFL;
-      case I64 -> b.getLong(off);
-      case U64 -> unsignedToDouble(b.getLong(off));
       case F16 -> HalfFloats.f16ToFloat(b.getShort(off));
       case BF16 -> HalfFloats.bf16ToFloat(b.getShort(off));
       case F32 -> b.getFloat(off);
       case F64 -> b.getDouble(off);
+      case U64 -> unsignedToDouble(getLong(i));
+      default -> getLong(i);
     };
   }
 
