@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.xla4j.ir.BinaryKind;
 import org.xla4j.ir.Block;
 import org.xla4j.ir.Func;
 import org.xla4j.ir.Location;
@@ -16,6 +17,7 @@ import org.xla4j.sharding.Mesh;
 import org.xla4j.sharding.Sharding;
 import org.xla4j.sharding.ShardingFormat;
 import org.xla4j.sharding.ShardingText;
+import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 
 /**
@@ -154,6 +156,10 @@ public final class StableHloPrinter {
   }
 
   private String printedName(Op op) {
+    // StableHLO defines add on i1 as logical or; TF 2.18's XLA CPU computes xor for it, so say "or".
+    if (op instanceof Op.Binary b && b.kind() == BinaryKind.ADD && b.lhs().type().dtype() == DType.PRED) {
+      return BinaryKind.OR.opName();
+    }
     if (op instanceof Op.ShardingConstraint) {
       return options.sharding() == ShardingFormat.SHARDY ? "sdy.sharding_constraint" : "stablehlo.custom_call";
     }

@@ -56,6 +56,11 @@ public final class CpuBackend implements Backend {
     // user's own setting wins (setenv with overwrite = 0)
     try {
       Libc.setenvIfUnset("TF_CPP_MIN_LOG_LEVEL", "2");
+      // TF 2.18's XLA CPU defaults to fast min/max, where max(1, NaN) = 1; StableHLO says NaN.
+      String flags = System.getenv("XLA_FLAGS");
+      if (flags == null || !flags.contains("xla_cpu_enable_fast_min_max")) {
+        Libc.setenvOverwrite("XLA_FLAGS", (flags == null ? "" : flags + " ") + "--xla_cpu_enable_fast_min_max=false");
+      }
     } catch (RuntimeException | LinkageError e) {
       // no native access: TensorFlow just logs more
     }

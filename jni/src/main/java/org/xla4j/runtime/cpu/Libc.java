@@ -51,11 +51,16 @@ final class Libc {
   static void fflushAll() { call(() -> (int) FFLUSH.invokeExact(MemorySegment.NULL), "fflush"); }
 
   /** Sets a process environment variable unless it is already set (setenv with overwrite = 0). */
-  static void setenvIfUnset(String name, String value) {
+  static void setenvIfUnset(String name, String value) { setenv(name, value, 0); }
+
+  /** Sets a process environment variable, replacing any value. */
+  static void setenvOverwrite(String name, String value) { setenv(name, value, 1); }
+
+  private static void setenv(String name, String value, int overwrite) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment n = a.allocateFrom(name);
       MemorySegment v = a.allocateFrom(value);
-      call(() -> (int) SETENV.invokeExact(n, v, 0), "setenv");
+      call(() -> (int) SETENV.invokeExact(n, v, overwrite), "setenv");
     }
   }
 
