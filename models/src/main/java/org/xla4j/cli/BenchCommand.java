@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code xla4j bench}: emission time of a large program; per-call overhead of a backend. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program).")
+    description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program),"
+        + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py).")
 final class BenchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "emit|call")
   String what;
@@ -44,11 +45,15 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "cpu")
   String backend;
 
+  @Option(names = "--out", defaultValue = "bench/attention-mlir", description = "Folder for attention-modules.")
+  java.nio.file.Path out;
+
   @Override
   public Integer call() {
     switch (what) {
       case "emit" -> emit();
       case "call" -> callOverhead();
+      case "attention-modules" -> AttentionBenchModules.write(out);
       default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit or call");
     }
     return 0;

@@ -1,0 +1,57 @@
+package org.xla4j.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.emit.EmitOptions;
+import org.xla4j.emit.StableHloPrinter;
+import org.xla4j.models.attention.Attention;
+import org.xla4j.models.attention.AttentionOptions;
+import org.xla4j.models.attention.Mechanism;
+import org.xla4j.types.DType;
+
+/**
+ * Writes the modules of the GPU attention benchmark: bf16 causal GQA attention in BTNH layout at the
+ * shapes of DESIGN.md's reference figures, one file per mechanism and shape, named
+ * {@code MECH__B{b}_S{s}_H{hq}_K{hkv}_D{d}.mlir} as scripts/attention_gpu_bench.py expects.
+ */
+final class AttentionBenchModules {
+  /** batch, seq, q heads, kv heads, head dim, blockwise query chunk, blockwise key chunk. */
+  record Case(int b, int s, int hq, int hkv, int d, int qChunk, int kChunk) {}
+
+  static final List<Case> CASES = List.of(
+      new Case(4, 2048, 32, 8, 128, 512, 512),
+      new Case(4, 8192, 32, 8, 128, 1024, 1024),
+      new Case(1, 16384, 32, 8, 128, 1024, 1024));
+
+  private AttentionBenchModules() {}
+
+  static void write(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      for (Case c : CASES) {
+        for (Mechanism m : List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)) {
+          Path f = dir.resolve(m.name() + "__B" + c.b() + "_S" + c.s() + "_H" + c.hq() + "_K" + c.hkv() + "_D" + c.d() + ".mlir");
+          Files.writeString(f, module(c, m));
+          System.out.println("wrote " + f);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String module(Case c, Mechanism m) {
+    Graph g = new Graph("attention_" + m.name().toLowerCase(java.util.Locale.ROOT));
+    Tensor q = g.parameter(DType.BF16, c.b(), c.s(), c.hq(), c.d());
+    Tensor k = g.parameter(DType.BF16, c.b(), c.s(), c.hkv(), c.d());
+    Tensor v = g.parameter(DType.BF16, c.b(), c.s(), c.hkv(), c.d());
+    AttentionOptions opts = AttentionOptions.builder().mechanism(m).causal(true).numHeads(c.hq()).numKvHeads(c.hkv())
+        .chunks(c.qChunk(), c.kChunk()).platform("cuda").build();
+    return StableHloPrinter.print(g.build(Attention.apply(opts, q, k, v)), EmitOptions.unsharded());
+  }
+}
