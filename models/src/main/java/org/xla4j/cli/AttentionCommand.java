@@ -1,0 +1,327 @@
+package org.xla4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.emit.EmitOptions;
+import org.xla4j.emit.StableHloPrinter;
+import org.xla4j.models.attention.Attention;
+import org.xla4j.models.attention.AttentionInputs;
+import org.xla4j.models.attention.AttentionOptions;
+import org.xla4j.models.attention.KVMemory;
+import org.xla4j.models.attention.Mechanism;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.Safetensors;
+import org.xla4j.runtime.pjrt.PjrtBackend;
+import org.xla4j.types.DType;
+import org.xla4j.types.TensorType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code xla4j attention compare|run}: every attention mechanism on the same inputs, or one mechanism on
+ * the user's tensors.
+ *
+ * <pre>
+ * ./xla4j attention compare --batch 2 --seq 512 --heads 8 --kv-heads 2 --head-dim 64 --dtype bf16 --causal
+ * ./xla4j attention run --mechanism BLOCKWISE --causal --input q=q.safetensors,k=k.safetensors,v=v.safetensors --output out.safetensors
+ * </pre>
+ */
+@Command(name = "attention", mixinStandardHelpOptions = true,
+    description = "Attention mechanisms: compare them on random inputs, or run one on your tensors.",
+    subcommands = {AttentionCommand.Compare.class, AttentionCommand.Run.class})
+final class AttentionCommand implements Callable<Integer> {
+  @Override
+  public Integer call() {
+    System.out.println("usage: xla4j attention compare [options] | xla4j attention run --mechanism M [options]; "
+        + "see --help");
+    return 0;
+  }
+
+  /** Options every attention subcommand shares. */
+  static final class Common {
+    @Option(names = "--causal", description = "Causal mask (query i sees keys j <= i).")
+    boolean causal;
+
+    @Option(names = "--chunk-q", defaultValue = "0", description = "BLOCKWISE query chunk (0: min(seq, 512)).")
+    int chunkQ;
+
+    @Option(names = "--chunk-k", defaultValue = "0", description = "BLOCKWISE key chunk (0: min(seq, 512)).")
+    int chunkK;
+
+    @Option(names = "--scale", defaultValue = "NaN", description = "Softmax scale (default 1/sqrt(head_dim)).")
+    double scale;
+
+    @Option(names = "--soft-cap", defaultValue = "0", description = "Logit soft-cap c: c*tanh(x/c) (0: off).")
+    double softCap;
+
+    @Option(names = "--output-multiplier", defaultValue = "1", description = "attn_output_multiplier.")
+    double multiplier;
+
+    @Option(names = "--float32-logits", description = "q.k with f32 results.")
+    boolean float32Logits;
+
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]",
+        description = "Backend (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    AttentionOptions options(Mechanism m, String platform) {
+      return AttentionOptions.builder().mechanism(m).causal(causal).chunks(chunkQ, chunkK).softmaxScale(scale)
+          .logitSoftCap(softCap).attnOutputMultiplier(multiplier).float32Logits(float32Logits).platform(platform)
+          .build();
+    }
+  }
+
+  /**
+   * The module for one mechanism on q, k, v (DECODE: a prefill of the whole sequence into a cache of the
+   * same length, which equals full attention), with an optional padding mask (B, Sk).
+   */
+  static String module(AttentionOptions o, TensorType q, TensorType k, TensorType v, TensorType mask) {
+    Graph g = new Graph("attention_" + o.mechanism().name().toLowerCase(Locale.ROOT));
+    Tensor qt = g.parameter(q);
+    Tensor kt = g.parameter(k);
+    Tensor vt = g.parameter(v);
+    AttentionInputs in = AttentionInputs.none();
+    if (mask != null) in = in.withMask(g.parameter(mask));
+    if (o.mechanism() == Mechanism.DECODE) {
+      in = in.withMemory(new KVMemory(g.zeros(k), g.zeros(v), g.scalar(0L, DType.I32)));
+    }
+    return StableHloPrinter.print(g.build(Attention.apply(o, qt, kt, vt, in)), EmitOptions.unsharded());
+  }
+
+  // ------------------------------------------------------------------------------------------ compare
+
+  @Command(name = "compare", mixinStandardHelpOptions = true,
+      description = "Run every mechanism the backend supports on the same random inputs: max abs error vs "
+          + "VANILLA computed in f32, median time per call, device memory where the backend reports it.")
+  static final class Compare implements Callable<Integer> {
+    @Mixin
+    Common common = new Common();
+
+    @Option(names = "--batch", defaultValue = "2") int batch;
+
+    @Option(names = "--seq", defaultValue = "256") int seq;
+
+    @Option(names = "--heads", defaultValue = "8") int heads;
+
+    @Option(names = "--kv-heads", defaultValue = "2") int kvHeads;
+
+    @Option(names = "--head-dim", defaultValue = "64") int headDim;
+
+    @Option(names = "--dtype", defaultValue = "f32", description = "f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported.")
+    int runs;
+
+    @Option(names = "--iters", defaultValue = "3", description = "Calls per timed run.")
+    int iters;
+
+    @Option(names = "--seed", defaultValue = "0") long seed;
+
+    @Option(names = "--mechanisms", split = ",", description = "Only these (default: all the backend supports).")
+    List<Mechanism> only;
+
+    @Override
+    public Integer call() {
+      DType dt = DType.fromMlir(dtype.toLowerCase(Locale.ROOT));
+      if (!dt.isFloat()) throw new IllegalArgumentException("--dtype requires a float type, got " + dtype);
+      if (runs < 1 || iters < 1) throw new IllegalArgumentException("--runs and --iters must be >= 1");
+      TensorType qt = TensorType.of(dt, batch, seq, heads, headDim);
+      TensorType kt = TensorType.of(dt, batch, seq, kvHeads, headDim);
+      Random r = new Random(seed);
+      HostTensor q = random(r, qt);
+      HostTensor k = random(r, kt);
+      HostTensor v = random(r, kt);
+      try (Backend b = Backends.open(common.backend)) {
+        String platform = b.platformName();
+        System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
+            heads, kvHeads, headDim, dt.mlir(), common.causal ? " causal" : "",
+            " chunks " + chunk(common.chunkQ, seq) + "x" + chunk(common.chunkK, seq), platform, b.platformVersion());
+        // the reference: VANILLA on the same values in f32
+        List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
+        float[] ref;
+        String refText = module(common.options(Mechanism.VANILLA, platform), f32.get(0).type(), f32.get(1).type(),
+            f32.get(2).type(), null);
+        try (Executable exe = b.compile(refText, CompileOptions.defaults())) {
+          ref = exe.execute(f32).get(0).toFloatArray();
+        }
+        System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", "mechanism", "max|err| vs f32 VANILLA",
+            "ms/call (median)", "device memory", "note");
+        List<Mechanism> ms = only == null || only.isEmpty()
+            ? List.of(Mechanism.CUDNN, Mechanism.BLOCKWISE, Mechanism.DECODE, Mechanism.VANILLA) : only;
+        long peakBefore = peak(b);
+        for (Mechanism m : ms) {
+          if (!m.runsOn(platform)) {
+            System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", m, "-", "-", "-",
+                "not on " + platform + " (" + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented")
+                    + ")");
+            continue;
+          }
+          String text;
+          try {
+            text = module(common.options(m, platform), qt, kt, kt, null);
+          } catch (IllegalArgumentException e) {
+            System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", m, "-", "-", "-", "rejected: " + e.getMessage());
+            continue;
+          }
+          try (Executable exe = b.compile(text, CompileOptions.defaults())) {
+            long inUse = inUse(b);
+            HostTensor out = exe.execute(q, k, v).get(0);
+            double err = maxAbs(ref, out.toFloatArray());
+            double msPerCall = time(b, exe, List.of(q, k, v));
+            long p = peak(b);
+            String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
+                : "<= earlier peak";
+            peakBefore = Math.max(peakBefore, p);
+            System.out.printf(Locale.ROOT, "%-10s %24.3e %16.3f %22s  %s%n", m, err, msPerCall, mem, "");
+          }
+        }
+        if (peakBefore < 0) {
+          System.out.println("(device memory: n/a, the " + platform + " backend does not report allocator statistics; "
+              + "on PJRT it is the allocator's peak above the resident inputs, mechanisms run smallest first)");
+        }
+      }
+      return 0;
+    }
+
+    private static long chunk(int c, int s) { return c == 0 ? Math.min(s, 512) : Math.min(c, s); }
+
+    /** Median over runs of (time of {@code iters} calls)/iters; on PJRT the inputs stay on the device. */
+    private double time(Backend b, Executable exe, List<HostTensor> args) {
+      double[] t = new double[runs];
+      if (b instanceof PjrtBackend) {
+        List<DeviceBuffer> in = new ArrayList<>();
+        for (HostTensor h : args) in.add(b.toDevice(h));
+        try {
+          for (int r = 0; r < runs; r++) {
+            long t0 = System.nanoTime();
+            List<DeviceBuffer> last = null;
+            for (int i = 0; i < iters; i++) {
+              if (last != null) last.forEach(DeviceBuffer::close);
+              last = exe.executeBuffers(in);
+            }
+            last.get(0).toHost(); // waits for the queued calls
+            t[r] = (System.nanoTime() - t0) / 1e6 / iters;
+            last.forEach(DeviceBuffer::close);
+          }
+        } finally {
+          in.forEach(DeviceBuffer::close);
+        }
+      } else {
+        for (int r = 0; r < runs; r++) {
+          long t0 = System.nanoTime();
+          for (int i = 0; i < iters; i++) exe.execute(args);
+          t[r] = (System.nanoTime() - t0) / 1e6 / iters;
+        }
+      }
+      Arrays.sort(t);
+      return t[runs / 2];
+    }
+
+    private static long peak(Backend b) {
+      return b instanceof PjrtBackend p ? p.memoryStats(b.devices().get(0)).peakBytesInUse() : -1;
+    }
+
+    private static long inUse(Backend b) {
+      return b instanceof PjrtBackend p ? p.memoryStats(b.devices().get(0)).bytesInUse() : -1;
+    }
+  }
+
+  static HostTensor random(Random r, TensorType t) {
+    float[] f = new float[(int) t.numElements()];
+    for (int i = 0; i < f.length; i++) f[i] = r.nextFloat() * 2 - 1;
+    return HostTensor.of(t.dtype(), t.shape(), f);
+  }
+
+  static double maxAbs(float[] a, float[] b) {
+    double m = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = Math.abs(a[i] - b[i]);
+      if (Double.isNaN(d)) return Double.NaN;
+      m = Math.max(m, d);
+    }
+    return m;
+  }
+
+  // ------------------------------------------------------------------------------------------ run
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run one mechanism on q, k, v (BTNH) from safetensors files; writes 'out'.")
+  static final class Run implements Callable<Integer> {
+    @Mixin
+    Common common = new Common();
+
+    @Option(names = "--mechanism", required = true, description = "VANILLA, BLOCKWISE, CUDNN or DECODE.")
+    Mechanism mechanism;
+
+    @Option(names = "--input", required = true, split = ",", paramLabel = "NAME=FILE[:TENSOR]",
+        description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask); comma-separated or repeated.")
+    List<String> inputs;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT.safetensors") Path output;
+
+    @Override
+    public Integer call() throws IOException {
+      Map<String, HostTensor> in = new LinkedHashMap<>();
+      for (String s : inputs) {
+        int eq = s.indexOf('=');
+        if (eq <= 0) throw new IllegalArgumentException("--input requires NAME=FILE[:TENSOR], got '" + s + "'");
+        String name = s.substring(0, eq);
+        if (!List.of("q", "k", "v", "mask").contains(name)) {
+          throw new IllegalArgumentException("--input names are q, k, v and mask, got '" + name + "'");
+        }
+        String rest = s.substring(eq + 1);
+        int colon = rest.lastIndexOf(':');
+        Path file = Path.of(colon > 0 ? rest.substring(0, colon) : rest);
+        String tensor = colon > 0 ? rest.substring(colon + 1) : null;
+        HostTensor t;
+        if (tensor != null) {
+          t = Safetensors.read(file, tensor);
+        } else {
+          Map<String, HostTensor> all = Safetensors.read(file);
+          t = all.containsKey(name) ? all.get(name) : all.size() == 1 ? all.values().iterator().next() : null;
+          if (t == null) {
+            throw new IllegalArgumentException("--input " + name + ": " + file + " holds " + all.keySet()
+                + "; name one with " + name + "=" + file + ":TENSOR");
+          }
+        }
+        in.put(name, t);
+      }
+      for (String need : List.of("q", "k", "v")) {
+        if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);
+      }
+      try (Backend b = Backends.open(common.backend)) {
+        AttentionOptions o = common.options(mechanism, b.platformName());
+        HostTensor mask = in.get("mask");
+        String text = module(o, in.get("q").type(), in.get("k").type(), in.get("v").type(),
+            mask == null ? null : mask.type());
+        List<HostTensor> args = new ArrayList<>(List.of(in.get("q"), in.get("k"), in.get("v")));
+        if (mask != null) args.add(mask);
+        long t0 = System.nanoTime();
+        try (Executable exe = b.compile(text, CompileOptions.defaults())) {
+          HostTensor out = exe.execute(args).get(0);
+          Safetensors.write(output, Map.of("out", out));
+          System.err.printf(Locale.ROOT, "ran %s attention on %s: out %s -> %s (%.1f ms with compile)%n", mechanism,
+              b.platformName(), out.type(), output, (System.nanoTime() - t0) / 1e6);
+        }
+      }
+      return 0;
+    }
+  }
+}
