@@ -154,4 +154,76 @@ class AttentionMechanismsTest {
     String[] names = {"VANILLA", "BLOCKWISE 4x6", "BLOCKWISE 5x7 (non-dividing)", "DECODE prefill"};
     for (int i = 0; i < res.size(); i++) AttentionHarness.assertClose(c + " " + names[i], want, res.get(i), abs, rel);
   }
+
+  /**
+   * Cross attention (Sq 7, Sk 12, top-left causal), GQA 6/2, a (B, Sk) padding mask, a [B, 1, 1, Sk] bias, and
+   * different q and kv segment ids; BLOCKWISE with non-dividing chunks, a chunk equal to Sk and chunks
+   * larger than both sequences (cut to the sequence).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("dtypes")
+  void crossAttentionMaskFormsAndChunkEdges(DType dt) {
+    int b = 2;
+    int sq = 7;
+    int sk = 12;
+    int h = 6;
+    int hkv = 2;
+    int d = 8;
+    Random r = new Random(99 + dt.ordinal());
+    HostTensor qh = AttentionHarness.random(r, dt, b, sq, h, d);
+    HostTensor kh = AttentionHarness.random(r, dt, b, sk, hkv, d);
+    HostTensor vh = AttentionHarness.random(r, dt, b, sk, hkv, d);
+    float[] pad = new float[b * sk];
+    for (int i = 0; i < pad.length; i++) pad[i] = (i / sk == 1 && i % sk >= 8) ? 0 : 1;
+    HostTensor padh = HostTensor.of(DType.PRED, Shape.of(b, sk), pad);
+    HostTensor biash = AttentionHarness.random(r, DType.F32, b, 1, 1, sk);
+    int[] qs = new int[b * sq];
+    int[] ks = new int[b * sk];
+    for (int i = 0; i < qs.length; i++) qs[i] = (i % sq) < 4 ? 1 : 2;
+    for (int i = 0; i < ks.length; i++) ks[i] = (i % sk) < 6 ? 1 : 2;
+    HostTensor qsh = HostTensor.ofInts(qs, b, sq);
+    HostTensor ksh = HostTensor.ofInts(ks, b, sk);
+
+    AttentionOracle o = new AttentionOracle(b, sq, sk, h, hkv, d, d);
+    o.causal = true;
+    o.qSeg = qs;
+    o.kSeg = ks;
+    o.mask = new boolean[b * h * sq * sk];
+    o.bias = new double[b * h * sq * sk];
+    float[] bf = biash.toFloatArray();
+    for (int i = 0; i < o.mask.length; i++) {
+      int j = i % sk;
+      int bi = i / (h * sq * sk);
+      o.mask[i] = pad[bi * sk + j] != 0;
+      o.bias[i] = bf[bi * sk + j];
+    }
+
+    Graph g = new Graph("cross");
+    Tensor q = g.parameter(qh.type());
+    Tensor k = g.parameter(kh.type());
+    Tensor v = g.parameter(vh.type());
+    Tensor padT = g.parameter(padh.type());
+    Tensor biasT = g.parameter(biash.type());
+    Tensor qsT = g.parameter(qsh.type());
+    Tensor ksT = g.parameter(ksh.type());
+    AttentionInputs in = AttentionInputs.none().withMask(padT).withBias(biasT).withSegmentIds(qsT, ksT);
+    AttentionOptions base = AttentionOptions.builder().causal(true).numHeads(h).numKvHeads(hkv).build();
+    List<Tensor> outs = new ArrayList<>();
+    outs.add(Attention.apply(base, q, k, v, in));
+    for (int[] c : new int[][] {{4, 5}, {3, 12}, {16, 16}, {1, 1}}) {
+      outs.add(Attention.apply(base.toBuilder().mechanism(Mechanism.BLOCKWISE).chunks(c[0], c[1]).build(), q, k, v, in));
+    }
+    // the [B, 1, 1, Sk] mask form gives the same as the (B, Sk) form
+    outs.add(Attention.apply(base, q, k, v, in.withMask(padT.reshape(b, 1, 1, sk))));
+    List<HostTensor> res = AttentionHarness.run(cpu, g, List.of(qh, kh, vh, padh, biash, qsh, ksh),
+        outs.toArray(Tensor[]::new));
+    double[] want = o.run(qh.toFloatArray(), kh.toFloatArray(), vh.toFloatArray());
+    double abs = dt == DType.F32 ? 1e-5 : 2e-2;
+    double rel = dt == DType.F32 ? 1e-4 : 2e-2;
+    String[] names = {"VANILLA", "BLOCKWISE 4x5", "BLOCKWISE 3x12", "BLOCKWISE 16x16 (> seq)", "BLOCKWISE 1x1",
+        "VANILLA [B,1,1,Sk] mask"};
+    for (int i = 0; i < res.size(); i++) AttentionHarness.assertClose(dt.mlir() + " " + names[i], want, res.get(i), abs, rel);
+  }
+
+  static Stream<DType> dtypes() { return Stream.of(DType.F32, DType.BF16); }
 }
