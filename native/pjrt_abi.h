@@ -102,8 +102,11 @@ enum {
   X4J_T_F64 = 12, X4J_T_BF16 = 13
 };
 
-/* PJRT_HostBufferSemantics: the runtime copies `data` before the call returns. */
-enum { X4J_HOST_IMMUTABLE_ONLY_DURING_CALL = 0 };
+/* PJRT_HostBufferSemantics. 0: the runtime copies `data` before the call returns; 1: the caller keeps
+ * `data` alive and unchanged until `done_with_host_buffer` fires (no extra host copy is required);
+ * 2: zero copy (the buffer may alias `data` for its whole life). */
+enum { X4J_HOST_IMMUTABLE_ONLY_DURING_CALL = 0, X4J_HOST_IMMUTABLE_UNTIL_TRANSFER_COMPLETES = 1,
+       X4J_HOST_IMMUTABLE_ZERO_COPY = 2 };
 
 typedef struct {
   X4J_HDR;
@@ -153,6 +156,9 @@ typedef struct {
   size_t num_send_ops;
   size_t num_recv_ops;
   int launch_id;
+  const int64_t* non_donatable_input_indices; /* inputs that must not be donated (others may be) */
+  size_t num_non_donatable_input_indices;
+  void* context;
 } PJRT_ExecuteOptions;
 
 typedef struct {
@@ -166,6 +172,29 @@ typedef struct {
   PJRT_Event** device_complete_events;
   PJRT_Device* execute_device;
 } PJRT_LoadedExecutable_Execute_Args;
+
+typedef struct { X4J_HDR; PJRT_Executable* executable; PJRT_Program* program; } PJRT_Executable_OptimizedProgram_Args;
+typedef struct PJRT_SerializedExecutable PJRT_SerializedExecutable;
+typedef struct {
+  X4J_HDR;
+  const PJRT_Executable* executable;
+  const char* serialized_bytes;  /* out, lives as long as serialized_executable */
+  size_t serialized_bytes_size;  /* out */
+  PJRT_SerializedExecutable* serialized_executable; /* out */
+  void (*serialized_executable_deleter)(PJRT_SerializedExecutable* exec); /* out */
+} PJRT_Executable_Serialize_Args;
+typedef struct {
+  X4J_HDR;
+  PJRT_Client* client;
+  const char* serialized_executable;
+  size_t serialized_executable_size;
+  PJRT_LoadedExecutable* loaded_executable; /* out */
+} PJRT_Executable_DeserializeAndLoad_Args;
+typedef struct { X4J_HDR; PJRT_LoadedExecutable* executable; PJRT_Device** addressable_devices; size_t num_addressable_devices; } PJRT_LoadedExecutable_AddressableDevices_Args;
+typedef struct { X4J_HDR; PJRT_Executable* executable; size_t num_replicas; } PJRT_Executable_NumReplicas_Args;
+typedef struct { X4J_HDR; PJRT_Executable* executable; size_t num_partitions; } PJRT_Executable_NumPartitions_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; bool is_deleted; } PJRT_Buffer_IsDeleted_Args;
+typedef struct { X4J_HDR; PJRT_Buffer* buffer; PJRT_Event* event; } PJRT_Buffer_ReadyEvent_Args;
 
 typedef struct { X4J_HDR; PJRT_Buffer* buffer; } PJRT_Buffer_Destroy_Args;
 typedef struct { X4J_HDR; PJRT_Buffer* buffer; int type; } PJRT_Buffer_ElementType_Args;
@@ -233,22 +262,22 @@ typedef struct {
 
   PJRT_Error* (*PJRT_Executable_Destroy)(PJRT_Executable_Destroy_Args*);
   void* PJRT_Executable_Name;
-  void* PJRT_Executable_NumReplicas;
-  void* PJRT_Executable_NumPartitions;
+  PJRT_Error* (*PJRT_Executable_NumReplicas)(PJRT_Executable_NumReplicas_Args*);
+  PJRT_Error* (*PJRT_Executable_NumPartitions)(PJRT_Executable_NumPartitions_Args*);
   PJRT_Error* (*PJRT_Executable_NumOutputs)(PJRT_Executable_NumOutputs_Args*);
   void* PJRT_Executable_SizeOfGeneratedCodeInBytes;
   void* PJRT_Executable_GetCostAnalysis;
   void* PJRT_Executable_OutputMemoryKinds;
-  void* PJRT_Executable_OptimizedProgram;
-  void* PJRT_Executable_Serialize;
+  PJRT_Error* (*PJRT_Executable_OptimizedProgram)(PJRT_Executable_OptimizedProgram_Args*);
+  PJRT_Error* (*PJRT_Executable_Serialize)(PJRT_Executable_Serialize_Args*);
 
   PJRT_Error* (*PJRT_LoadedExecutable_Destroy)(PJRT_LoadedExecutable_Destroy_Args*);
   PJRT_Error* (*PJRT_LoadedExecutable_GetExecutable)(PJRT_LoadedExecutable_GetExecutable_Args*);
-  void* PJRT_LoadedExecutable_AddressableDevices;
+  PJRT_Error* (*PJRT_LoadedExecutable_AddressableDevices)(PJRT_LoadedExecutable_AddressableDevices_Args*);
   void* PJRT_LoadedExecutable_Delete;
   void* PJRT_LoadedExecutable_IsDeleted;
   PJRT_Error* (*PJRT_LoadedExecutable_Execute)(PJRT_LoadedExecutable_Execute_Args*);
-  void* PJRT_Executable_DeserializeAndLoad;
+  PJRT_Error* (*PJRT_Executable_DeserializeAndLoad)(PJRT_Executable_DeserializeAndLoad_Args*);
   void* PJRT_LoadedExecutable_Fingerprint;
 
   PJRT_Error* (*PJRT_Buffer_Destroy)(PJRT_Buffer_Destroy_Args*);
@@ -261,9 +290,11 @@ typedef struct {
   void* PJRT_Buffer_Device;
   void* PJRT_Buffer_Memory;
   void* PJRT_Buffer_Delete;
-  void* PJRT_Buffer_IsDeleted;
+  PJRT_Error* (*PJRT_Buffer_IsDeleted)(PJRT_Buffer_IsDeleted_Args*);
   void* PJRT_Buffer_CopyToDevice;
   PJRT_Error* (*PJRT_Buffer_ToHostBuffer)(PJRT_Buffer_ToHostBuffer_Args*);
+  void* PJRT_Buffer_IsOnCpu;
+  PJRT_Error* (*PJRT_Buffer_ReadyEvent)(PJRT_Buffer_ReadyEvent_Args*);
 } PJRT_Api;
 
 typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);

@@ -7,6 +7,7 @@
 #include "pjrt_abi.h"
 
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -417,7 +418,7 @@ extern "C" int x4j_executable_destroy(x4j_client* c, void* exe) {
 /* ------------------------------------------------------------------ buffers */
 
 extern "C" void* x4j_buffer_from_host(x4j_client* c, int device_index, const void* data, int type,
-                                      const long long* dims, int num_dims) {
+                                      const long long* dims, int num_dims, int semantics) {
   x4j_clear_error();
   if (x4j_check_device(c, device_index)) return NULL;
   const PJRT_Api* api = c->api;
@@ -430,10 +431,15 @@ extern "C" void* x4j_buffer_from_host(x4j_client* c, int device_index, const voi
   a.type = type;
   a.dims = d64;
   a.num_dims = (size_t)num_dims;
-  a.host_buffer_semantics = X4J_HOST_IMMUTABLE_ONLY_DURING_CALL;
+  if (semantics != X4J_HOST_IMMUTABLE_ONLY_DURING_CALL && semantics != X4J_HOST_IMMUTABLE_UNTIL_TRANSFER_COMPLETES) {
+    x4j_set_error(C_INVALID_ARGUMENT, "host buffer semantics %d not supported (0 or 1)", semantics);
+    return NULL;
+  }
+  a.host_buffer_semantics = semantics;
   a.device = c->devices[device_index];
   if (x4j_take(api, api->PJRT_Client_BufferFromHostBuffer(&a), "PJRT_Client_BufferFromHostBuffer")) return NULL;
-  /* The host data may be reused once this event fires; wait so the caller may free it on return. */
+  /* The host data may be reused once this event fires (for semantics 1: once the transfer no longer
+   * reads it); wait so the caller may free or change it on return. */
   if (x4j_await(api, a.done_with_host_buffer, "host-to-device transfer")) {
     int code = t_code; char* msg = t_msg; t_msg = NULL;
     x4j_buffer_destroy(c, a.buffer);
@@ -501,38 +507,258 @@ extern "C" int x4j_buffer_destroy(x4j_client* c, void* buffer) {
 
 /* ------------------------------------------------------------------ execution */
 
-extern "C" int x4j_execute(x4j_client* c, void* exe, int device_index, void* const* args, int num_args,
-                           void** outputs, int num_outputs, int wait) {
+extern "C" int x4j_execute(x4j_client* c, void* exe, int device_index, int num_devices,
+                           void* const* args, int num_args, void** outputs, int num_outputs,
+                           const long long* non_donatable, int num_non_donatable, int wait) {
   x4j_clear_error();
   const PJRT_Api* api = c->api;
   PJRT_Device* dev = NULL;
+  if (num_devices < 1 || num_devices > 4096) {
+    x4j_set_error(C_INVALID_ARGUMENT, "execute: %d devices", num_devices);
+    return C_INVALID_ARGUMENT;
+  }
   if (device_index >= 0) {
+    if (num_devices != 1) {
+      x4j_set_error(C_INVALID_ARGUMENT, "execute: a device index needs exactly one argument list");
+      return C_INVALID_ARGUMENT;
+    }
     if (x4j_check_device(c, device_index)) return C_INVALID_ARGUMENT;
     dev = c->devices[device_index];
   }
-  for (int i = 0; i < num_outputs; i++) outputs[i] = NULL;
-  X4J_ARGS(PJRT_ExecuteOptions, opts);
-  PJRT_Buffer* const* arg_list = (PJRT_Buffer* const*)args;
-  PJRT_Buffer** out_list = (PJRT_Buffer**)outputs;
-  PJRT_Event* done = NULL;
-  X4J_ARGS(PJRT_LoadedExecutable_Execute_Args, a);
-  a.executable = (PJRT_LoadedExecutable*)exe;
-  a.options = &opts;
-  a.argument_lists = &arg_list;
-  a.num_devices = 1;
-  a.num_args = (size_t)num_args;
-  a.output_lists = &out_list;
-  a.device_complete_events = wait ? &done : NULL;
-  a.execute_device = dev;
-  int rc = x4j_take(api, api->PJRT_LoadedExecutable_Execute(&a), "PJRT_LoadedExecutable_Execute");
-  if (rc) return rc;
-  if (wait) {
-    rc = x4j_await(api, done, "execution");
+  for (int i = 0; i < num_outputs * num_devices; i++) outputs[i] = NULL;
+  PJRT_Buffer* const** alist = (PJRT_Buffer* const**)calloc((size_t)num_devices, sizeof(void*));
+  PJRT_Buffer*** olist = (PJRT_Buffer***)calloc((size_t)num_devices, sizeof(void*));
+  PJRT_Event** done = (PJRT_Event**)calloc((size_t)num_devices, sizeof(void*));
+  int64_t* nd = (int64_t*)calloc((size_t)(num_non_donatable > 0 ? num_non_donatable : 1), sizeof(int64_t));
+  int rc = 0;
+  if (!alist || !olist || !done || !nd) {
+    x4j_set_error(C_INTERNAL, "execute: out of host memory");
+    rc = C_INTERNAL;
+    goto out;
+  }
+  for (int d = 0; d < num_devices; d++) {
+    alist[d] = (PJRT_Buffer* const*)(args + (size_t)d * num_args);
+    olist[d] = (PJRT_Buffer**)(outputs + (size_t)d * num_outputs);
+  }
+  for (int i = 0; i < num_non_donatable; i++) nd[i] = non_donatable[i];
+  {
+    X4J_ARGS(PJRT_ExecuteOptions, opts);
+    /* An empty list means "every input the program aliases may be donated". */
+    opts.non_donatable_input_indices = num_non_donatable > 0 ? nd : NULL;
+    opts.num_non_donatable_input_indices = (size_t)(num_non_donatable > 0 ? num_non_donatable : 0);
+    X4J_ARGS(PJRT_LoadedExecutable_Execute_Args, a);
+    a.executable = (PJRT_LoadedExecutable*)exe;
+    a.options = &opts;
+    a.argument_lists = alist;
+    a.num_devices = (size_t)num_devices;
+    a.num_args = (size_t)num_args;
+    a.output_lists = olist;
+    a.device_complete_events = wait ? done : NULL;
+    a.execute_device = dev;
+    rc = x4j_take(api, api->PJRT_LoadedExecutable_Execute(&a), "PJRT_LoadedExecutable_Execute");
+  }
+  if (rc == 0 && wait) {
+    for (int d = 0; d < num_devices; d++) {
+      int r = x4j_await(api, done[d], "execution");
+      if (r && rc == 0) rc = r; /* keep the first error; still release every event */
+      else if (r) x4j_clear_error();
+    }
     if (rc) {
       int code = t_code; char* msg = t_msg; t_msg = NULL;
-      for (int i = 0; i < num_outputs; i++) { x4j_buffer_destroy(c, outputs[i]); outputs[i] = NULL; }
+      for (int i = 0; i < num_outputs * num_devices; i++) { x4j_buffer_destroy(c, outputs[i]); outputs[i] = NULL; }
       x4j_clear_error(); t_code = code; t_msg = msg;
     }
   }
+out:
+  free(alist); free(olist); free(done); free(nd);
   return rc;
+}
+
+extern "C" int x4j_buffer_is_deleted(x4j_client* c, void* buffer) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  if (!X4J_HAS(api, PJRT_Buffer_IsDeleted)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Buffer_IsDeleted");
+    return -1;
+  }
+  X4J_ARGS(PJRT_Buffer_IsDeleted_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  if (x4j_take(api, api->PJRT_Buffer_IsDeleted(&a), "PJRT_Buffer_IsDeleted")) return -1;
+  return a.is_deleted ? 1 : 0;
+}
+
+extern "C" int x4j_buffer_await_ready(x4j_client* c, void* buffer) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  if (!X4J_HAS(api, PJRT_Buffer_ReadyEvent)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Buffer_ReadyEvent");
+    return C_UNIMPLEMENTED;
+  }
+  X4J_ARGS(PJRT_Buffer_ReadyEvent_Args, a);
+  a.buffer = (PJRT_Buffer*)buffer;
+  int rc = x4j_take(api, api->PJRT_Buffer_ReadyEvent(&a), "PJRT_Buffer_ReadyEvent");
+  if (rc) return rc;
+  return x4j_await(api, a.event, "buffer ready");
+}
+
+/* ------------------------------------------------------------------ serialization, programs */
+
+extern "C" void x4j_free(void* p) { free(p); }
+
+/* ------------------------------------------------------------------ host memory for transfers */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+extern "C" long long x4j_host_alloc(long long size) {
+  x4j_clear_error();
+  if (size <= 0) size = 1;
+  void* p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    x4j_set_error(8 /* RESOURCE_EXHAUSTED */, "cannot map %lld bytes of host memory", size);
+    return 0;
+  }
+  if (size >= (2LL << 20)) {
+    /* 2 MiB pages: 512x fewer page faults when a transfer first writes the memory. Best effort:
+     * with transparent huge pages off this changes nothing. */
+    (void)madvise(p, (size_t)size, MADV_HUGEPAGE);
+    /* fault it all in now, in one call, rather than one trap per page during the copy (Linux 5.14+) */
+    (void)madvise(p, (size_t)size, MADV_POPULATE_WRITE);
+  }
+  return (long long)(uintptr_t)p;
+}
+
+extern "C" void x4j_host_free(long long address, long long size) {
+  if (address != 0) munmap((void*)(uintptr_t)address, (size_t)(size <= 0 ? 1 : size));
+}
+
+/* The PJRT_Executable view of a loaded executable; release it with x4j_drop_executable. */
+static PJRT_Executable* x4j_get_executable(const PJRT_Api* api, void* exe) {
+  X4J_ARGS(PJRT_LoadedExecutable_GetExecutable_Args, g);
+  g.loaded_executable = (PJRT_LoadedExecutable*)exe;
+  if (x4j_take(api, api->PJRT_LoadedExecutable_GetExecutable(&g), "PJRT_LoadedExecutable_GetExecutable")) return NULL;
+  return g.executable;
+}
+
+static void x4j_drop_executable(const PJRT_Api* api, PJRT_Executable* e) {
+  X4J_ARGS(PJRT_Executable_Destroy_Args, d);
+  d.executable = e;
+  PJRT_Error* de = api->PJRT_Executable_Destroy(&d);
+  if (de) { X4J_ARGS(PJRT_Error_Destroy_Args, x); x.error = de; api->PJRT_Error_Destroy(&x); }
+}
+
+extern "C" char* x4j_executable_serialize(x4j_client* c, void* exe, long long* size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  *size = 0;
+  if (!X4J_HAS(api, PJRT_Executable_Serialize)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_Serialize");
+    return NULL;
+  }
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return NULL;
+  X4J_ARGS(PJRT_Executable_Serialize_Args, a);
+  a.executable = e;
+  char* out = NULL;
+  if (x4j_take(api, api->PJRT_Executable_Serialize(&a), "PJRT_Executable_Serialize") == 0) {
+    out = (char*)malloc(a.serialized_bytes_size > 0 ? a.serialized_bytes_size : 1);
+    if (out == NULL) {
+      x4j_set_error(C_INTERNAL, "serialize: out of host memory (%zu bytes)", a.serialized_bytes_size);
+    } else {
+      if (a.serialized_bytes_size) memcpy(out, a.serialized_bytes, a.serialized_bytes_size);
+      *size = (long long)a.serialized_bytes_size;
+    }
+    if (a.serialized_executable_deleter) a.serialized_executable_deleter(a.serialized_executable);
+  }
+  x4j_drop_executable(api, e);
+  return out;
+}
+
+extern "C" void* x4j_executable_deserialize(x4j_client* c, const char* bytes, size_t size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  if (!X4J_HAS(api, PJRT_Executable_DeserializeAndLoad)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_DeserializeAndLoad");
+    return NULL;
+  }
+  X4J_ARGS(PJRT_Executable_DeserializeAndLoad_Args, a);
+  a.client = c->client;
+  a.serialized_executable = bytes;
+  a.serialized_executable_size = size;
+  if (x4j_take(api, api->PJRT_Executable_DeserializeAndLoad(&a), "PJRT_Executable_DeserializeAndLoad")) return NULL;
+  return a.loaded_executable;
+}
+
+extern "C" char* x4j_executable_optimized_program(x4j_client* c, void* exe, long long* size, char* format,
+                                                  int format_cap) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  *size = 0;
+  if (format_cap > 0) format[0] = 0;
+  if (!X4J_HAS(api, PJRT_Executable_OptimizedProgram)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_OptimizedProgram");
+    return NULL;
+  }
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return NULL;
+  char* out = NULL;
+  X4J_ARGS(PJRT_Program, prog);
+  X4J_ARGS(PJRT_Executable_OptimizedProgram_Args, a);
+  a.executable = e;
+  a.program = &prog;
+  if (x4j_take(api, api->PJRT_Executable_OptimizedProgram(&a), "PJRT_Executable_OptimizedProgram(size)") == 0) {
+    size_t n = prog.code_size;
+    out = (char*)malloc(n > 0 ? n : 1);
+    if (out == NULL) {
+      x4j_set_error(C_INTERNAL, "optimized program: out of host memory");
+    } else {
+      prog.code = out;
+      if (x4j_take(api, api->PJRT_Executable_OptimizedProgram(&a), "PJRT_Executable_OptimizedProgram")) {
+        free(out); out = NULL;
+      } else {
+        *size = (long long)prog.code_size;
+        if (format_cap > 0) {
+          size_t k = prog.format_size < (size_t)format_cap - 1 ? prog.format_size : (size_t)format_cap - 1;
+          if (prog.format && k) memcpy(format, prog.format, k);
+          format[k] = 0;
+        }
+      }
+    }
+  }
+  x4j_drop_executable(api, e);
+  return out;
+}
+
+extern "C" int x4j_executable_counts(x4j_client* c, void* exe, long long* out) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return x4j_last_error_code();
+  X4J_ARGS(PJRT_Executable_NumReplicas_Args, r);
+  r.executable = e;
+  int rc = x4j_take(api, api->PJRT_Executable_NumReplicas(&r), "PJRT_Executable_NumReplicas");
+  X4J_ARGS(PJRT_Executable_NumPartitions_Args, p);
+  p.executable = e;
+  if (rc == 0) rc = x4j_take(api, api->PJRT_Executable_NumPartitions(&p), "PJRT_Executable_NumPartitions");
+  X4J_ARGS(PJRT_Executable_NumOutputs_Args, o);
+  o.executable = e;
+  if (rc == 0) rc = x4j_take(api, api->PJRT_Executable_NumOutputs(&o), "PJRT_Executable_NumOutputs");
+  if (rc == 0) { out[0] = (long long)r.num_replicas; out[1] = (long long)p.num_partitions; out[2] = (long long)o.num_outputs; }
+  x4j_drop_executable(api, e);
+  return rc;
+}
+
+extern "C" int x4j_executable_devices(x4j_client* c, void* exe, int* indices, int max) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  X4J_ARGS(PJRT_LoadedExecutable_AddressableDevices_Args, a);
+  a.executable = (PJRT_LoadedExecutable*)exe;
+  if (x4j_take(api, api->PJRT_LoadedExecutable_AddressableDevices(&a), "PJRT_LoadedExecutable_AddressableDevices")) return -1;
+  int n = (int)a.num_addressable_devices;
+  for (int i = 0; i < n && i < max; i++) {
+    indices[i] = -1;
+    for (int k = 0; k < c->num_devices; k++) if (c->devices[k] == a.addressable_devices[i]) { indices[i] = k; break; }
+  }
+  return n;
 }

@@ -56,9 +56,12 @@ void* x4j_compile(x4j_client* c, const char* code, size_t code_size, const char*
 int x4j_executable_num_outputs(x4j_client* c, void* exe);
 int x4j_executable_destroy(x4j_client* c, void* exe);
 
-/* Copies dense row-major host data to device `device_index` (the copy is done when this returns). */
+/* Copies dense row-major host data to device `device_index`. semantics 0: the plugin copies `data`
+ * during the call (PJRT kImmutableOnlyDuringCall); 1: the plugin reads `data` in place while the
+ * transfer runs (kImmutableUntilTransferCompletes, no extra host copy). Either way this returns once
+ * the plugin is done with `data`, so the caller may free or change it. */
 void* x4j_buffer_from_host(x4j_client* c, int device_index, const void* data, int type,
-                           const long long* dims, int num_dims);
+                           const long long* dims, int num_dims, int semantics);
 /* Copies a buffer to host memory of dst_size bytes and waits for it. */
 int x4j_buffer_to_host(x4j_client* c, void* buffer, void* dst, size_t dst_size);
 /* PJRT_Buffer_Type of the buffer, or -1 on failure. */
@@ -66,13 +69,42 @@ int x4j_buffer_element_type(x4j_client* c, void* buffer);
 /* Writes up to max_dims dimensions; returns the rank, or -1 on failure. */
 int x4j_buffer_dimensions(x4j_client* c, void* buffer, long long* dims, int max_dims);
 long long x4j_buffer_on_device_size(x4j_client* c, void* buffer);
+/* 1 if the runtime deleted the buffer (e.g. donated to an execution), 0 if not, -1 on failure. */
+int x4j_buffer_is_deleted(x4j_client* c, void* buffer);
 int x4j_buffer_destroy(x4j_client* c, void* buffer);
+/* Blocks until the buffer's contents are defined (its producing transfer or execution finished);
+ * returns that operation's error, if any. */
+int x4j_buffer_await_ready(x4j_client* c, void* buffer);
 
-/* Runs a single-device execution. args: num_args buffers; outputs: room for num_outputs buffers,
- * filled with new buffers the caller must destroy. device_index < 0: the compiled device.
- * wait != 0: block until the device has finished (errors of the run are reported here). */
-int x4j_execute(x4j_client* c, void* exe, int device_index, void* const* args, int num_args,
-                void** outputs, int num_outputs, int wait);
+/* Runs an execution. args: num_devices x num_args buffers, row-major by device; outputs: room for
+ * num_devices x num_outputs buffers, filled with new buffers the caller must destroy.
+ * device_index >= 0 (with num_devices == 1): run on that device; < 0: the compiled device(s).
+ * non_donatable: argument indices that must not be donated; every other argument that the program
+ * aliases to an output is donated (and deleted). wait != 0: block until the devices have finished
+ * (errors of the run are reported here). */
+int x4j_execute(x4j_client* c, void* exe, int device_index, int num_devices, void* const* args,
+                int num_args, void** outputs, int num_outputs, const long long* non_donatable,
+                int num_non_donatable, int wait);
+
+/* out[0]=replicas, out[1]=partitions, out[2]=outputs per device. */
+int x4j_executable_counts(x4j_client* c, void* exe, long long* out);
+/* Client device indices the executable runs on, in execution order; returns their count or -1. */
+int x4j_executable_devices(x4j_client* c, void* exe, int* indices, int max);
+/* The plugin's serialization of a compiled executable (malloc'd; free with x4j_free). */
+char* x4j_executable_serialize(x4j_client* c, void* exe, long long* size);
+/* Loads an executable serialized by the same plugin version. */
+void* x4j_executable_deserialize(x4j_client* c, const char* bytes, size_t size);
+/* The optimized program (malloc'd; free with x4j_free); its format (e.g. "hlo_with_config") is
+ * written to `format`. */
+char* x4j_executable_optimized_program(x4j_client* c, void* exe, long long* size, char* format,
+                                       int format_cap);
+void x4j_free(void* p);
+
+/* Host memory for large transfers: page-aligned, zeroed, 2 MiB pages where the kernel allows and
+ * already faulted in, so a device-to-host copy runs at transfer speed. Returns the address, 0 on
+ * failure; free with x4j_host_free(address, size). */
+long long x4j_host_alloc(long long size);
+void x4j_host_free(long long address, long long size);
 
 #ifdef __cplusplus
 }

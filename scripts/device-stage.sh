@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Stages what a GPU-machine run of the PJRT suite needs into .devcarry/ (git-ignored through
-# .git/info/exclude): compiled classes of graph-builder and jni (with the PJRT JNI library inside),
-# jni's test classes, and the few jars the PJRT path needs (no TensorFlow). Run it here, after a build:
-#   ./build -pl graph-builder,jni package -DskipTests && scripts/device-stage.sh && ../shared/tools/device-jre.sh
+# .git/info/exclude): compiled classes of graph-builder, jni (with the PJRT JNI library inside) and
+# models (the CLI), the test classes of jni and of tests/ (org.xla4j.backends only), and the few jars
+# the PJRT path needs (no TensorFlow). Run it here, after a build:
+#   ./build install -DskipTests && scripts/device-stage.sh && ../shared/tools/device-jre.sh
 # then, through the device tool:  run(command="scripts/device-test.sh", carry=[".jre", ".devcarry"])
 # Usage: scripts/device-stage.sh [BUILT_TREE]   (default: this repository; BUILT_TREE is a checkout
 # whose graph-builder/target and jni/target hold the build)
@@ -13,12 +14,15 @@ cd "$root"
 grep -qx '/.devcarry/' .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo '/.devcarry/' >> .git/info/exclude; }
 rm -rf .devcarry
 mkdir -p .devcarry/lib
-for d in graph-builder/target/classes jni/target/classes jni/target/test-classes; do
+for d in graph-builder/target/classes jni/target/classes jni/target/test-classes models/target/classes tests/target/test-classes; do
   [ -d "$src/$d" ] || { echo "missing $src/$d: build first" >&2; exit 1; }
 done
 cp -r "$src/graph-builder/target/classes" .devcarry/graph-builder-classes
 cp -r "$src/jni/target/classes" .devcarry/jni-classes
 cp -r "$src/jni/target/test-classes" .devcarry/jni-test-classes
+cp -r "$src/models/target/classes" .devcarry/models-classes
+mkdir -p .devcarry/tests-test-classes/org/xla4j
+cp -r "$src/tests/target/test-classes/org/xla4j/backends" .devcarry/tests-test-classes/org/xla4j/
 # the JavaCPP build's generated C++ is not needed at run time
 find .devcarry -name '*.cpp' -delete
 m2=${MAVEN_REPO:-$HOME/.m2/repository}
@@ -26,6 +30,8 @@ jars=(
   org/bytedeco/javacpp/1.5.11/javacpp-1.5.11.jar
   com/google/protobuf/protobuf-java/3.21.9/protobuf-java-3.21.9.jar
   com/google/code/gson/gson/2.13.2/gson-2.13.2.jar
+  com/google/flatbuffers/flatbuffers-java/25.2.10/flatbuffers-java-25.2.10.jar
+  info/picocli/picocli/4.7.7/picocli-4.7.7.jar
   org/junit/platform/junit-platform-console-standalone/1.14.1/junit-platform-console-standalone-1.14.1.jar
 )
 for j in "${jars[@]}"; do

@@ -137,6 +137,11 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--mechanisms", split = ",", description = "Only these (default: all the backend supports).")
     List<Mechanism> only;
 
+    @Option(names = "--reference", defaultValue = "VANILLA",
+        description = "Mechanism computing the f32 reference (default: ${DEFAULT-VALUE}; BLOCKWISE for long sequences, "
+            + "where f32 VANILLA logits would not fit).")
+    Mechanism reference;
+
     @Override
     public Integer call() {
       DType dt = DType.fromMlir(dtype.toLowerCase(Locale.ROOT));
@@ -153,22 +158,25 @@ final class AttentionCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
             heads, kvHeads, headDim, dt.mlir(), common.causal ? " causal" : "",
             " chunks " + chunk(common.chunkQ, seq) + "x" + chunk(common.chunkK, seq), platform, b.platformVersion());
-        // the reference: VANILLA on the same values in f32
+        // the reference: VANILLA (or --reference) on the same values in f32
         List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
         float[] ref;
-        String refText = module(common.options(Mechanism.VANILLA, platform), f32.get(0).type(), f32.get(1).type(),
+        if (reference != Mechanism.VANILLA && reference != Mechanism.BLOCKWISE) {
+          throw new IllegalArgumentException("--reference requires VANILLA or BLOCKWISE, got " + reference);
+        }
+        String refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
             f32.get(2).type(), null);
         try (Executable exe = b.compile(refText, CompileOptions.defaults())) {
           ref = exe.execute(f32).get(0).toFloatArray();
         }
-        System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", "mechanism", "max|err| vs f32 VANILLA",
+        System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", "mechanism", "max|err| vs f32 " + reference,
             "ms/call (median)", "device memory", "note");
         List<Mechanism> ms = only == null || only.isEmpty()
             ? List.of(Mechanism.CUDNN, Mechanism.BLOCKWISE, Mechanism.DECODE, Mechanism.VANILLA) : only;
         long peakBefore = peak(b);
         for (Mechanism m : ms) {
           if (!m.runsOn(platform)) {
-            System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", m, "-", "-", "-",
+            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", m, "-", "-", "-",
                 "not on " + platform + " (" + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented")
                     + ")");
             continue;
@@ -177,7 +185,7 @@ final class AttentionCommand implements Callable<Integer> {
           try {
             text = module(common.options(m, platform), qt, kt, kt, null);
           } catch (IllegalArgumentException e) {
-            System.out.printf(Locale.ROOT, "%-10s %24s %16s %22s  %s%n", m, "-", "-", "-", "rejected: " + e.getMessage());
+            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", m, "-", "-", "-", "rejected: " + e.getMessage());
             continue;
           }
           try (Executable exe = b.compile(text, CompileOptions.defaults())) {
@@ -189,7 +197,7 @@ final class AttentionCommand implements Callable<Integer> {
             String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
                 : "<= earlier peak";
             peakBefore = Math.max(peakBefore, p);
-            System.out.printf(Locale.ROOT, "%-10s %24.3e %16.3f %22s  %s%n", m, err, msPerCall, mem, "");
+            System.out.printf(Locale.ROOT, "%-10s %26.3e %16.3f %22s  %s%n", m, err, msPerCall, mem, "");
           }
         }
         if (peakBefore < 0) {

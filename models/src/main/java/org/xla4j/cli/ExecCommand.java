@@ -14,6 +14,8 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
+import org.xla4j.runtime.pjrt.PjrtBackend;
+import org.xla4j.runtime.pjrt.X4jArtifact;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "exec", mixinStandardHelpOptions = true,
     description = "Run a StableHLO text module. Inputs are positional: the i-th --input is @main's i-th argument.")
 final class ExecCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODULE", description = "StableHLO text module (.mlir)")
+  @Parameters(index = "0", paramLabel = "MODULE",
+      description = "StableHLO text module (.mlir), or a compiled-program artifact (.x4j, from xla4j compile; runs on PJRT)")
   Path module;
 
   @Option(names = "--input", paramLabel = "NAME=FILE[:TENSOR]",
@@ -34,8 +37,8 @@ final class ExecCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "OUT.safetensors", description = "Where to write the results (out0, out1, ...).")
   Path output;
 
-  @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]",
-      description = "Backend to run on (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--backend", paramLabel = "cpu|pjrt[:PLUGIN]",
+      description = "Backend to run on (default: cpu for .mlir, pjrt for .x4j).")
   String backend;
 
   @Option(names = "--print", description = "Print each result's type and first values.")
@@ -44,11 +47,13 @@ final class ExecCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (!Files.isRegularFile(module)) throw new IllegalArgumentException("module file not found: " + module);
-    String text = Files.readString(module);
-    Signature sig = Signature.parseMain(text);
+    X4jArtifact artifact = isArtifact(module) ? X4jArtifact.read(module) : null;
+    String spec = backend != null ? backend : artifact != null ? "pjrt" : "cpu";
+    String text = artifact == null ? Files.readString(module) : null;
+    Signature sig = artifact != null ? artifact.signature() : Signature.parseMain(text);
     List<HostTensor> args = readInputs(sig);
-    try (Backend b = Backends.open(backend);
-         Executable exe = b.compile(text, CompileOptions.defaults())) {
+    try (Backend b = Backends.open(spec);
+         Executable exe = artifact != null ? load(b, artifact) : b.compile(text, CompileOptions.defaults())) {
       List<HostTensor> results = exe.execute(args);
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
@@ -61,6 +66,22 @@ final class ExecCommand implements Callable<Integer> {
           + (output == null ? "" : " -> " + output));
     }
     return 0;
+  }
+
+  /** True for a .x4j artifact (by its FlatBuffers file identifier, whatever the file is called). */
+  static boolean isArtifact(Path file) throws IOException {
+    try (var in = Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(8);
+      return head.length == 8 && new String(head, 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("X4J1");
+    }
+  }
+
+  private Executable load(Backend b, X4jArtifact a) {
+    if (!(b instanceof PjrtBackend gpu)) {
+      throw new IllegalArgumentException(module.getFileName() + " is a compiled-program artifact for "
+          + a.platformName() + "; run it with --backend pjrt[:PLUGIN], not " + b.platformName());
+    }
+    return gpu.load(a);
   }
 
   private List<HostTensor> readInputs(Signature sig) throws IOException {

@@ -247,4 +247,25 @@ class NnLayersTest {
     // and the block did something: the output is not the input
     assertEquals(true, AttentionHarness.maxAbsDiff(out.get(0), xh) > 1e-3);
   }
+
+  /** QK-norm: RMSNorm of each [B, S, H, D] head vector with one weight [D]. */
+  @Test
+  void qkRmsNormNormalizesEachHeadVector() {
+    Random r = new Random(8);
+    HostTensor xh = AttentionHarness.random(r, DType.F32, 2, 3, 4, 8);
+    HostTensor wh = AttentionHarness.random(r, DType.F32, 8);
+    Graph g = new Graph("qknorm");
+    Tensor x = g.parameter(xh.type());
+    Tensor w = g.parameter(wh.type());
+    List<HostTensor> out = AttentionHarness.run(cpu, g, List.of(xh, wh), Norms.qkRmsNorm(x, w, 1e-6));
+    float[] xf = xh.toFloatArray();
+    float[] wf = wh.toFloatArray();
+    double[] want = new double[xf.length];
+    for (int row = 0; row < xf.length / 8; row++) {
+      double ss = 0;
+      for (int j = 0; j < 8; j++) ss += xf[row * 8 + j] * (double) xf[row * 8 + j];
+      for (int j = 0; j < 8; j++) want[row * 8 + j] = xf[row * 8 + j] / Math.sqrt(ss / 8 + 1e-6) * wf[j];
+    }
+    AttentionHarness.assertClose("qk rmsNorm", want, out.get(0), 1e-5, 1e-5);
+  }
 }

@@ -35,6 +35,12 @@ import org.xla4j.types.TensorType;
  */
 public final class PjrtBackend implements Backend {
   private static final Cleaner CLEANER = Cleaner.create();
+  /** PJRT_HostBufferSemantics_kImmutableOnlyDuringCall / kImmutableUntilTransferCompletes. */
+  private static final int HOST_ONLY_DURING_CALL = 0;
+  private static final int HOST_UNTIL_TRANSFER_COMPLETES = 1;
+  /** Host-to-device copies up to this size are staged by the plugin during the call. */
+  private static final long SMALL_TRANSFER = 1L << 20;
+  private static final MemorySegment EMPTY = Arena.global().allocate(64, 64);
 
   /**
    * How to open a client.
@@ -78,6 +84,7 @@ public final class PjrtBackend implements Backend {
   private final String platformName;
   private final String platformVersion;
   private final List<Device> devices;
+  private volatile PjrtCompileCache cache = PjrtCompileCache.fromEnvironment();
 
   private PjrtBackend(ClientState state, Path pluginPath, int apiMajor, int apiMinor) {
     this.state = state;
@@ -182,38 +189,163 @@ public final class PjrtBackend implements Backend {
     return new MemoryStats(out[0], out[1], out[2]);
   }
 
+  /** The on-disk compile cache this backend uses (see {@link PjrtCompileCache}; may be disabled). */
+  public PjrtCompileCache compileCache() { return cache; }
+
+  /** Uses another compile cache from now on (e.g. {@link PjrtCompileCache#disabled()}). */
+  public void setCompileCache(PjrtCompileCache c) { this.cache = Objects.requireNonNull(c); }
+
+  /**
+   * Compiles StableHLO text; consults the on-disk compile cache first and stores new results there.
+   * Several devices (replicas x partitions) are supported: run such a program with
+   * {@link PjrtExecutable#executeOnDevices}.
+   */
   @Override
   public PjrtExecutable compile(String stablehloText, CompileOptions options) {
+    return compile(stablehloText, options, true);
+  }
+
+  /** Compiles without looking at or writing the compile cache. */
+  public PjrtExecutable compileUncached(String stablehloText, CompileOptions options) {
+    return compile(stablehloText, options, false);
+  }
+
+  private PjrtExecutable compile(String stablehloText, CompileOptions options, boolean useCache) {
     Signature sig = Backend.signatureOf(stablehloText);
-    if (options.numDevices() != 1) {
-      throw new UnsupportedOperationException("PJRT backend: multi-device execution is not implemented yet ("
-          + options.numReplicas() + " replicas x " + options.numPartitions() + " partitions requested)");
+    if (options.numDevices() > devices.size()) {
+      throw new IllegalArgumentException("compile: " + options.numReplicas() + " replica(s) x " + options.numPartitions()
+          + " partition(s) need " + options.numDevices() + " devices; this backend has " + devices.size() + " " + devices);
     }
-    int deviceIndex = options.deviceAssignment().isEmpty() ? 0 : indexOfId(options.deviceAssignment().get(0));
+    for (int id : options.deviceAssignment()) indexOfId(id);
     boolean shardy = stablehloText.contains("sdy.");
     byte[] opts = PjrtCompileOptions.toProto(options, shardy).toByteArray();
+    String hash = X4jArtifact.sha256(stablehloText);
+    PjrtCompileCache c = useCache ? cache : PjrtCompileCache.disabled();
+    String key = c.enabled() ? PjrtCompileCache.key(this, hash, opts) : null;
+    if (key != null) {
+      var hit = c.lookup(key);
+      if (hit.isPresent()) {
+        try {
+          return load(hit.get());
+        } catch (RuntimeException e) {
+          c.demote(); // stale or foreign entry: compile again and overwrite it
+        }
+      }
+    }
     byte[] code = stablehloText.getBytes(StandardCharsets.UTF_8);
+    PjrtExecutable exe;
     state.enter();
     try (BytePointer pc = new BytePointer(code.length); BytePointer po = new BytePointer(Math.max(1, opts.length))) {
       pc.put(code);
       po.put(opts);
-      Pointer exe = PjrtNative.x4j_compile(state.client, pc, code.length, "mlir", po, opts.length);
-      if (exe == null || exe.isNull()) {
+      Pointer h = PjrtNative.x4j_compile(state.client, pc, code.length, "mlir", po, opts.length);
+      if (h == null || h.isNull()) {
         XlaException e = ClientState.error();
         String msg = PjrtNative.lastMessage();
         throw new CompileException(e.code(), "PJRT compile failed on " + platformName, msg);
       }
-      int nOut = PjrtNative.x4j_executable_num_outputs(state.client, exe);
-      if (nOut < 0 || nOut != sig.results().size()) {
-        XlaException e = nOut < 0 ? ClientState.error() : null;
-        PjrtNative.x4j_executable_destroy(state.client, exe);
-        if (e != null) throw e;
-        throw new XlaException(XlaException.Code.INTERNAL, "compiled program has " + nOut
-            + " outputs but @main declares " + sig.results().size() + " results " + sig.results());
-      }
-      return new PjrtExecutable(this, state, exe, sig, nOut, deviceIndex, CLEANER);
+      exe = adopt(h, sig, hash, opts);
     } finally {
       state.exit();
+    }
+    if (key != null) {
+      try {
+        c.store(key, X4jArtifact.of(exe, stablehloText));
+      } catch (RuntimeException e) {
+        // a plugin that cannot serialize simply does not cache
+      }
+    }
+    return exe;
+  }
+
+  /** Wraps a freshly compiled or loaded handle; destroys it when its output count disagrees with the signature. */
+  private PjrtExecutable adopt(Pointer h, Signature sig, String hash, byte[] opts) {
+    PjrtExecutable exe;
+    try {
+      exe = new PjrtExecutable(this, state, h, sig, CLEANER, hash, opts);
+    } catch (RuntimeException e) {
+      PjrtNative.x4j_executable_destroy(state.client, h);
+      throw e;
+    }
+    if (exe.numOutputs() != sig.results().size()) {
+      exe.close();
+      throw new XlaException(XlaException.Code.INTERNAL, "compiled program has " + exe.numOutputs()
+          + " outputs but @main declares " + sig.results().size() + " results " + sig.results());
+    }
+    return exe;
+  }
+
+  /**
+   * Loads a compiled-program artifact (from {@code xla4j compile} or {@link X4jArtifact#of}).
+   *
+   * @throws XlaException FAILED_PRECONDITION, naming both sides, when the artifact was compiled for
+   *     another platform, plugin version or device kind
+   */
+  public PjrtExecutable load(X4jArtifact a) {
+    a.checkCompatible(this);
+    byte[] bytes = a.executableNoCopy();
+    state.enter();
+    try (BytePointer pb = new BytePointer(Math.max(1, bytes.length))) {
+      pb.put(bytes);
+      Pointer h = PjrtNative.x4j_executable_deserialize(state.client, pb, bytes.length);
+      if (h == null || h.isNull()) throw ClientState.error();
+      return adopt(h, a.signature(), a.programHash(), a.compileOptions());
+    } finally {
+      state.exit();
+    }
+  }
+
+  /** Loads an executable from {@link PjrtExecutable#serialize()} bytes made by the same plugin version. */
+  public PjrtExecutable deserialize(byte[] serialized, Signature signature) {
+    state.enter();
+    try (BytePointer pb = new BytePointer(Math.max(1, serialized.length))) {
+      pb.put(serialized);
+      Pointer h = PjrtNative.x4j_executable_deserialize(state.client, pb, serialized.length);
+      if (h == null || h.isNull()) throw ClientState.error();
+      return adopt(h, signature, "", new byte[0]);
+    } finally {
+      state.exit();
+    }
+  }
+
+  /**
+   * The optimized HLO text XLA produces for a module (for graph dumps): compiles it once more with
+   * {@code xla_dump_to} into a temporary directory and returns the {@code after_optimizations} dump.
+   */
+  public String optimizedHloText(String stablehloText, CompileOptions options) {
+    Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("xla4j-hlo");
+      Map<String, String> dbg = new LinkedHashMap<>(options.debugOptions());
+      dbg.put("xla_dump_to", dir.toString());
+      dbg.put("xla_dump_hlo_as_text", "true");
+      CompileOptions o = new CompileOptions(options.numReplicas(), options.numPartitions(), options.spmd(),
+          options.deviceAssignment(), dbg);
+      compileUncached(stablehloText, o).close();
+      try (var files = java.nio.file.Files.list(dir)) {
+        Path f = files.filter(p -> p.getFileName().toString().endsWith("after_optimizations.txt")).sorted().findFirst()
+            .orElseThrow(() -> new XlaException(XlaException.Code.UNIMPLEMENTED,
+                "the plugin wrote no after_optimizations.txt dump (does it honour xla_dump_to?)"));
+        return java.nio.file.Files.readString(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new XlaException(XlaException.Code.INTERNAL, "optimized HLO dump: " + e.getMessage(), e);
+    } finally {
+      if (dir != null) deleteTree(dir);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+          // best effort
+        }
+      });
+    } catch (java.io.IOException ignored) {
+      // best effort
     }
   }
 
@@ -224,20 +356,57 @@ public final class PjrtBackend implements Backend {
 
   @Override
   public PjrtBuffer toDevice(HostTensor tensor, Device device) {
-    int idx = indexOf(device);
     TensorType t = tensor.type();
     long n = t.byteSize();
-    state.enter();
+    // HostTensor keeps its bytes on the Java heap: one copy into native memory, then the transfer
+    // reads that memory in place. Callers with data already off-heap use toDevice(type, segment, device).
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment seg = arena.allocate(Math.max(1, n), 64);
+      MemorySegment seg = n >= PjrtBuffer.LARGE ? PjrtHostMemory.allocate(n, arena)
+          : arena.allocate(Math.max(1, n), 64).asSlice(0, n);
       tensor.copyTo(seg);
-      Pointer h = PjrtNative.x4j_buffer_from_host(state.client, idx, seg.asByteBuffer(),
-          PjrtTypes.toPjrt(t.dtype()), t.shape().dims(), t.rank());
+      return toDevice(t, seg, device);
+    }
+  }
+
+  /**
+   * Copies {@code data} (exactly {@code type.byteSize()} bytes, little-endian, row-major) to a device.
+   * A native segment of more than 1 MiB is read in place by the host-to-device transfer (PJRT
+   * kImmutableUntilTransferCompletes: no staging copy on the caller's thread); smaller ones are copied
+   * by the plugin during the call. Either way this returns once the plugin no longer reads
+   * {@code data}, so the caller may then change or free it. A heap segment is first copied off-heap.
+   */
+  public PjrtBuffer toDevice(TensorType type, MemorySegment data, Device device) {
+    int idx = indexOf(device);
+    long n = type.byteSize();
+    if (data.byteSize() != n) {
+      throw new IllegalArgumentException("toDevice: " + type + " takes " + n + " bytes, the segment has " + data.byteSize());
+    }
+    if (!data.isNative()) {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment seg = arena.allocate(Math.max(1, n), 64).asSlice(0, n);
+        MemorySegment.copy(data, 0, seg, 0, n);
+        return toDevice(type, seg, device);
+      }
+    }
+    state.enter();
+    try {
+      // a zero-byte tensor still needs a valid address: point at a static scratch byte
+      long addr = n == 0 ? EMPTY.address() : data.address();
+      // small: let the plugin copy during the call (no wait for the DMA); large: it reads our memory
+      // in place while the transfer runs (no staging copy), and we wait until it is done with it
+      int semantics = n <= SMALL_TRANSFER ? HOST_ONLY_DURING_CALL : HOST_UNTIL_TRANSFER_COMPLETES;
+      Pointer h = PjrtNative.x4j_buffer_from_host(state.client, idx, addr,
+          PjrtTypes.toPjrt(type.dtype()), type.shape().dims(), type.rank(), semantics);
       if (h == null || h.isNull()) throw ClientState.error();
-      return new PjrtBuffer(state, h, t, device, idx, CLEANER);
+      return new PjrtBuffer(state, h, type, device, idx, CLEANER);
     } finally {
       state.exit();
     }
+  }
+
+  /** Copies {@code data} to the first device. */
+  public PjrtBuffer toDevice(TensorType type, MemorySegment data) {
+    return toDevice(type, data, devices.get(0));
   }
 
   /** Wraps a buffer the plugin returned (an execution result); the caller holds the client's read lock. */

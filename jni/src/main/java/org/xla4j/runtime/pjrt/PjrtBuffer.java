@@ -22,6 +22,8 @@ public final class PjrtBuffer implements DeviceBuffer {
     final ClientState client;
     final Pointer handle;
     private boolean freed;
+    private volatile boolean donated;
+    private volatile boolean consumedByRuntime;
 
     State(ClientState client, Pointer handle) {
       this.client = client;
@@ -38,6 +40,23 @@ public final class PjrtBuffer implements DeviceBuffer {
     }
 
     synchronized boolean isFreed() { return freed; }
+
+    boolean isDonated() { return donated; }
+
+    /**
+     * After an execution took this buffer as a donated input: the runtime owns its memory now, so
+     * release our handle (safe while the execution still runs) and refuse any later use.
+     */
+    void donate() {
+      if (!isFreed()) {
+        // did the runtime really take the memory (the program aliases this input)? For tests and logs.
+        consumedByRuntime = PjrtNative.x4j_buffer_is_deleted(client.client, handle) == 1;
+      }
+      donated = true;
+      run();
+    }
+
+    boolean consumedByRuntime() { return consumedByRuntime; }
 
     /** Cleaner / close(): frees unless the client did already. */
     @Override
@@ -86,19 +105,98 @@ public final class PjrtBuffer implements DeviceBuffer {
 
   /** Throws IllegalStateException when this buffer or its backend is closed. Call under client.enter(). */
   Pointer handleForUse() {
-    if (state.isFreed()) throw new IllegalStateException("PjrtBuffer " + type + " is closed");
+    if (state.isFreed()) {
+      throw new IllegalStateException("PjrtBuffer " + type + (state.isDonated()
+          ? " was donated to an execution and may not be used again" : " is closed"));
+    }
     return state.handle;
   }
 
   @Override
   public HostTensor toHost() {
-    state.client.enter();
+    long n = type.byteSize();
     try (Arena arena = Arena.ofConfined()) {
+      MemorySegment seg = n >= LARGE ? PjrtHostMemory.allocate(n, arena) : arena.allocate(Math.max(1, n), 64).asSlice(0, n);
+      copyTo(seg);
+      return HostTensor.ofSegment(type, seg);
+    }
+  }
+
+  /** Transfers at least this large go through {@link PjrtHostMemory}. */
+  static final long LARGE = 2L << 20;
+
+  /**
+   * Copies the buffer into new transfer-friendly native memory ({@link PjrtHostMemory}) owned by
+   * {@code arena}: the device-to-host copy writes it directly, with no copy through the Java heap.
+   */
+  public MemorySegment toSegment(Arena arena) {
+    MemorySegment seg = PjrtHostMemory.allocate(type.byteSize(), arena);
+    copyTo(seg);
+    return seg;
+  }
+
+  /**
+   * Copies the buffer into {@code dst} (exactly {@link TensorType#byteSize()} bytes, little-endian,
+   * row-major) and waits for the copy. A native segment is written directly by the device-to-host
+   * transfer, with no copy through the Java heap; a heap segment goes through a temporary one.
+   */
+  public void copyTo(MemorySegment dst) {
+    long n = type.byteSize();
+    if (dst.byteSize() != n) {
+      throw new IllegalArgumentException("copyTo: " + type + " takes " + n + " bytes, the destination has " + dst.byteSize());
+    }
+    if (dst.isReadOnly()) throw new IllegalArgumentException("copyTo: the destination segment is read-only");
+    if (!dst.isNative()) {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment tmp = arena.allocate(Math.max(1, n), 64);
+        copyTo(tmp.asSlice(0, n));
+        MemorySegment.copy(tmp, 0, dst, 0, n);
+      }
+      return;
+    }
+    state.client.enter();
+    try {
       Pointer h = handleForUse();
-      long n = type.byteSize();
-      MemorySegment seg = arena.allocate(Math.max(1, n), 64);
-      ClientState.check(PjrtNative.x4j_buffer_to_host(state.client.client, h, seg.asByteBuffer(), n));
-      return HostTensor.ofSegment(type, seg.asSlice(0, n));
+      ClientState.check(PjrtNative.x4j_buffer_to_host(state.client.client, h, n == 0 ? 0 : dst.address(), n));
+    } finally {
+      state.client.exit();
+    }
+  }
+
+  /**
+   * Blocks until the buffer's contents exist on the device (the transfer or execution that produces it
+   * finished); throws that operation's error, if it failed. Returns this buffer.
+   */
+  public PjrtBuffer awaitReady() {
+    state.client.enter();
+    try {
+      ClientState.check(PjrtNative.x4j_buffer_await_ready(state.client.client, handleForUse()));
+      return this;
+    } finally {
+      state.client.exit();
+    }
+  }
+
+  /** True once this buffer was donated to an execution (it may not be used again). */
+  public boolean isDonated() { return state.isDonated(); }
+
+  /**
+   * True when, at donation, the runtime had taken this buffer's memory (the program aliases the input
+   * to an output); false when it was donated but the program did not use it, or never donated.
+   */
+  public boolean donationUsedByRuntime() { return state.consumedByRuntime(); }
+
+  /**
+   * Whether the runtime itself reports this buffer deleted (true after a donation the program used).
+   * False for a buffer we have not released.
+   */
+  public boolean isDeletedOnDevice() {
+    if (state.isFreed()) return true;
+    state.client.enter();
+    try {
+      int r = PjrtNative.x4j_buffer_is_deleted(state.client.client, handleForUse());
+      if (r < 0) throw ClientState.error();
+      return r == 1;
     } finally {
       state.client.exit();
     }

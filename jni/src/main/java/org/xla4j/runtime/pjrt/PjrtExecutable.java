@@ -1,19 +1,37 @@
 package org.xla4j.runtime.pjrt;
 
 import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.XlaException;
+import org.xla4j.types.Shape;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
 
-/** A program compiled by a PJRT plugin; runs on one device (the compiled one). */
+/**
+ * A program compiled by a PJRT plugin. Single-device programs run with {@link #execute},
+ * {@link #executeBuffers} or the {@link #call()} builder (per-argument donation); programs compiled
+ * for several devices (replicas x partitions) run with {@link #executeOnDevices}.
+ *
+ * <pre>{@code
+ * try (PjrtExecutable step = gpu.compile(decodeStep, CompileOptions.defaults())) {
+ *   List<DeviceBuffer> out = step.call().arg(cache).arg(token).donate(0).execute();
+ * }
+ * }</pre>
+ */
 public final class PjrtExecutable implements Executable {
   private static final AtomicLong LIVE = new AtomicLong();
 
@@ -55,22 +73,41 @@ public final class PjrtExecutable implements Executable {
     }
   }
 
+  /** The optimized program as the plugin returns it (e.g. format {@code hlo_with_config}: a serialized proto). */
+  public record OptimizedProgram(String format, byte[] code) {}
+
   private final PjrtBackend backend;
   private final State state;
   private final Cleaner.Cleanable cleanable;
   private final Signature signature;
   private final int numOutputs;
-  private final int deviceIndex;
+  private final int numReplicas;
+  private final int numPartitions;
+  private final int[] deviceIndices; // client device index per execution slot
+  private final String programHash;
+  private final byte[] compileOptions;
 
-  PjrtExecutable(PjrtBackend backend, ClientState client, Pointer handle, Signature signature, int numOutputs,
-                 int deviceIndex, Cleaner cleaner) {
+  PjrtExecutable(PjrtBackend backend, ClientState client, Pointer handle, Signature signature, Cleaner cleaner,
+                 String programHash, byte[] compileOptions) {
     this.backend = backend;
     this.state = new State(client, handle);
     client.register(state);
     this.cleanable = cleaner.register(this, state);
     this.signature = signature;
-    this.numOutputs = numOutputs;
-    this.deviceIndex = deviceIndex;
+    this.programHash = programHash;
+    this.compileOptions = compileOptions.clone();
+    long[] counts = new long[3];
+    ClientState.check(PjrtNative.x4j_executable_counts(client.client, handle, counts));
+    this.numReplicas = (int) counts[0];
+    this.numPartitions = (int) counts[1];
+    this.numOutputs = (int) counts[2];
+    int[] idx = new int[Math.max(1, numReplicas * numPartitions) + 64];
+    int n = PjrtNative.x4j_executable_devices(client.client, handle, idx, idx.length);
+    if (n < 0) throw ClientState.error();
+    this.deviceIndices = Arrays.copyOf(idx, Math.min(n, idx.length));
+    for (int d : deviceIndices) {
+      if (d < 0) throw new XlaException(XlaException.Code.INTERNAL, "executable runs on a device this client does not list");
+    }
   }
 
   /** Executables not yet freed, in this process (for leak tests). */
@@ -82,61 +119,253 @@ public final class PjrtExecutable implements Executable {
   @Override
   public Backend backend() { return backend; }
 
+  /** Results per device. */
+  public int numOutputs() { return numOutputs; }
+
+  public int numReplicas() { return numReplicas; }
+
+  public int numPartitions() { return numPartitions; }
+
+  /** Devices the program runs on, in the order {@link #executeOnDevices} takes argument lists. */
+  public List<Device> devices() {
+    List<Device> out = new ArrayList<>(deviceIndices.length);
+    for (int i : deviceIndices) out.add(backend.devices().get(i));
+    return out;
+  }
+
+  /** SHA-256 (hex) of the StableHLO text this was compiled from ("" when unknown). */
+  public String programHash() { return programHash; }
+
+  /** The serialized CompileOptionsProto this was compiled with. */
+  public byte[] compileOptionsProto() { return compileOptions.clone(); }
+
   @Override
   public List<HostTensor> execute(List<HostTensor> args) {
+    requireSingleDevice();
     Executable.checkArgs(signature, args.stream().map(HostTensor::type).toList());
-    List<PjrtBuffer> in = new ArrayList<>(args.size());
+    Device dev = backend.devices().get(deviceIndices[0]);
+    List<DeviceBuffer> in = new ArrayList<>(args.size());
     List<DeviceBuffer> out = List.of();
     try {
-      for (HostTensor t : args) in.add(backend.toDevice(t, backend.devices().get(deviceIndex)));
-      out = run(in, true);
+      for (HostTensor t : args) in.add(backend.toDevice(t, dev));
+      out = launch(List.of(in), new BitSet(), true).get(0);
       List<HostTensor> host = new ArrayList<>(out.size());
       for (DeviceBuffer b : out) host.add(b.toHost());
       return host;
     } finally {
-      for (PjrtBuffer b : in) b.close();
+      for (DeviceBuffer b : in) b.close();
       for (DeviceBuffer b : out) b.close();
     }
   }
 
+  /** Runs on device buffers; results stay on the device; no argument is donated. */
   @Override
   public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args) {
+    requireSingleDevice();
+    return launch(List.of(args), new BitSet(), false).get(0);
+  }
+
+  /**
+   * Runs on device buffers, donating the arguments at {@code donate}: their device memory may be
+   * reused for results (where the program aliases them, e.g. {@code jax.buffer_donor = true} or
+   * {@code tf.aliasing_output} on @main's argument) and the Java buffers are unusable afterwards.
+   */
+  public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args, Set<Integer> donate) {
+    requireSingleDevice();
+    return launch(List.of(args), bits(donate, args.size()), false).get(0);
+  }
+
+  /**
+   * Runs a multi-device program: one argument list per device, in {@link #devices()} order; returns
+   * one result list per device (shapes as each device holds them, e.g. shards). Arguments at
+   * {@code donate} are donated on every device.
+   */
+  public List<List<DeviceBuffer>> executeOnDevices(List<List<DeviceBuffer>> perDevice, Set<Integer> donate) {
+    if (perDevice.size() != deviceIndices.length) {
+      throw new IllegalArgumentException("execute: the program runs on " + deviceIndices.length + " device(s) "
+          + devices() + ", got " + perDevice.size() + " argument list(s)");
+    }
+    int n = perDevice.isEmpty() ? 0 : perDevice.get(0).size();
+    return launch(perDevice, bits(donate, n), false);
+  }
+
+  /** Starts an execute builder: {@code exe.call().arg(a).arg(b).donate(1).execute()}. */
+  public Call call() { return new Call(); }
+
+  /** Builder of one single-device execution with explicit per-argument donation. */
+  public final class Call {
+    private final List<DeviceBuffer> args = new ArrayList<>();
+    private final BitSet donate = new BitSet();
+
+    private Call() {}
+
+    /** Appends an argument (kept: not donated). */
+    public Call arg(DeviceBuffer b) { args.add(b); return this; }
+
+    /** Appends an argument and donates it. */
+    public Call donated(DeviceBuffer b) { donate.set(args.size()); args.add(b); return this; }
+
+    /** Donates the arguments at these indices. */
+    public Call donate(int... indices) {
+      for (int i : indices) {
+        if (i < 0) throw new IllegalArgumentException("donate: negative argument index " + i);
+        donate.set(i);
+      }
+      return this;
+    }
+
+    /** Launches; results stay on the device and are ready when first read. */
+    public List<DeviceBuffer> execute() {
+      requireSingleDevice();
+      if (donate.length() > args.size()) {
+        throw new IllegalArgumentException("donate: argument " + (donate.length() - 1) + " does not exist; "
+            + args.size() + " argument(s) given");
+      }
+      return launch(List.of(args), donate, false).get(0);
+    }
+  }
+
+  private void requireSingleDevice() {
+    if (deviceIndices.length != 1) {
+      throw new IllegalStateException("this program runs on " + deviceIndices.length
+          + " devices; use executeOnDevices(perDeviceArgs, donate)");
+    }
+  }
+
+  private static BitSet bits(Set<Integer> donate, int n) {
+    BitSet b = new BitSet();
+    for (int i : donate) {
+      if (i < 0 || i >= n) throw new IllegalArgumentException("donate: argument " + i + " does not exist; " + n + " argument(s)");
+      b.set(i);
+    }
+    return b;
+  }
+
+  private List<PjrtBuffer> check(List<DeviceBuffer> args, int slot, BitSet donate) {
     List<PjrtBuffer> in = new ArrayList<>(args.size());
     for (int i = 0; i < args.size(); i++) {
       if (!(args.get(i) instanceof PjrtBuffer pb) || pb.state().client != state.client) {
         throw new IllegalArgumentException("execute: argument " + i + " is not a buffer of this PJRT backend: " + args.get(i));
       }
+      if (pb.deviceIndex() != deviceIndices[slot]) {
+        throw new IllegalArgumentException("execute: argument " + i + " lives on " + pb.device()
+            + " but the program runs it on " + backend.devices().get(deviceIndices[slot]));
+      }
       in.add(pb);
     }
-    Executable.checkArgs(signature, in.stream().map(PjrtBuffer::type).toList());
-    return run(in, false);
+    if (deviceIndices.length == 1) {
+      Executable.checkArgs(signature, in.stream().map(PjrtBuffer::type).toList());
+    } else if (in.size() != signature.args().size()) {
+      throw new IllegalArgumentException("execute: the program's @main takes " + signature.args().size()
+          + " argument(s), got " + in.size() + " on device " + slot);
+    }
+    for (int i = donate.nextSetBit(0); i >= 0; i = donate.nextSetBit(i + 1)) {
+      for (int j = 0; j < in.size(); j++) {
+        if (j != i && in.get(j) == in.get(i)) {
+          throw new IllegalArgumentException("execute: argument " + i + " is donated but also passed as argument " + j);
+        }
+      }
+    }
+    return in;
   }
 
   /**
-   * Launches the program. {@code await}: block until the device finished (errors of the run are
-   * thrown here); otherwise results are returned at once and later reads wait for them.
+   * Launches the program on every device slot. {@code await}: block until the devices finished
+   * (errors of the run are thrown here); otherwise results are returned at once and reads wait.
    */
-  private List<DeviceBuffer> run(List<PjrtBuffer> in, boolean await) {
+  private List<List<DeviceBuffer>> launch(List<List<DeviceBuffer>> perDevice, BitSet donate, boolean await) {
+    int nd = perDevice.size();
+    List<List<PjrtBuffer>> in = new ArrayList<>(nd);
+    for (int d = 0; d < nd; d++) in.add(check(perDevice.get(d), d, donate));
+    int nArgs = in.isEmpty() ? 0 : in.get(0).size();
+    long[] keep = new long[nArgs];
+    int nKeep = 0;
+    for (int i = 0; i < nArgs; i++) if (!donate.get(i)) keep[nKeep++] = i;
+    // nKeep == 0 means "every argument may be donated"; the shim passes an empty list then.
+    List<List<DeviceBuffer>> out = new ArrayList<>(nd);
     state.client.enter();
-    try (PointerPointer<Pointer> argv = new PointerPointer<>(Math.max(1, in.size()));
-         PointerPointer<Pointer> outv = new PointerPointer<>(Math.max(1, numOutputs))) {
+    try (PointerPointer<Pointer> argv = new PointerPointer<>(Math.max(1, nd * nArgs));
+         PointerPointer<Pointer> outv = new PointerPointer<>(Math.max(1, nd * numOutputs))) {
       if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
-      for (int i = 0; i < in.size(); i++) {
-        PjrtBuffer b = in.get(i);
-        if (b.deviceIndex() != deviceIndex) {
-          throw new IllegalArgumentException("execute: argument " + i + " lives on " + b.device()
-              + " but the program was compiled for " + backend.devices().get(deviceIndex));
+      for (int d = 0; d < nd; d++) {
+        for (int i = 0; i < nArgs; i++) argv.put((long) d * nArgs + i, in.get(d).get(i).handleForUse());
+      }
+      // device index -1: run where the program was compiled for (naming a device would need a
+      // "portable" executable, which the CUDA plugin refuses for ordinary compiles)
+      ClientState.check(PjrtNative.x4j_execute(state.client.client, state.handle, -1,
+          nd, argv, nArgs, outv, numOutputs, keep, nKeep, await ? 1 : 0));
+      // donated inputs: note whether the runtime took them, then release our handles (still under the lock)
+      for (int i = donate.nextSetBit(0); i >= 0; i = donate.nextSetBit(i + 1)) {
+        for (List<PjrtBuffer> row : in) row.get(i).state().donate();
+      }
+      for (int d = 0; d < nd; d++) {
+        List<DeviceBuffer> row = new ArrayList<>(numOutputs);
+        for (int i = 0; i < numOutputs; i++) {
+          Pointer h = outv.get((long) d * numOutputs + i);
+          TensorType t = nd == 1 ? signature.results().get(i) : typeOf(h);
+          row.add(backend.wrap(h, t, deviceIndices[d]));
         }
-        argv.put(i, b.handleForUse());
+        out.add(row);
       }
-      ClientState.check(PjrtNative.x4j_execute(state.client.client, state.handle, -1, argv, in.size(), outv,
-          numOutputs, await ? 1 : 0));
-      List<DeviceBuffer> out = new ArrayList<>(numOutputs);
-      for (int i = 0; i < numOutputs; i++) {
-        TensorType t = signature.results().get(i);
-        out.add(backend.wrap(outv.get(i), t, deviceIndex));
+    } finally {
+      state.client.exit();
+    }
+    return out;
+  }
+
+  private TensorType typeOf(Pointer h) {
+    int et = PjrtNative.x4j_buffer_element_type(state.client.client, h);
+    if (et < 0) throw ClientState.error();
+    long[] dims = new long[64];
+    int r = PjrtNative.x4j_buffer_dimensions(state.client.client, h, dims, dims.length);
+    if (r < 0) throw ClientState.error();
+    return new TensorType(PjrtTypes.fromPjrt(et), Shape.of(Arrays.copyOf(dims, r)));
+  }
+
+  /** The plugin's serialization of this executable (loads only on the same plugin version). */
+  public byte[] serialize() {
+    state.client.enter();
+    try {
+      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+      long[] size = new long[1];
+      BytePointer p = PjrtNative.x4j_executable_serialize(state.client.client, state.handle, size);
+      if (p == null || p.isNull()) throw ClientState.error();
+      try {
+        byte[] out = new byte[Math.toIntExact(size[0])];
+        p.capacity(size[0]).get(out);
+        return out;
+      } finally {
+        PjrtNative.x4j_free(p);
       }
-      return out;
+    } finally {
+      state.client.exit();
+    }
+  }
+
+  /**
+   * The optimized program after XLA's passes, where the plugin supports it (the CUDA plugin returns
+   * format {@code hlo_with_config}, a serialized HloModuleProtoWithConfig). For optimized HLO
+   * <em>text</em> see {@link PjrtBackend#optimizedHloText}.
+   *
+   * @throws XlaException with code UNIMPLEMENTED when the plugin does not support it
+   */
+  public OptimizedProgram optimizedProgram() {
+    state.client.enter();
+    try {
+      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+      long[] size = new long[1];
+      byte[] fmt = new byte[128];
+      BytePointer p = PjrtNative.x4j_executable_optimized_program(state.client.client, state.handle, size, fmt, fmt.length);
+      if (p == null || p.isNull()) throw ClientState.error();
+      try {
+        byte[] out = new byte[Math.toIntExact(size[0])];
+        p.capacity(size[0]).get(out);
+        int len = 0;
+        while (len < fmt.length && fmt[len] != 0) len++;
+        return new OptimizedProgram(new String(fmt, 0, len, StandardCharsets.UTF_8), out);
+      } finally {
+        PjrtNative.x4j_free(p);
+      }
     } finally {
       state.client.exit();
     }
@@ -144,4 +373,9 @@ public final class PjrtExecutable implements Executable {
 
   @Override
   public void close() { cleanable.clean(); }
+
+  @Override
+  public String toString() {
+    return "PjrtExecutable[" + signature + ", " + numReplicas + "x" + numPartitions + " on " + devices() + "]";
+  }
 }

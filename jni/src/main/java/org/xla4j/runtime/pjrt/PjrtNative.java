@@ -1,6 +1,5 @@
 package org.xla4j.runtime.pjrt;
 
-import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
@@ -87,11 +86,11 @@ final class PjrtNative {
   static native int x4j_executable_destroy(Client c, Pointer exe);
 
   static native Pointer x4j_buffer_from_host(
-      Client c, int deviceIndex, @Cast("const void*") ByteBuffer data, int type,
-      @Cast("const long long*") long[] dims, int numDims);
+      Client c, int deviceIndex, @Cast("const void*") long dataAddress, int type,
+      @Cast("const long long*") long[] dims, int numDims, int semantics);
 
   static native int x4j_buffer_to_host(
-      Client c, Pointer buffer, @Cast("void*") ByteBuffer dst, @Cast("size_t") long dstSize);
+      Client c, Pointer buffer, @Cast("void*") long dstAddress, @Cast("size_t") long dstSize);
 
   static native int x4j_buffer_element_type(Client c, Pointer buffer);
 
@@ -100,11 +99,35 @@ final class PjrtNative {
 
   static native long x4j_buffer_on_device_size(Client c, Pointer buffer);
 
+  static native int x4j_buffer_is_deleted(Client c, Pointer buffer);
+
   static native int x4j_buffer_destroy(Client c, Pointer buffer);
 
+  static native int x4j_buffer_await_ready(Client c, Pointer buffer);
+
   static native int x4j_execute(
-      Client c, Pointer exe, int deviceIndex, @Cast("void* const*") PointerPointer<?> args,
-      int numArgs, @Cast("void**") PointerPointer<?> outputs, int numOutputs, int await);
+      Client c, Pointer exe, int deviceIndex, int numDevices, @Cast("void* const*") PointerPointer<?> args,
+      int numArgs, @Cast("void**") PointerPointer<?> outputs, int numOutputs,
+      @Cast("const long long*") long[] nonDonatable, int numNonDonatable, int await);
+
+  static native int x4j_executable_counts(Client c, Pointer exe, @Cast("long long*") long[] out);
+
+  static native int x4j_executable_devices(Client c, Pointer exe, int[] indices, int max);
+
+  static native @Cast("char*") BytePointer x4j_executable_serialize(
+      Client c, Pointer exe, @Cast("long long*") long[] size);
+
+  static native Pointer x4j_executable_deserialize(
+      Client c, @Cast("const char*") BytePointer bytes, @Cast("size_t") long size);
+
+  static native @Cast("char*") BytePointer x4j_executable_optimized_program(
+      Client c, Pointer exe, @Cast("long long*") long[] size, @Cast("char*") byte[] format, int formatCap);
+
+  static native void x4j_free(Pointer p);
+
+  static native long x4j_host_alloc(long size);
+
+  static native void x4j_host_free(long address, long size);
 
   /** The calling thread's last error message, or "" when none. */
   static String lastMessage() {

@@ -1,0 +1,379 @@
+package org.xla4j.runtime.pjrt;
+
+import com.google.flatbuffers.FlatBufferBuilder;
+import com.google.flatbuffers.Table;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.xla4j.runtime.XlaException;
+import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
+import org.xla4j.types.Signature;
+import org.xla4j.types.TensorType;
+
+/**
+ * A compiled-program artifact ({@code .x4j}): the plugin's serialized executable plus what is needed to
+ * trust and call it: the program's hash, its signature (dtypes, shapes, shardings as text), the
+ * platform it was compiled for and the compile options. Laid out with FlatBuffers (file identifier
+ * {@code X4J1}); the schema, written out by hand (no flatc):
+ *
+ * <pre>
+ * table Tensor   { dtype:string; dims:[long]; sharding:string; }
+ * table Artifact {
+ *   format_version:int; platform_name:string; platform_version:string; plugin_api_version:string;
+ *   device_kind:string; program_hash:string; args:[Tensor]; results:[Tensor];
+ *   compile_options:[ubyte]; executable:[ubyte]; num_replicas:int; num_partitions:int; producer:string;
+ * }
+ * root_type Artifact; file_identifier "X4J1";
+ * </pre>
+ *
+ * <pre>{@code
+ * X4jArtifact a = X4jArtifact.of(exe, moduleText);   // exe: a PjrtExecutable
+ * a.write(Path.of("prog.x4j"));
+ * try (PjrtExecutable again = gpu.load(X4jArtifact.read(Path.of("prog.x4j")))) { ... }
+ * }</pre>
+ */
+public record X4jArtifact(
+    int formatVersion,
+    String platformName,
+    String platformVersion,
+    String pluginApiVersion,
+    String deviceKind,
+    String programHash,
+    List<Arg> args,
+    List<Arg> results,
+    byte[] compileOptions,
+    byte[] executable,
+    int numReplicas,
+    int numPartitions,
+    String producer) {
+
+  /** Current layout version. */
+  public static final int FORMAT_VERSION = 1;
+  static final String FILE_ID = "X4J1";
+
+  /** One argument or result: its type and its sharding attribute text ("" when unsharded). */
+  public record Arg(TensorType type, String sharding) {}
+
+  public X4jArtifact {
+    args = List.copyOf(args);
+    results = List.copyOf(results);
+    compileOptions = compileOptions.clone();
+    executable = executable.clone();
+  }
+
+  /** The signature the artifact's program takes and returns. */
+  public Signature signature() {
+    return new Signature(args.stream().map(Arg::type).toList(), results.stream().map(Arg::type).toList());
+  }
+
+  @Override
+  public byte[] compileOptions() { return compileOptions.clone(); }
+
+  @Override
+  public byte[] executable() { return executable.clone(); }
+
+  byte[] executableNoCopy() { return executable; }
+
+  /** Serializes {@code exe} (compiled from {@code moduleText}) into an artifact. */
+  public static X4jArtifact of(PjrtExecutable exe, String moduleText) {
+    PjrtBackend b = (PjrtBackend) exe.backend();
+    Signature sig = exe.signature();
+    List<String> argSh = shardings(moduleText, true, sig.args().size());
+    List<String> resSh = shardings(moduleText, false, sig.results().size());
+    List<Arg> args = new ArrayList<>();
+    for (int i = 0; i < sig.args().size(); i++) args.add(new Arg(sig.args().get(i), argSh.get(i)));
+    List<Arg> res = new ArrayList<>();
+    for (int i = 0; i < sig.results().size(); i++) res.add(new Arg(sig.results().get(i), resSh.get(i)));
+    return new X4jArtifact(FORMAT_VERSION, b.platformName(), b.platformVersion(), b.apiVersion(),
+        b.devices().get(0).kind(), exe.programHash().isEmpty() ? sha256(moduleText) : exe.programHash(),
+        args, res, exe.compileOptionsProto(), exe.serialize(), exe.numReplicas(), exe.numPartitions(), "xla4j 0.1.0");
+  }
+
+  // ------------------------------------------------------------------ FlatBuffers layout
+
+  /** The artifact as FlatBuffers bytes. */
+  public byte[] toBytes() {
+    FlatBufferBuilder fb = new FlatBufferBuilder(executable.length + compileOptions.length + 1024);
+    int exeOff = fb.createByteVector(executable);
+    int optOff = fb.createByteVector(compileOptions);
+    int argsOff = tensors(fb, args);
+    int resOff = tensors(fb, results);
+    int pn = fb.createString(platformName);
+    int pv = fb.createString(platformVersion);
+    int api = fb.createString(pluginApiVersion);
+    int dk = fb.createString(deviceKind);
+    int hash = fb.createString(programHash);
+    int prod = fb.createString(producer);
+    fb.startTable(13);
+    fb.addInt(0, formatVersion, 0);
+    fb.addOffset(1, pn, 0);
+    fb.addOffset(2, pv, 0);
+    fb.addOffset(3, api, 0);
+    fb.addOffset(4, dk, 0);
+    fb.addOffset(5, hash, 0);
+    fb.addOffset(6, argsOff, 0);
+    fb.addOffset(7, resOff, 0);
+    fb.addOffset(8, optOff, 0);
+    fb.addOffset(9, exeOff, 0);
+    fb.addInt(10, numReplicas, 0);
+    fb.addInt(11, numPartitions, 0);
+    fb.addOffset(12, prod, 0);
+    int root = fb.endTable();
+    fb.finish(root, FILE_ID);
+    return fb.sizedByteArray();
+  }
+
+  private static int tensors(FlatBufferBuilder fb, List<Arg> list) {
+    int[] offs = new int[list.size()];
+    for (int i = 0; i < list.size(); i++) {
+      Arg a = list.get(i);
+      int dtype = fb.createString(a.type().dtype().mlir());
+      long[] dims = a.type().shape().dims();
+      fb.startVector(8, dims.length, 8);
+      for (int k = dims.length - 1; k >= 0; k--) fb.addLong(dims[k]);
+      int dimsOff = fb.endVector();
+      int sh = fb.createString(a.sharding());
+      fb.startTable(3);
+      fb.addOffset(0, dtype, 0);
+      fb.addOffset(1, dimsOff, 0);
+      fb.addOffset(2, sh, 0);
+      offs[i] = fb.endTable();
+    }
+    return fb.createVectorOfTables(offs);
+  }
+
+  /** Reads FlatBuffers bytes written by {@link #toBytes()}. */
+  public static X4jArtifact fromBytes(byte[] bytes) {
+    ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (bytes.length < 8 || !new String(bytes, 4, 4, StandardCharsets.US_ASCII).equals(FILE_ID)) {
+      throw new IllegalArgumentException("not an xla4j compiled-program artifact (no '" + FILE_ID + "' file identifier)");
+    }
+    try {
+      Root r = new Root(bb);
+      int version = r.intField(0);
+      if (version != FORMAT_VERSION) {
+        throw new IllegalArgumentException("artifact layout version " + version + "; this xla4j reads version " + FORMAT_VERSION);
+      }
+      return new X4jArtifact(version, r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.tensors(6), r.tensors(7),
+          r.bytes(8), r.bytes(9), r.intField(10), r.intField(11), r.str(12));
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith("artifact")) throw iae;
+      throw new IllegalArgumentException("corrupt xla4j artifact: " + e, e);
+    }
+  }
+
+  /** Reader of the root table. */
+  private static final class Root extends Table {
+    Root(ByteBuffer bb) {
+      __reset(bb.getInt(bb.position()) + bb.position(), bb);
+    }
+
+    int intField(int field) {
+      int o = __offset(4 + 2 * field);
+      return o != 0 ? bb.getInt(o + bb_pos) : 0;
+    }
+
+    String str(int field) {
+      int o = __offset(4 + 2 * field);
+      return o != 0 ? __string(o + bb_pos) : "";
+    }
+
+    byte[] bytes(int field) {
+      int o = __offset(4 + 2 * field);
+      if (o == 0) return new byte[0];
+      int n = __vector_len(o);
+      int start = __vector(o);
+      byte[] out = new byte[n];
+      bb.get(start, out);
+      return out;
+    }
+
+    List<Arg> tensors(int field) {
+      int o = __offset(4 + 2 * field);
+      if (o == 0) return List.of();
+      int n = __vector_len(o);
+      List<Arg> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int t = __indirect(__vector(o) + i * 4);
+        out.add(new TensorReader(t, bb).arg());
+      }
+      return out;
+    }
+  }
+
+  private static final class TensorReader extends Table {
+    TensorReader(int pos, ByteBuffer bb) { __reset(pos, bb); }
+
+    Arg arg() {
+      int o0 = __offset(4);
+      String dtype = o0 != 0 ? __string(o0 + bb_pos) : "";
+      int o1 = __offset(6);
+      long[] dims = new long[o1 != 0 ? __vector_len(o1) : 0];
+      if (o1 != 0) {
+        int start = __vector(o1);
+        for (int k = 0; k < dims.length; k++) dims[k] = bb.getLong(start + 8 * k);
+      }
+      int o2 = __offset(8);
+      String sh = o2 != 0 ? __string(o2 + bb_pos) : "";
+      return new Arg(new TensorType(DType.fromMlir(dtype), Shape.of(dims)), sh);
+    }
+  }
+
+  /** Writes the artifact (atomically: a temporary file renamed into place). */
+  public void write(Path file) throws IOException {
+    Path abs = file.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir != null) Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
+    try {
+      Files.write(tmp, toBytes());
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Reads an artifact file. */
+  public static X4jArtifact read(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) throw new IllegalArgumentException("artifact file not found: " + file);
+    try {
+      return fromBytes(Files.readAllBytes(file));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Throws a clear error when this artifact was compiled for another platform, plugin version or device
+   * kind than {@code b} runs.
+   */
+  public void checkCompatible(PjrtBackend b) {
+    String here = describe(b.platformName(), b.platformVersion(), b.apiVersion(), b.devices().get(0).kind());
+    String there = describe(platformName, platformVersion, pluginApiVersion, deviceKind);
+    if (!platformName.equals(b.platformName()) || !platformVersion.equals(b.platformVersion())
+        || !deviceKind.equals(b.devices().get(0).kind())) {
+      throw new XlaException(XlaException.Code.FAILED_PRECONDITION, "compiled-program artifact was built for "
+          + there + " but this PJRT plugin (" + b.pluginPath() + ") is " + here
+          + "; compile it again here (xla4j compile MODULE.mlir -o prog.x4j)");
+    }
+    if (numReplicas * numPartitions > b.devices().size()) {
+      throw new XlaException(XlaException.Code.FAILED_PRECONDITION, "the artifact's program runs on "
+          + numReplicas * numPartitions + " devices; this backend has " + b.devices().size());
+    }
+  }
+
+  private static String describe(String name, String version, String api, String kind) {
+    return "platform '" + name + "' version '" + version + "' (PJRT C API " + api + ") on '" + kind + "'";
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** SHA-256 of the text's UTF-8 bytes, as lowercase hex. */
+  public static String sha256(String text) {
+    return sha256(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final Pattern MAIN = Pattern.compile("func\\.func\\s+(?:public\\s+)?@main\\s*\\(");
+  private static final Pattern SHARDING = Pattern.compile(
+      "(mhlo\\.sharding\\s*=\\s*\"[^\"]*\"|sdy\\.sharding\\s*=\\s*#sdy\\.sharding<[^>]*>)");
+
+  /**
+   * The sharding attribute text of each of @main's arguments (or results), "" where there is none or
+   * the module is not in the pretty form.
+   */
+  static List<String> shardings(String text, boolean args, int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) out.add("");
+    Matcher m = MAIN.matcher(text);
+    if (!m.find()) return out;
+    int open = m.end() - 1;
+    int close = matching(text, open);
+    if (close < 0) return out;
+    String list;
+    if (args) {
+      list = text.substring(open + 1, close);
+    } else {
+      int i = close + 1;
+      while (i < text.length() && Character.isWhitespace(text.charAt(i))) i++;
+      if (!text.startsWith("->", i)) return out;
+      i += 2;
+      while (i < text.length() && Character.isWhitespace(text.charAt(i))) i++;
+      if (i >= text.length() || text.charAt(i) != '(') return out;
+      int rc = matching(text, i);
+      if (rc < 0) return out;
+      list = text.substring(i + 1, rc);
+    }
+    List<String> parts = splitTopLevel(list);
+    for (int i = 0; i < Math.min(n, parts.size()); i++) {
+      Matcher s = SHARDING.matcher(parts.get(i));
+      if (s.find()) out.set(i, s.group(1));
+    }
+    return out;
+  }
+
+  private static int matching(String s, int open) {
+    int depth = 0;
+    boolean inStr = false;
+    for (int i = open; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (inStr) {
+        if (c == '\\') i++;
+        else if (c == '"') inStr = false;
+        continue;
+      }
+      if (c == '"') inStr = true;
+      else if (c == '(') depth++;
+      else if (c == ')' && --depth == 0) return i;
+    }
+    return -1;
+  }
+
+  private static List<String> splitTopLevel(String list) {
+    List<String> out = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    boolean inStr = false;
+    for (int i = 0; i < list.length(); i++) {
+      char c = list.charAt(i);
+      if (inStr) {
+        if (c == '\\') i++;
+        else if (c == '"') inStr = false;
+        continue;
+      }
+      switch (c) {
+        case '"' -> inStr = true;
+        case '(', '<', '{', '[' -> depth++;
+        case ')', '>', '}', ']' -> depth--;
+        case ',' -> {
+          if (depth == 0) {
+            out.add(list.substring(start, i));
+            start = i + 1;
+          }
+        }
+        default -> { }
+      }
+    }
+    if (start < list.length() && !list.substring(start).isBlank()) out.add(list.substring(start));
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+package org.xla4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.pjrt.PjrtBackend;
+import org.xla4j.runtime.pjrt.PjrtCompileCache;
+import org.xla4j.runtime.pjrt.PjrtExecutable;
+import org.xla4j.runtime.pjrt.X4jArtifact;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code xla4j compile}: compiles a StableHLO module through a PJRT plugin into a {@code .x4j}
+ * compiled-program artifact that {@code xla4j exec prog.x4j} (or {@code PjrtBackend.load}) runs later,
+ * in another process, on the same plugin version and device kind.
+ */
+@Command(name = "compile", mixinStandardHelpOptions = true,
+    description = "Compile a StableHLO text module into a .x4j compiled-program artifact (PJRT).")
+final class CompileCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODULE", description = "StableHLO text module (.mlir)")
+  Path module;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "PROG.x4j", description = "Artifact to write.")
+  Path output;
+
+  @Option(names = "--target", defaultValue = "cuda", paramLabel = "cuda|tpu|rocm|...",
+      description = "Platform the plugin must report (default: ${DEFAULT-VALUE}); 'any' accepts whatever it is.")
+  String target;
+
+  @Option(names = "--backend", defaultValue = "pjrt", paramLabel = "pjrt[:PLUGIN]",
+      description = "PJRT plugin to compile with (default: discovered, or $XLA4J_PJRT_PLUGIN).")
+  String backend;
+
+  @Option(names = "--replicas", defaultValue = "1", description = "Number of replicas (default: ${DEFAULT-VALUE}).")
+  int replicas;
+
+  @Option(names = "--partitions", defaultValue = "1", description = "Number of SPMD partitions (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--device-assignment", split = ",", paramLabel = "ID,...",
+      description = "Device ids, replica-major (default: the plugin's).")
+  List<Integer> deviceAssignment = List.of();
+
+  @Option(names = "--xla-flag", paramLabel = "NAME=VALUE", description = "XLA debug option override, e.g. xla_gpu_autotune_level=0.")
+  List<String> xlaFlags = List.of();
+
+  @Option(names = "--hlo-out", paramLabel = "FILE.txt", description = "Also write the optimized HLO text there (graph dump).")
+  Path hloOut;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(module)) throw new IllegalArgumentException("module file not found: " + module);
+    if (!backend.equals("pjrt") && !backend.startsWith("pjrt:")) {
+      throw new IllegalArgumentException("--backend must be pjrt or pjrt:/path/to/plugin.so, got '" + backend + "'");
+    }
+    String text = Files.readString(module);
+    Map<String, String> dbg = new LinkedHashMap<>();
+    for (String f : xlaFlags) {
+      int eq = f.indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("--xla-flag must look like NAME=VALUE, got '" + f + "'");
+      dbg.put(f.substring(0, eq), f.substring(eq + 1));
+    }
+    CompileOptions opts = CompileOptions.builder().numReplicas(replicas).numPartitions(partitions)
+        .spmd(partitions > 1).deviceAssignment(deviceAssignment).debugOptions(dbg).build();
+    try (Backend b = Backends.open(backend)) {
+      PjrtBackend gpu = (PjrtBackend) b;
+      if (!target.equalsIgnoreCase("any") && !matches(target, gpu.platformName())) {
+        throw new IllegalArgumentException("--target " + target + " but the plugin " + gpu.pluginPath()
+            + " is platform '" + gpu.platformName() + "'; pass --backend pjrt:/path/to/the/right/plugin.so or --target any");
+      }
+      gpu.setCompileCache(PjrtCompileCache.disabled()); // the artifact is the product; no cache side effects
+      long t = System.nanoTime();
+      X4jArtifact a;
+      try (PjrtExecutable exe = gpu.compile(text, opts)) {
+        a = X4jArtifact.of(exe, text);
+      }
+      double ms = (System.nanoTime() - t) / 1e6;
+      a.write(output);
+      if (hloOut != null) Files.writeString(hloOut, gpu.optimizedHloText(text, opts));
+      System.err.printf("compiled %s for %s %s on %s in %.0f ms -> %s (%d bytes; program sha-256 %s; %s -> %s)%n",
+          module.getFileName(), a.platformName(), a.platformVersion(), a.deviceKind(), ms, output, Files.size(output),
+          a.programHash().substring(0, 16), a.signature().args(), a.signature().results());
+    }
+    return 0;
+  }
+
+  static boolean matches(String target, String platform) {
+    String t = target.toLowerCase();
+    String p = platform.toLowerCase();
+    return p.equals(t) || (t.equals("gpu") && (p.equals("cuda") || p.equals("rocm")))
+        || (t.equals("cuda") && p.equals("gpu"));
+  }
+}
