@@ -105,6 +105,66 @@ class DecodeAndDropoutTest {
     }
   }
 
+  /**
+   * Grok-style per-row steps: rows of prompt lengths 4 and 6 prefilled together (scalar step 0, padding
+   * mask), then 3 one-token steps with step [4, 6] advancing per row. Each decoded row equals full causal
+   * attention over that row's own sequence at its position.
+   */
+  @Test
+  void perRowStepsDecodeRaggedRows() {
+    int b = 2;
+    int s = 9;
+    int h = 4;
+    int hkv = 2;
+    int d = 8;
+    int cache = 12;
+    int[] len = {4, 6};
+    Random r = new Random(17);
+    HostTensor qh = AttentionHarness.random(r, DType.F32, b, s, h, d);
+    HostTensor kh = AttentionHarness.random(r, DType.F32, b, s, hkv, d);
+    HostTensor vh = AttentionHarness.random(r, DType.F32, b, s, hkv, d);
+    float[] pad = new float[b * cache];
+    for (int bi = 0; bi < b; bi++) for (int j = 0; j < cache; j++) pad[bi * cache + j] = j < len[bi] || j >= 6 ? 1 : 0;
+    HostTensor padh = HostTensor.of(DType.PRED, Shape.of(b, cache), pad);
+    Graph g = new Graph("ragged");
+    Tensor q = g.parameter(qh.type());
+    Tensor k = g.parameter(kh.type());
+    Tensor v = g.parameter(vh.type());
+    Tensor padT = g.parameter(padh.type());
+    AttentionOptions causal = AttentionOptions.builder().causal(true).build();
+    AttentionOptions dec = causal.withMechanism(Mechanism.DECODE);
+    Tensor full = Attention.apply(causal, q, k, v);
+    AttentionResult pre = Attention.compute(dec, q.slice(1, 0, 6), k.slice(1, 0, 6), v.slice(1, 0, 6),
+        AttentionInputs.none().withMemory(KVMemory.empty(g, DType.F32, b, cache, hkv, d)).withMask(padT));
+    KVMemory mem = new KVMemory(pre.memory().k(), pre.memory().v(), g.constant(len, b));
+    List<Tensor> outs = new ArrayList<>(List.of(full));
+    for (int i = 0; i < 3; i++) {
+      int t0 = len[0] + i;
+      int t1 = len[1] + i;
+      Tensor qi = org.xla4j.dsl.Jnp.concat(0, q.slice(new long[] {0, t0, 0, 0}, new long[] {1, t0 + 1, h, d}),
+          q.slice(new long[] {1, t1, 0, 0}, new long[] {2, t1 + 1, h, d}));
+      Tensor ki = org.xla4j.dsl.Jnp.concat(0, k.slice(new long[] {0, t0, 0, 0}, new long[] {1, t0 + 1, hkv, d}),
+          k.slice(new long[] {1, t1, 0, 0}, new long[] {2, t1 + 1, hkv, d}));
+      Tensor vi = org.xla4j.dsl.Jnp.concat(0, v.slice(new long[] {0, t0, 0, 0}, new long[] {1, t0 + 1, hkv, d}),
+          v.slice(new long[] {1, t1, 0, 0}, new long[] {2, t1 + 1, hkv, d}));
+      AttentionResult st = Attention.compute(dec, qi, ki, vi, AttentionInputs.none().withMemory(mem));
+      outs.add(st.output());
+      mem = st.memory();
+    }
+    outs.add(mem.step());
+    List<HostTensor> res = AttentionHarness.run(cpu, g, List.of(qh, kh, vh, padh), outs.toArray(Tensor[]::new));
+    float[] f = res.get(0).toFloatArray();
+    for (int i = 0; i < 3; i++) {
+      double[] want = new double[b * h * d];
+      for (int bi = 0; bi < b; bi++) {
+        int t = len[bi] + i;
+        for (int x = 0; x < h * d; x++) want[bi * h * d + x] = f[(bi * s + t) * h * d + x];
+      }
+      AttentionHarness.assertClose("per-row decode step " + i, want, res.get(1 + i), 1e-5, 1e-4);
+    }
+    assertArrayEquals(new int[] {7, 9}, res.get(4).toIntArray(), "steps advance per row");
+  }
+
   @Test
   void vanillaReturnsWeights() {
     Random r = new Random(3);

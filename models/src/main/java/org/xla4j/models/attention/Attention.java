@@ -161,8 +161,14 @@ public final class Attention {
         throw error("requires a KVMemory of k " + k.dtype().mlir() + want + " and v " + wantV
             + " for new keys " + k.type() + ", got k " + mem.k().type() + ", v " + mem.v().type());
       }
-      if (mem.step().rank() != 0 || !mem.step().dtype().isInteger()) {
-        throw error("requires an integer scalar KVMemory step, got " + mem.step().type());
+      boolean perRow = mem.step().rank() == 1 && mem.step().dim(0) == b;
+      if (!(mem.step().rank() == 0 || perRow) || !mem.step().dtype().isInteger()) {
+        throw error("requires an integer KVMemory step, a scalar or one per batch row [" + b + "], got "
+            + mem.step().type());
+      }
+      if (perRow && sq != 1) {
+        throw error("a per-row KVMemory step [" + b + "] requires one new token per call, got " + sq
+            + " (prefill with a scalar step 0 and a padding mask)");
       }
       if (sk != sq) throw error("DECODE requires one new key per query (k seq == q seq), got " + qkv);
       if (sq > mem.maxLength()) {

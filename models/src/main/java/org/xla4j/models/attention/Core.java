@@ -50,7 +50,7 @@ final class Core {
 
   /**
    * Bias and masks on a block of logits {@code s [B, Hkv, G, r, c]} whose rows start at query position
-   * {@code q0} and columns at key position {@code k0} (i32 scalars). {@code bias}, {@code mask} and the
+   * {@code q0} and columns at key position {@code k0} (i32 scalars, q0 and keyLimit also [B, 1, 1, 1, 1]). {@code bias}, {@code mask} and the
    * segment ids must already be the block's slices (or broadcastable size 1). {@code keyLimit}: keys at
    * positions >= it are hidden (padding of BLOCKWISE, unwritten cache of DECODE), or null.
    * Returns the logits with hidden entries at {@link #NEG}.

@@ -5,6 +5,10 @@ import org.xla4j.types.DType;
 
 /** Activation functions (f32 inside for half types). */
 public final class Activations {
+  static {
+    org.xla4j.ir.CallSite.registerLibraryPackage("org.xla4j.models.");
+  }
+
   private Activations() {}
 
   /**

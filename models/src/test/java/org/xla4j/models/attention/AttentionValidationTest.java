@@ -59,6 +59,13 @@ class AttentionValidationTest {
     has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.RING).build(), q, q, q)),
         "RING", "VANILLA, BLOCKWISE or DECODE");
     has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.DECODE).build(), q, q, q)), "KVMemory");
+    KVMemory perRow = new KVMemory(g.zeros(DType.F32, 1, 16, 2, 8), g.zeros(DType.F32, 1, 16, 2, 8),
+        g.zeros(DType.I32, 1));
+    has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.DECODE).build(), q, q, q,
+        AttentionInputs.none().withMemory(perRow))), "per-row KVMemory step [1] requires one new token per call, got 4");
+    KVMemory small = KVMemory.empty(g, DType.F32, 1, 16, 2, 4);
+    has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.DECODE).build(), q, q, q,
+        AttentionInputs.none().withMemory(small))), "KVMemory of k f32[1, 16, 2, 8]", "tensor<1x16x2x4xf32>");
     // deterministic needs no key
     Attention.apply(AttentionOptions.builder().dropout(0.5).deterministic(true).build(), q, q, q);
     Attention.apply(AttentionOptions.builder().dropout(0.5).build(), q, q, q,
