@@ -138,6 +138,12 @@ public final class Attention {
     }
     checkPlatform(o.mechanism(), o.platform());
 
+    for (Tensor t : new Tensor[] {in.mask(), in.bias(), in.qSegmentIds(), in.kvSegmentIds(), in.dropoutKey()}) {
+      if (t != null && t.graph() != q.graph()) throw error("requires inputs of q's Graph, got " + t.type() + " of " + t.graph());
+    }
+    if (in.memory() != null && (in.memory().k().graph() != q.graph() || in.memory().step().graph() != q.graph())) {
+      throw error("requires a KVMemory of q's Graph");
+    }
     Tensor key = null;
     if (o.dropoutActive()) {
       key = in.dropoutKey();
@@ -218,7 +224,7 @@ public final class Attention {
 
   /** A mask or bias broadcastable to [B, H, Sq, Sk] as [b, hkv, g, sq, sk]. */
   private static Tensor rank5(String what, Tensor t, long b, long h, long hkv, long g, long sq, long sk) {
-    if (t.graph() == null || t.rank() > 4) {
+    if (t.rank() > 4) {
       throw error("requires a " + what + " broadcastable to [B, H, Sq, Sk] = [" + b + ", " + h + ", " + sq + ", " + sk
           + "], got " + t.type());
     }

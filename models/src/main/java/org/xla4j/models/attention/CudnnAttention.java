@@ -17,7 +17,7 @@ import org.xla4j.types.TensorType;
  * (physically BTNH) plus a {@code tensor<0xui8>} workspace; a transpose returns BTNH.
  *
  * <p>What cuDNN takes: bf16/f16, head_dim a multiple of 8 up to 128, equal q/k/v head dims, GQA (kv
- * heads dividing heads), causal, a bias. Not taken (error naming VANILLA/BLOCKWISE): masks, segment ids,
+ * heads dividing heads), causal (Sq = Sk), a bias. Not taken (error naming VANILLA/BLOCKWISE): masks, segment ids,
  * soft-capping, dropout, returned weights. Only a CUDA backend has the custom call; XLA CPU fails with
  * "No registered implementation for untyped custom call to __cudnn$fmhaSoftmax for Host".
  */
@@ -35,6 +35,10 @@ final class CudnnAttention implements AttentionImpl {
     if (p.qSegmentIds() != null) reject("no segment ids");
     if (o.logitSoftCap() > 0) reject("no logit soft-cap");
     if (p.dropoutKey() != null) reject("no dropout with an explicit key");
+    if (o.causal() && p.qLength() != p.keyLength()) {
+      reject("equal query and key lengths with causal (cuDNN's causal alignment for Sq != Sk is not the top-left "
+          + "one the other mechanisms use), got Sq " + p.qLength() + ", Sk " + p.keyLength());
+    }
 
     Graph g = p.q().graph();
     long b = p.batch();

@@ -66,6 +66,14 @@ class AttentionValidationTest {
     KVMemory small = KVMemory.empty(g, DType.F32, 1, 16, 2, 4);
     has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.DECODE).build(), q, q, q,
         AttentionInputs.none().withMemory(small))), "KVMemory of k f32[1, 16, 2, 8]", "tensor<1x16x2x4xf32>");
+    Graph other = new Graph("other");
+    Tensor foreign = other.parameter(DType.PRED, 1, 4);
+    has(fails(() -> Attention.apply(AttentionOptions.defaults(), q, q, q, AttentionInputs.none().withMask(foreign))),
+        "requires inputs of q's Graph", "Graph(other)");
+    Tensor q8 = g.parameter(DType.BF16, 1, 8, 2, 8);
+    Tensor k4 = g.parameter(DType.BF16, 1, 4, 2, 8);
+    has(fails(() -> Attention.apply(AttentionOptions.builder().mechanism(Mechanism.CUDNN).causal(true).build(), q8, k4,
+        k4)), "Sq 8, Sk 4");
     // deterministic needs no key
     Attention.apply(AttentionOptions.builder().dropout(0.5).deterministic(true).build(), q, q, q);
     Attention.apply(AttentionOptions.builder().dropout(0.5).build(), q, q, q,
