@@ -44,6 +44,7 @@ echo "== micro-benchmarks: JAX (first, so that Java compiles the module JAX expo
 XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1 python3 bench/pjrt/jax_dispatch.py "$calls" $work/mlp.mlir \
   | tee $work/jax.txt
 jaxrc=$?
+cp $work/mlp.mlir "$out/" 2>/dev/null
 
 echo "== PJRT test suites (JUnit): org.xla4j.runtime.pjrt + org.xla4j.backends"
 java "${JAVA_OPTS[@]}" -jar $c/lib/junit-platform-console-standalone-*.jar execute \

@@ -51,7 +51,8 @@ if export:
         t = time.perf_counter()
         lw.compile()
         warm.append((time.perf_counter() - t) * 1e3)
-    print(f"compile {export} ({len(text)} chars): first {cold:.1f} ms, then median of 5 {statistics.median(warm):.1f} ms ({how})")
+    print(f"compile {export} ({len(text)} chars): first {cold:.1f} ms, then median of 5 {statistics.median(warm):.1f} ms "
+          f"{[round(w, 1) for w in warm]} ({how})")
     bench("compile_first_ms", cold, "ms")
     bench("compile_warm_ms", statistics.median(warm), "ms")
 
