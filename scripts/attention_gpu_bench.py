@@ -17,9 +17,12 @@ mlir_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 out_dir.mkdir(parents=True, exist_ok=True)
 dev = jax.devices()[0]
 client = dev.client
-PAT = re.compile(r"(?P<mech>[A-Z_]+)__B(?P<b>\d+)_S(?P<s>\d+)_H(?P<h>\d+)_K(?P<k>\d+)_D(?P<d>\d+)\.mlir")
+PAT = re.compile(r"(?P<mech>[A-Z0-9_]+?)__B(?P<b>\d+)_S(?P<s>\d+)_H(?P<h>\d+)_K(?P<k>\d+)_D(?P<d>\d+)\.mlir")
 
-def bench(fn, reps=20):
+REPS = int(__import__("os").environ.get("REPS", "20"))
+
+def bench(fn, reps=None):
+    reps = reps or REPS
     out = fn(); jax.block_until_ready(out)
     out = fn(); jax.block_until_ready(out)
     ts = []

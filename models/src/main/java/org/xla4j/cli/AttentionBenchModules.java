@@ -30,19 +30,33 @@ final class AttentionBenchModules {
 
   private AttentionBenchModules() {}
 
-  static void write(Path dir) {
+  /** Extra BLOCKWISE chunk sizes tried at the long sequences, to pick chunk sizes per shape. */
+  static final List<int[]> SWEEP = List.of(new int[] {512, 512}, new int[] {512, 1024}, new int[] {1024, 512},
+      new int[] {2048, 1024}, new int[] {1024, 2048}, new int[] {2048, 2048});
+
+  static void write(Path dir, boolean sweep) {
     try {
       Files.createDirectories(dir);
       for (Case c : CASES) {
         for (Mechanism m : List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)) {
-          Path f = dir.resolve(m.name() + "__B" + c.b() + "_S" + c.s() + "_H" + c.hq() + "_K" + c.hkv() + "_D" + c.d() + ".mlir");
-          Files.writeString(f, module(c, m));
-          System.out.println("wrote " + f);
+          save(dir, m.name(), c, module(c, m));
+        }
+        if (sweep && c.s() >= 8192) {
+          for (int[] qk : SWEEP) {
+            Case cc = new Case(c.b(), c.s(), c.hq(), c.hkv(), c.d(), qk[0], qk[1]);
+            save(dir, "BLOCKWISE_Q" + qk[0] + "_K" + qk[1], c, module(cc, Mechanism.BLOCKWISE));
+          }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static void save(Path dir, String label, Case c, String text) throws IOException {
+    Path f = dir.resolve(label + "__B" + c.b() + "_S" + c.s() + "_H" + c.hq() + "_K" + c.hkv() + "_D" + c.d() + ".mlir");
+    Files.writeString(f, text);
+    System.out.println("wrote " + f);
   }
 
   static String module(Case c, Mechanism m) {

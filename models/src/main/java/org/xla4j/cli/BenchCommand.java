@@ -48,12 +48,15 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "bench/attention-mlir", description = "Folder for attention-modules.")
   java.nio.file.Path out;
 
+  @Option(names = "--sweep", description = "attention-modules: also write BLOCKWISE chunk-size variants at long sequences.")
+  boolean sweep;
+
   @Override
   public Integer call() {
     switch (what) {
       case "emit" -> emit();
       case "call" -> callOverhead();
-      case "attention-modules" -> AttentionBenchModules.write(out);
+      case "attention-modules" -> AttentionBenchModules.write(out, sweep);
       default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit or call");
     }
     return 0;
