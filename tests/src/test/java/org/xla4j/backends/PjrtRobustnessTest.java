@@ -70,7 +70,9 @@ class PjrtRobustnessTest {
     PjrtExecutable exe = gpu.compile(add("tensor<3xf32>"), OPTS);
     DeviceBuffer a = gpu.toDevice(f32(1, 2, 3));
     DeviceBuffer b = gpu.toDevice(f32(1, 1, 1));
-    assertArrayEquals(new float[] {2, 3, 4}, exe.executeBuffers(List.of(a, b)).get(0).toHost().toFloatArray());
+    try (DeviceBuffer r = exe.executeBuffers(List.of(a, b)).get(0)) {
+      assertArrayEquals(new float[] {2, 3, 4}, r.toHost().toFloatArray());
+    }
     a.close();
     assertDoesNotThrow(a::close);
     assertTrue(a.isDeleted());
@@ -220,7 +222,7 @@ class PjrtRobustnessTest {
       last.toHost();
       last.close();
       long after = gpu.memoryStats(gpu.devices().get(0)).bytesInUse();
-      for (int i = 0; i < 100 && after != before; i++) { // frees wait for the device's events
+      for (int i = 0; i < 100 && after > before; i++) { // frees wait for the device's events
         try {
           Thread.sleep(10);
         } catch (InterruptedException ie) {
@@ -230,8 +232,10 @@ class PjrtRobustnessTest {
       }
       System.out.println("[robustness] 10000 executes: bytes in use " + before + " -> " + after
           + ", live buffers " + liveBefore + " -> " + PjrtBuffer.liveCount());
-      assertEquals(before, after, "device bytes in use after 10,000 executes");
-      assertEquals(liveBefore, PjrtBuffer.liveCount());
+      // not more than at the start; less is possible when the Cleaner frees an earlier test's dropped
+      // buffer meanwhile (seen on the H200: 16640 -> 16384 bytes, live buffers 2 -> 1)
+      assertTrue(after <= before, "device bytes in use grew over 10,000 executes: " + before + " -> " + after);
+      assertTrue(PjrtBuffer.liveCount() <= liveBefore, "live buffers grew: " + liveBefore + " -> " + PjrtBuffer.liveCount());
     }
   }
 
