@@ -36,7 +36,7 @@ while read -r b s chunk ref; do
     --reference "$ref" 2>&1 | grep -v -E '^(WARNING: |I1[0-9]{3} )'
   python3 scripts/attention-jax.py "$b" "$s" 32 8 128 "$runs" "$iters" 2>&1 | grep -v -E '^(WARNING|I1[0-9]{3} )'
 done <<'SHAPES'
-4 2048 512 VANILLA
-4 8192 1024 BLOCKWISE
-1 16384 1024 BLOCKWISE
+4 2048 0 VANILLA
+4 8192 0 BLOCKWISE
+1 16384 0 BLOCKWISE
 SHAPES

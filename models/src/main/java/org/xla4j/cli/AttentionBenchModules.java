@@ -20,19 +20,19 @@ import org.xla4j.types.DType;
  * {@code MECH__B{b}_S{s}_H{hq}_K{hkv}_D{d}.mlir} as scripts/attention_gpu_bench.py expects.
  */
 final class AttentionBenchModules {
-  /** batch, seq, q heads, kv heads, head dim, blockwise query chunk, blockwise key chunk. */
+  /** batch, seq, q heads, kv heads, head dim, blockwise query/key chunk (0: the automatic choice). */
   record Case(int b, int s, int hq, int hkv, int d, int qChunk, int kChunk) {}
 
   static final List<Case> CASES = List.of(
-      new Case(4, 2048, 32, 8, 128, 512, 512),
-      new Case(4, 8192, 32, 8, 128, 1024, 1024),
-      new Case(1, 16384, 32, 8, 128, 1024, 1024));
+      new Case(4, 2048, 32, 8, 128, 0, 0),
+      new Case(4, 8192, 32, 8, 128, 0, 0),
+      new Case(1, 16384, 32, 8, 128, 0, 0));
 
   private AttentionBenchModules() {}
 
   /** Extra BLOCKWISE chunk sizes tried at the long sequences, to pick chunk sizes per shape. */
-  static final List<int[]> SWEEP = List.of(new int[] {512, 512}, new int[] {512, 1024}, new int[] {1024, 512},
-      new int[] {2048, 1024}, new int[] {1024, 2048}, new int[] {2048, 2048});
+  static final List<int[]> SWEEP = List.of(new int[] {1024, 1024}, new int[] {2048, 2048}, new int[] {4096, 2048},
+      new int[] {2048, 4096}, new int[] {4096, 4096}, new int[] {1024, 4096});
 
   static void write(Path dir, boolean sweep) {
     try {
@@ -41,7 +41,7 @@ final class AttentionBenchModules {
         for (Mechanism m : List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)) {
           save(dir, m.name(), c, module(c, m));
         }
-        if (sweep && c.s() >= 8192) {
+        if (sweep) {
           for (int[] qk : SWEEP) {
             Case cc = new Case(c.b(), c.s(), c.hq(), c.hkv(), c.d(), qk[0], qk[1]);
             save(dir, "BLOCKWISE_Q" + qk[0] + "_K" + qk[1], c, module(cc, Mechanism.BLOCKWISE));

@@ -34,6 +34,12 @@ public final class Attention {
 
   private Attention() {}
 
+  /**
+   * The BLOCKWISE chunk used along a sequence of length {@code len} for a chunk option (0: the automatic
+   * choice, a quarter of the sequence within [512, 2048]; never more than the sequence).
+   */
+  public static long blockwiseChunk(int option, long len) { return BlockwiseAttention.chunk(option, len); }
+
   /** Attention output for q, k, v with no mask tensors. */
   public static Tensor apply(AttentionOptions options, Tensor q, Tensor k, Tensor v) {
     return compute(options, q, k, v, AttentionInputs.NONE).output();

@@ -33,8 +33,14 @@ import org.xla4j.types.DType;
  * different draw than VANILLA's for the same key (same distribution).
  */
 final class BlockwiseAttention implements AttentionImpl {
-  /** Default chunk (when the option is 0): long enough for good matmuls, small enough to bound memory. */
-  static final int DEFAULT_CHUNK = 512;
+  /**
+   * Auto chunk (option 0): a quarter of the sequence, kept within [512, 2048]. Measured on the H100
+   * (bench/results/attention-gpu-2026-11-23.md): the blocks are bound by memory traffic on the score
+   * block, and 2048x2048 chunks were fastest at S8192 and S16384 (2.2x and 2.8x JAX's xla path, vs
+   * 2.1x and 2.3x at 1024), while at S2048 512-chunks keep memory at a tenth of VANILLA's.
+   */
+  static final int MIN_AUTO_CHUNK = 512;
+  static final int MAX_AUTO_CHUNK = 2048;
 
   @Override
   public AttentionResult compute(AttentionProblem p) {
@@ -108,7 +114,7 @@ final class BlockwiseAttention implements AttentionImpl {
   }
 
   static long chunk(int option, long len) {
-    long c = option == 0 ? DEFAULT_CHUNK : option;
+    long c = option == 0 ? Math.clamp(len / 4, MIN_AUTO_CHUNK, MAX_AUTO_CHUNK) : option;
     return Math.max(1, Math.min(c, len));
   }
 
