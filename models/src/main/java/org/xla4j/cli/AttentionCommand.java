@@ -223,16 +223,14 @@ final class AttentionCommand implements Callable<Integer> {
         for (HostTensor h : args) in.add(b.toDevice(h));
         try {
           for (int r = 0; r < runs; r++) {
+            // queue `iters` calls, then wait once (as JAX's timing does); results are freed after the clock stops,
+            // since freeing a result that is still being computed would wait for it and serialize the calls
+            List<List<DeviceBuffer>> outs = new ArrayList<>();
             long t0 = System.nanoTime();
-            List<DeviceBuffer> last = null;
-            for (int i = 0; i < iters; i++) {
-              if (last != null) last.forEach(DeviceBuffer::close);
-              last = exe.executeBuffers(in);
-            }
-            // waits for the queued calls without copying the result to the host (a copy would be timed too)
-            ((org.xla4j.runtime.pjrt.PjrtBuffer) last.get(0)).awaitReady();
+            for (int i = 0; i < iters; i++) outs.add(exe.executeBuffers(in));
+            ((org.xla4j.runtime.pjrt.PjrtBuffer) outs.get(iters - 1).get(0)).awaitReady();
             t[r] = (System.nanoTime() - t0) / 1e6 / iters;
-            last.forEach(DeviceBuffer::close);
+            outs.forEach(o -> o.forEach(DeviceBuffer::close));
           }
         } finally {
           in.forEach(DeviceBuffer::close);
