@@ -126,8 +126,9 @@ public final class Graph {
   /** A rank-0 integer constant, exact for all of i64/u64. */
   public Tensor scalar(long value, DType dtype) {
     TensorType t = TensorType.scalar(dtype);
-    // a splat prints as a plain number; beyond 2^53 only the exact form is right
-    return literal("scalar", t, () -> Math.abs(value) <= (1L << 53) ? Literal.splat(t, value) : Literal.ofLongs(t, value));
+    // integers keep their exact bit pattern (e.g. -1L as u64 is 2^64-1); floats round from the long
+    return literal("scalar", t, () -> dtype.isInteger() || dtype.isBool() ? Literal.splatLong(t, value)
+        : Literal.splat(t, value));
   }
 
   public Tensor zeros(TensorType type) { return full(type, 0); }

@@ -1,10 +1,8 @@
 package org.xla4j.ir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.xla4j.types.DType;
-import org.xla4j.types.HalfFloats;
+import org.xla4j.types.ElementCodec;
 import org.xla4j.types.TensorType;
 
 /**
@@ -29,25 +27,32 @@ public final class Literal {
 
   /** Every element equal to {@code value}, converted to the element type. */
   public static Literal splat(TensorType type, double value) {
-    ByteBuffer b = buffer(type.dtype().byteSize());
-    put(b, type.dtype(), value);
-    return new Literal(type, b.array(), true);
+    byte[] b = new byte[type.dtype().byteSize()];
+    put(b, type.dtype(), 0, value);
+    return new Literal(type, b, true);
+  }
+
+  /** Every element equal to the integer {@code value}, stored as its bit pattern at the width (exact for i64/u64). */
+  public static Literal splatLong(TensorType type, long value) {
+    byte[] b = new byte[type.dtype().byteSize()];
+    ElementCodec.writeLong(type.dtype(), b, 0, value);
+    return new Literal(type, b, true);
   }
 
   /** Elements in row-major order, converted to the element type. */
   public static Literal of(TensorType type, double... values) {
     checkCount(type, values.length);
-    ByteBuffer b = buffer(Math.toIntExact(type.byteSize()));
-    for (double v : values) put(b, type.dtype(), v);
-    return new Literal(type, b.array(), false);
+    byte[] b = new byte[Math.toIntExact(type.byteSize())];
+    for (int i = 0; i < values.length; i++) put(b, type.dtype(), i, values[i]);
+    return new Literal(type, b, false);
   }
 
   /** Integer elements in row-major order; exact for i64/u64. */
   public static Literal ofLongs(TensorType type, long... values) {
     checkCount(type, values.length);
-    ByteBuffer b = buffer(Math.toIntExact(type.byteSize()));
-    for (long v : values) putLong(b, type.dtype(), v);
-    return new Literal(type, b.array(), false);
+    byte[] b = new byte[Math.toIntExact(type.byteSize())];
+    for (int i = 0; i < values.length; i++) ElementCodec.writeLong(type.dtype(), b, i, values[i]);
+    return new Literal(type, b, false);
   }
 
   /** Raw little-endian element bytes (pred: one byte per element). */
@@ -66,40 +71,14 @@ public final class Literal {
   /** The little-endian bytes: one element when splat, all elements otherwise. */
   public byte[] bytes() { return bytes.clone(); }
 
-  /** Element {@code i} (row-major) as a double; pred reads as 0/1. */
+  /** Element {@code i} (row-major) as a double; pred reads as 0/1, unsigned types as unsigned. */
   public double get(long i) {
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    int off = splat ? 0 : Math.toIntExact(i * type.dtype().byteSize());
-    return switch (type.dtype()) {
-      case F16 -> HalfFloats.f16ToFloat(b.getShort(off));
-      case BF16 -> HalfFloats.bf16ToFloat(b.getShort(off));
-      case F32 -> b.getFloat(off);
-      case F64 -> b.getDouble(off);
-      case U64 -> unsignedToDouble(getLong(i));
-      default -> getLong(i);
-    };
+    return ElementCodec.readDouble(type.dtype(), bytes, splat ? 0 : Math.toIntExact(i));
   }
 
-  /** Element {@code i} as a long (integer and pred types, exact). */
+  /** Element {@code i} as a long (integer and pred types exactly; u64 as its bit pattern). */
   public long getLong(long i) {
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    int off = splat ? 0 : Math.toIntExact(i * type.dtype().byteSize());
-    return switch (type.dtype()) {
-      case PRED -> b.get(off) != 0 ? 1 : 0;
-      case I8 -> b.get(off);
-      case U8 -> b.get(off) & 0xFF;
-      case I16 -> b.getShort(off);
-      case U16 -> b.getShort(off) & 0xFFFF;
-      case I32 -> b.getInt(off);
-      case U32 -> b.getInt(off) & 0xFFFFFFFFL;
-      case I64, U64 -> b.getLong(off);
-      case F16, BF16, F32, F64 -> (long) get(i);
-    };
-  }
-
-  private static double unsignedToDouble(long v) {
-    double d = (double) (v >>> 1) * 2.0;
-    return d + (v & 1);
+    return ElementCodec.readLong(type.dtype(), bytes, splat ? 0 : Math.toIntExact(i));
   }
 
   private static void checkCount(TensorType type, int n) {
@@ -109,35 +88,17 @@ public final class Literal {
     }
   }
 
-  private static ByteBuffer buffer(int n) {
-    return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-  }
-
-  private static void put(ByteBuffer b, DType d, double v) {
-    switch (d) {
-      case F16 -> b.putShort(HalfFloats.floatToF16((float) v));
-      case BF16 -> b.putShort(HalfFloats.floatToBf16((float) v));
-      case F32 -> b.putFloat((float) v);
-      case F64 -> b.putDouble(v);
-      case PRED -> b.put((byte) (v != 0 ? 1 : 0));
-      default -> {
-        if (v != Math.rint(v) || Double.isInfinite(v)) {
-          throw new IllegalArgumentException("stablehlo.constant: " + d.mlir() + " requires integer values, got " + v);
-        }
-        putLong(b, d, (long) v);
+  /** Stores one value; integer types refuse fractions and out-of-range values instead of truncating or wrapping. */
+  private static void put(byte[] b, DType d, int i, double v) {
+    if (d.isInteger()) {
+      double lo = d.isUnsigned() ? 0 : -Math.pow(2, d.bits() - 1);
+      double hi = d.isUnsigned() ? Math.pow(2, d.bits()) - 1 : Math.pow(2, d.bits() - 1) - 1;
+      if (v != Math.rint(v) || v < lo || v > hi) {
+        throw new IllegalArgumentException("stablehlo.constant: " + d.mlir() + " requires integer values in ["
+            + (long) lo + ", " + (d == DType.U64 ? "2^64-1" : String.valueOf((long) hi)) + "], got " + v);
       }
     }
-  }
-
-  private static void putLong(ByteBuffer b, DType d, long v) {
-    switch (d) {
-      case PRED -> b.put((byte) (v != 0 ? 1 : 0));
-      case I8, U8 -> b.put((byte) v);
-      case I16, U16 -> b.putShort((short) v);
-      case I32, U32 -> b.putInt((int) v);
-      case I64, U64 -> b.putLong(v);
-      case F16, BF16, F32, F64 -> put(b, d, v);
-    }
+    ElementCodec.writeDouble(d, b, i, v);
   }
 
   @Override

@@ -76,7 +76,7 @@ class ErrorsTest {
   void constants() {
     Graph g = new Graph("e");
     startsWith(fails(() -> g.constant(new float[] {1, 2, 3}, 2, 2)), "constant: requires 4 values for shape [2, 2], got 3");
-    startsWith(fails(() -> g.full(DType.I32, 0.5, 3)), "full: i32 requires integer values, got 0.5");
+    startsWith(fails(() -> g.full(DType.I32, 0.5, 3)), "full: i32 requires integer values in [-2147483648, 2147483647], got 0.5");
     startsWith(fails(() -> g.parameter(DType.F32, 3).add(1).astype(DType.I8).add(1000)),
         "add: requires a Java scalar that fits i8, got 1000");
   }

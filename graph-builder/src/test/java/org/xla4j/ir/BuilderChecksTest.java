@@ -136,4 +136,14 @@ class BuilderChecksTest {
     assertTrue(text.contains("dense<\"0xFFFFFFFFFFFFFFFF\"> : tensor<1xui64>"), text);
     assertTrue(text.contains("dense<[[true, false], [false, true]]> : tensor<2x2xi1>"), text);
   }
+
+  @Test
+  void integerConstantsRefuseFractionsAndOverflow() {
+    var e = assertThrows(IllegalArgumentException.class, () -> Literal.splat(TensorType.scalar(DType.I32), 1e12));
+    assertTrue(e.getMessage().contains("i32") && e.getMessage().contains("2147483647"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Literal.of(TensorType.of(DType.U8, 2), 1, 256));
+    assertThrows(IllegalArgumentException.class, () -> Literal.of(TensorType.of(DType.I8, 1), 0.5));
+    assertEquals(-128, Literal.of(TensorType.of(DType.I8, 1), -128).getLong(0));
+    assertEquals(-1L, Literal.ofLongs(TensorType.of(DType.U64, 1), -1L).getLong(0)); // bit patterns stay allowed
+  }
 }

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
+import org.xla4j.types.ElementCodec;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;

@@ -1,16 +1,20 @@
-package org.xla4j.runtime;
+package org.xla4j.types;
 
-import org.xla4j.types.HalfFloats;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import org.xla4j.types.DType;
 
 /**
- * Reads and writes one element of any {@link DType} in a little-endian byte array. Keeps the per-dtype
- * switch in one place so {@link HostTensor}'s conversions all agree.
+ * Reads and writes one element of any {@link DType} in a little-endian byte array. The one per-dtype
+ * switch of the project: constants ({@code Literal}) and host tensors ({@code HostTensor}) both use it,
+ * so their conversions agree.
+ *
+ * <pre>{@code
+ * byte[] b = new byte[4];
+ * ElementCodec.writeDouble(DType.BF16, b, 1, 0.1);   // element 1 = bf16(0.1)
+ * }</pre>
  */
-final class ElementCodec {
+public final class ElementCodec {
   private ElementCodec() {}
 
   private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -20,14 +24,14 @@ final class ElementCodec {
   private static final VarHandle F64 = MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
   private static final double TWO_POW_63 = 0x1p63;
 
-  static short getShort(byte[] b, int i) { return (short) I16.get(b, 2 * i); }
+  public static short getShort(byte[] b, int i) { return (short) I16.get(b, 2 * i); }
 
-  static int getInt(byte[] b, int i) { return (int) I32.get(b, 4 * i); }
+  public static int getInt(byte[] b, int i) { return (int) I32.get(b, 4 * i); }
 
-  static long getLong(byte[] b, int i) { return (long) I64.get(b, 8 * i); }
+  public static long getLong(byte[] b, int i) { return (long) I64.get(b, 8 * i); }
 
   /** Element {@code i} as a double; unsigned types read as unsigned, bf16/f16 exactly. */
-  static double readDouble(DType t, byte[] b, int i) {
+  public static double readDouble(DType t, byte[] b, int i) {
     return switch (t) {
       case PRED -> b[i] != 0 ? 1 : 0;
       case I8 -> b[i];
@@ -46,7 +50,7 @@ final class ElementCodec {
   }
 
   /** Element {@code i} as a float, rounded once (64-bit integers are not rounded via double). */
-  static float readFloat(DType t, byte[] b, int i) {
+  public static float readFloat(DType t, byte[] b, int i) {
     return switch (t) {
       case I64 -> (float) getLong(b, i);
       case U64 -> unsignedToFloat(getLong(b, i));
@@ -58,7 +62,7 @@ final class ElementCodec {
    * Element {@code i} as a long: integers exactly (u64 as its bit pattern), pred as 0/1, floats
    * truncated toward zero like a Java cast.
    */
-  static long readLong(DType t, byte[] b, int i) {
+  public static long readLong(DType t, byte[] b, int i) {
     return switch (t) {
       case PRED -> b[i] != 0 ? 1 : 0;
       case I8 -> b[i];
@@ -76,7 +80,7 @@ final class ElementCodec {
    * Stores {@code v} as element {@code i}: floats rounded to nearest even, integers by a Java cast
    * (wrapping to the width, unsigned values stored as their bit pattern), pred as {@code v != 0}.
    */
-  static void writeDouble(DType t, byte[] b, int i, double v) {
+  public static void writeDouble(DType t, byte[] b, int i, double v) {
     switch (t) {
       case PRED -> b[i] = (byte) (v != 0 ? 1 : 0);
       case I8, U8 -> b[i] = (byte) (long) v;
@@ -92,7 +96,7 @@ final class ElementCodec {
   }
 
   /** Stores an integer {@code v} as element {@code i} (ints wrap to the width, floats round). */
-  static void writeLong(DType t, byte[] b, int i, long v) {
+  public static void writeLong(DType t, byte[] b, int i, long v) {
     switch (t) {
       case PRED -> b[i] = (byte) (v != 0 ? 1 : 0);
       case I8, U8 -> b[i] = (byte) v;
