@@ -33,9 +33,30 @@ public interface Executable extends AutoCloseable {
   /** Runs the program on device buffers; results stay on the device. */
   List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args);
 
+  /**
+   * Runs on device buffers, donating the arguments at the given indices: the runtime may reuse their
+   * memory for results (where the program aliases them), and the Java buffers are unusable afterwards
+   * on every backend, so code written against one backend behaves the same on another.
+   *
+   * <pre>{@code
+   * List<DeviceBuffer> next = exe.executeBuffers(List.of(cache, token), Set.of(0));   // cache donated
+   * }</pre>
+   */
+  List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args, java.util.Set<Integer> donate);
+
   /** Releases the compiled program; idempotent. */
   @Override
   void close();
+
+  /** Checks donation indices against the argument count; shared by backends. */
+  static void checkDonation(java.util.Set<Integer> donate, int numArgs) {
+    for (int i : donate) {
+      if (i < 0 || i >= numArgs) {
+        throw new IllegalArgumentException("execute: donated argument index " + i + " is out of range for "
+            + numArgs + " argument(s)");
+      }
+    }
+  }
 
   /** Checks argument types against the signature; shared by backends so every one says the same. */
   static void checkArgs(Signature sig, List<org.xla4j.types.TensorType> given) {

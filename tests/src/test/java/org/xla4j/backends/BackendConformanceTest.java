@@ -243,6 +243,26 @@ class BackendConformanceTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("backends")
+  void donatedInputsAreUnusableAfterTheCallOnEveryBackend(String spec) {
+    Backend b = BackendUnderTest.openOrSkip(spec);
+    try (Executable exe = b.compile(ADD_REDUCE, OPTS);
+         DeviceBuffer x = b.toDevice(HostTensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3))) {
+      DeviceBuffer acc = b.toDevice(HostTensor.of(new float[] {1, 1, 1, 1, 1, 1}, 2, 3));
+      List<DeviceBuffer> out = exe.executeBuffers(List.of(acc, x), java.util.Set.of(0));
+      assertTrue(acc.isDeleted(), "the donated accumulator must be unusable after the call");
+      assertThrows(RuntimeException.class, acc::toHost);
+      assertTrue(!x.isDeleted(), "a buffer that was not donated stays usable");
+      assertArrayEquals(new float[] {2, 3, 4, 5, 6, 7}, out.get(0).toHost().toFloatArray());
+      assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, x.toHost().toFloatArray());
+      IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+          () -> exe.executeBuffers(List.of(out.get(0), x), java.util.Set.of(2)));
+      assertTrue(bad.getMessage().contains("2"), bad.getMessage());
+      out.forEach(DeviceBuffer::close);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("backends")
   void wrongArgumentsAreRejectedWithTheirPosition(String spec) {
     Backend b = BackendUnderTest.openOrSkip(spec);
     try (Executable exe = b.compile(ADD_REDUCE, OPTS)) {

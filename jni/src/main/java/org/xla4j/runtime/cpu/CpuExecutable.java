@@ -76,6 +76,13 @@ final class CpuExecutable implements Executable {
 
   @Override
   public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args) {
+    return executeBuffers(args, java.util.Set.of());
+  }
+
+  /** Donated arguments are closed after the call, as PJRT deletes them: same semantics on both backends. */
+  @Override
+  public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args, java.util.Set<Integer> donate) {
+    Executable.checkDonation(donate, args.size());
     List<HostTensor> host = new ArrayList<>(args.size());
     for (int i = 0; i < args.size(); i++) {
       if (!(args.get(i) instanceof CpuBuffer b)) {
@@ -86,6 +93,7 @@ final class CpuExecutable implements Executable {
     }
     List<DeviceBuffer> out = new ArrayList<>();
     for (HostTensor r : execute(host)) out.add(new CpuBuffer(r, backend.devices().get(0)));
+    for (int i : donate) args.get(i).close();
     return out;
   }
 

@@ -170,6 +170,7 @@ public final class PjrtExecutable implements Executable {
    * reused for results (where the program aliases them, e.g. {@code jax.buffer_donor = true} or
    * {@code tf.aliasing_output} on @main's argument) and the Java buffers are unusable afterwards.
    */
+  @Override
   public List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args, Set<Integer> donate) {
     requireSingleDevice();
     return launch(List.of(args), bits(donate, args.size()), false).get(0);
