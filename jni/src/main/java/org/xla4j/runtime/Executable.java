@@ -44,6 +44,40 @@ public interface Executable extends AutoCloseable {
    */
   List<DeviceBuffer> executeBuffers(List<DeviceBuffer> args, java.util.Set<Integer> donate);
 
+  /**
+   * Runs on device arrays, donating the arguments at {@code donate} (every shard of them); results
+   * stay on the devices. This default serves programs that run on one device: every argument must
+   * have exactly one shard, and each result is a one-device array. Backends that run programs on
+   * several devices override it (shard {@code i} of every argument runs on the program's device
+   * {@code i}).
+   *
+   * <pre>{@code
+   * List<DeviceArray> out = exe.executeSharded(List.of(x, w), Set.of());
+   * }</pre>
+   *
+   * @throws IllegalArgumentException naming the argument and its devices when it has more than one shard
+   */
+  default List<DeviceArray> executeSharded(List<DeviceArray> args, java.util.Set<Integer> donate) {
+    checkDonation(donate, args.size());
+    List<DeviceBuffer> in = new java.util.ArrayList<>(args.size());
+    for (int i = 0; i < args.size(); i++) {
+      DeviceArray a = args.get(i);
+      if (a.shards().size() != 1) {
+        throw new IllegalArgumentException("executeSharded: this program runs on one device, but argument " + i
+            + " " + a + " has " + a.shards().size() + " shards on " + a.devices()
+            + "; compile the program for that many devices");
+      }
+      if (a.isDeleted()) {
+        throw new IllegalArgumentException("executeSharded: argument " + i + " " + a + " was closed or donated");
+      }
+      in.add(a.shards().get(0));
+    }
+    List<DeviceBuffer> out = executeBuffers(in, donate);
+    List<DeviceArray> arrays = new java.util.ArrayList<>(out.size());
+    for (DeviceBuffer b : out) arrays.add(DeviceArray.of(b.type(), org.xla4j.sharding.Sharding.replicated(), List.of(b)));
+    return arrays;
+  }
+
   /** Releases the compiled program; idempotent. */
   @Override
   void close();

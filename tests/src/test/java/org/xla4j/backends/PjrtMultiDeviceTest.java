@@ -2,18 +2,27 @@ package org.xla4j.backends;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.Device;
+import org.xla4j.runtime.DeviceArray;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.pjrt.PjrtBackend;
 import org.xla4j.runtime.pjrt.PjrtExecutable;
+import org.xla4j.sharding.Mesh;
+import org.xla4j.sharding.PartitionSpec;
+import org.xla4j.sharding.Sharding;
 import org.xla4j.types.TensorType;
 
 /** A program partitioned over two devices (GSPMD). Skipped, with the reason, on fewer than two devices. */
@@ -28,6 +37,12 @@ class PjrtMultiDeviceTest {
         }
       }
       """;
+
+  /** The same, with the result sharded by rows like x. */
+  static final String ROWS_PLUS_BIAS_ROWS_OUT = ROWS_PLUS_BIAS
+      .replace("module @m ", "module @m2 ")
+      .replace("-> (tensor<4x8xf32> {mhlo.sharding = \"{replicated}\"})",
+          "-> (tensor<4x8xf32> {mhlo.sharding = \"{devices=[2,1]0,1}\"})");
 
   /** Sum over two replicas (NCCL all-reduce), each replica holding its own x. */
   static final String ALL_REDUCE = """
@@ -96,6 +111,57 @@ class PjrtMultiDeviceTest {
       }
       System.out.println("[multi-device] " + exe + " ok on " + exe.devices());
       for (List<DeviceBuffer> row : perDevice) row.forEach(DeviceBuffer::close);
+    }
+  }
+
+  @Test
+  void runsDeviceArraysThroughAPartitionedProgram() {
+    PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
+    assumeTrue(gpu.devices().size() >= 2, () -> "SKIPPED: needs 2 devices, this machine has " + gpu.devices());
+    CompileOptions opts = CompileOptions.builder().numPartitions(2).spmd(true)
+        .deviceAssignment(List.of(gpu.devices().get(0).id(), gpu.devices().get(1).id())).build();
+    float[] x = new float[32];
+    for (int i = 0; i < 32; i++) x[i] = i;
+    float[] bias = {100, 200, 300, 400, 500, 600, 700, 800};
+    float[] want = new float[32];
+    for (int i = 0; i < 32; i++) want[i] = x[i] + bias[i % 8];
+    Sharding rows = Sharding.named(Mesh.of("m", Map.of("x", 2)), PartitionSpec.of("x", null));
+    HostTensor hx = HostTensor.of(x, 4, 8);
+    try (PjrtExecutable exe = gpu.compile(ROWS_PLUS_BIAS_ROWS_OUT, opts);
+         DeviceArray xs = DeviceArray.put(gpu, hx, rows, exe.devices());
+         DeviceArray b = DeviceArray.replicate(gpu, HostTensor.of(bias, 8), exe.devices())) {
+      assertEquals(TensorType.parse("tensor<2x8xf32>"), xs.shards().get(1).type());
+      assertEquals(exe.devices(), xs.devices());
+      assertEquals(hx, xs.toHost(), "put + gather round trip");
+
+      // shards on the wrong devices: refused before anything runs
+      List<Device> swapped = List.of(exe.devices().get(1), exe.devices().get(0));
+      try (DeviceArray wrong = DeviceArray.put(gpu, hx, rows, swapped)) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> exe.executeSharded(List.of(wrong, b), Set.of()));
+        assertTrue(e.getMessage().contains("shard 0 of argument 0 lives on"), e.getMessage());
+      }
+
+      // with the result sharding: a logical array that gathers
+      try (DeviceArray y = exe.executeSharded(List.of(xs, b), Set.of(), List.of(rows)).get(0)) {
+        assertEquals(rows, y.sharding());
+        assertEquals(TensorType.parse("tensor<4x8xf32>"), y.type());
+        assertEquals(TensorType.parse("tensor<2x8xf32>"), y.shards().get(0).type());
+        assertArrayEquals(want, y.toHost().toFloatArray());
+      }
+
+      // without it: per-device shards of unknown layout; x donated on both devices
+      try (DeviceArray y = exe.executeSharded(List.of(xs, b), Set.of(0)).get(0)) {
+        assertNull(y.sharding());
+        assertThrows(IllegalStateException.class, y::toHost);
+        for (int d = 0; d < 2; d++) {
+          assertArrayEquals(java.util.Arrays.copyOfRange(want, d * 16, d * 16 + 16),
+              y.shards().get(d).toHost().toFloatArray(), "device " + d);
+        }
+        assertTrue(xs.isDeleted(), "donated");
+        assertFalse(b.isDeleted(), "kept");
+      }
+      System.out.println("[multi-device] DeviceArray " + rows + " put/gather and executeSharded ok on " + exe.devices());
     }
   }
 }

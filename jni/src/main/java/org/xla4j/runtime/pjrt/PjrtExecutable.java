@@ -13,10 +13,12 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Device;
+import org.xla4j.runtime.DeviceArray;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.XlaException;
+import org.xla4j.sharding.Sharding;
 import org.xla4j.types.Shape;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
@@ -188,6 +190,81 @@ public final class PjrtExecutable implements Executable {
     }
     int n = perDevice.isEmpty() ? 0 : perDevice.get(0).size();
     return launch(perDevice, bits(donate, n), false);
+  }
+
+  /**
+   * Runs on device arrays. A program compiled for several devices takes shard {@code i} of every
+   * argument on its device {@code i} (in {@link #devices()} order; put arguments with
+   * {@code DeviceArray.put(backend, host, sharding, exe.devices())}). The result shardings are not
+   * known to the executable, so multi-device results are per-device shards of unknown layout
+   * ({@link DeviceArray#sharding()} null); pass them with
+   * {@link #executeSharded(List, Set, List)} to get arrays that gather back to the host.
+   */
+  @Override
+  public List<DeviceArray> executeSharded(List<DeviceArray> args, Set<Integer> donate) {
+    return executeSharded(args, donate, null);
+  }
+
+  /**
+   * As {@link #executeSharded(List, Set)}, with the result shardings (as the module's
+   * {@code mhlo.sharding} / {@code sdy.sharding} on @main's results say; mesh device id {@code i} is
+   * the program's device {@code i}). {@code resultShardings} may be null, or hold null for a result
+   * of unknown layout. Each result's per-device shapes are checked against its sharding.
+   *
+   * <pre>{@code
+   * List<DeviceArray> out = exe.executeSharded(List.of(x, b), Set.of(), List.of(Sharding.named(mesh, PartitionSpec.of("x", null))));
+   * HostTensor y = out.get(0).toHost();
+   * }</pre>
+   */
+  public List<DeviceArray> executeSharded(List<DeviceArray> args, Set<Integer> donate, List<Sharding> resultShardings) {
+    if (resultShardings != null && resultShardings.size() != signature.results().size()) {
+      throw new IllegalArgumentException("executeSharded: the program's @main has " + signature.results().size()
+          + " result(s) " + signature.results() + ", got " + resultShardings.size() + " result sharding(s)");
+    }
+    if (deviceIndices.length == 1) return Executable.super.executeSharded(args, donate);
+    Executable.checkDonation(donate, args.size());
+    Executable.checkArgs(signature, args.stream().map(DeviceArray::type).toList());
+    List<Device> devs = devices();
+    List<List<DeviceBuffer>> perDevice = new ArrayList<>(devs.size());
+    for (int d = 0; d < devs.size(); d++) perDevice.add(new ArrayList<>(args.size()));
+    for (int i = 0; i < args.size(); i++) {
+      DeviceArray a = args.get(i);
+      if (a.shards().size() != devs.size()) {
+        throw new IllegalArgumentException("executeSharded: the program runs on " + devs.size() + " devices " + devs
+            + ", but argument " + i + " " + a + " has " + a.shards().size() + " shard(s)");
+      }
+      if (a.isDeleted()) {
+        throw new IllegalArgumentException("executeSharded: argument " + i + " " + a + " was closed or donated");
+      }
+      for (int d = 0; d < devs.size(); d++) {
+        DeviceBuffer b = a.shards().get(d);
+        if (!b.device().equals(devs.get(d))) {
+          throw new IllegalArgumentException("executeSharded: shard " + d + " of argument " + i + " lives on "
+              + b.device() + " but the program runs its device " + d + " on " + devs.get(d)
+              + "; put the argument on exe.devices() " + devs);
+        }
+        perDevice.get(d).add(b);
+      }
+    }
+    List<List<DeviceBuffer>> out = executeOnDevices(perDevice, donate);
+    List<DeviceArray> results = new ArrayList<>(numOutputs);
+    try {
+      for (int j = 0; j < numOutputs; j++) {
+        List<DeviceBuffer> shards = new ArrayList<>(out.size());
+        for (List<DeviceBuffer> row : out) shards.add(row.get(j));
+        TensorType t = signature.results().get(j);
+        Sharding sh = resultShardings == null ? null : resultShardings.get(j);
+        try {
+          results.add(sh == null ? DeviceArray.ofUnknownLayout(t, shards) : DeviceArray.of(t, sh, shards));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("executeSharded: result " + j + ": " + e.getMessage(), e);
+        }
+      }
+    } catch (RuntimeException e) {
+      for (List<DeviceBuffer> row : out) row.forEach(DeviceBuffer::close);
+      throw e;
+    }
+    return results;
   }
 
   /** Starts an execute builder: {@code exe.call().arg(a).arg(b).donate(1).execute()}. */
