@@ -31,6 +31,11 @@ public interface Backend extends AutoCloseable {
    */
   Executable compile(String stablehloText, CompileOptions options);
 
+  /** Allocator statistics of a device, where the backend keeps them (PJRT does; the embedded CPU backend does not). */
+  default java.util.Optional<MemoryStats> memoryStats(Device device) {
+    return java.util.Optional.empty();
+  }
+
   /** Copies a host tensor to a device. */
   DeviceBuffer toDevice(HostTensor tensor, Device device);
 

@@ -19,6 +19,12 @@ public interface DeviceBuffer extends AutoCloseable {
   /** Copies the buffer to the host. */
   HostTensor toHost();
 
+  /**
+   * Blocks until the buffer's contents exist (the transfer or execution producing it finished) and
+   * rethrows that operation's error; returns this buffer. Backends that run synchronously return at once.
+   */
+  default DeviceBuffer awaitReady() { return this; }
+
   /** True once closed or donated to an execution. */
   boolean isDeleted();
 

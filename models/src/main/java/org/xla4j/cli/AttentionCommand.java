@@ -25,8 +25,8 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.MemoryStats;
 import org.xla4j.runtime.Safetensors;
-import org.xla4j.runtime.pjrt.PjrtBackend;
 import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
@@ -215,43 +215,37 @@ final class AttentionCommand implements Callable<Integer> {
 
     private static long chunk(int c, int s) { return Attention.blockwiseChunk(c, s); }
 
-    /** Median over runs of (time of {@code iters} calls)/iters; on PJRT the inputs stay on the device. */
+    /**
+     * Median over runs of (time of {@code iters} calls)/iters, with the inputs resident on the device:
+     * {@code iters} calls are queued, then one wait (as JAX's timing does); results are freed after the
+     * clock stops, since freeing a result still being computed would wait for it and serialize the calls.
+     */
     private double time(Backend b, Executable exe, List<HostTensor> args) {
       double[] t = new double[runs];
-      if (b instanceof PjrtBackend) {
-        List<DeviceBuffer> in = new ArrayList<>();
+      List<DeviceBuffer> in = new ArrayList<>();
+      try {
         for (HostTensor h : args) in.add(b.toDevice(h));
-        try {
-          for (int r = 0; r < runs; r++) {
-            // queue `iters` calls, then wait once (as JAX's timing does); results are freed after the clock stops,
-            // since freeing a result that is still being computed would wait for it and serialize the calls
-            List<List<DeviceBuffer>> outs = new ArrayList<>();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < iters; i++) outs.add(exe.executeBuffers(in));
-            ((org.xla4j.runtime.pjrt.PjrtBuffer) outs.get(iters - 1).get(0)).awaitReady();
-            t[r] = (System.nanoTime() - t0) / 1e6 / iters;
-            outs.forEach(o -> o.forEach(DeviceBuffer::close));
-          }
-        } finally {
-          in.forEach(DeviceBuffer::close);
-        }
-      } else {
         for (int r = 0; r < runs; r++) {
+          List<List<DeviceBuffer>> outs = new ArrayList<>();
           long t0 = System.nanoTime();
-          for (int i = 0; i < iters; i++) exe.execute(args);
+          for (int i = 0; i < iters; i++) outs.add(exe.executeBuffers(in));
+          outs.get(iters - 1).get(0).awaitReady();
           t[r] = (System.nanoTime() - t0) / 1e6 / iters;
+          outs.forEach(o -> o.forEach(DeviceBuffer::close));
         }
+      } finally {
+        in.forEach(DeviceBuffer::close);
       }
       Arrays.sort(t);
       return t[runs / 2];
     }
 
     private static long peak(Backend b) {
-      return b instanceof PjrtBackend p ? p.memoryStats(b.devices().get(0)).peakBytesInUse() : -1;
+      return b.memoryStats(b.devices().get(0)).map(MemoryStats::peakBytesInUse).orElse(-1L);
     }
 
     private static long inUse(Backend b) {
-      return b instanceof PjrtBackend p ? p.memoryStats(b.devices().get(0)).bytesInUse() : -1;
+      return b.memoryStats(b.devices().get(0)).map(MemoryStats::bytesInUse).orElse(-1L);
     }
   }
 

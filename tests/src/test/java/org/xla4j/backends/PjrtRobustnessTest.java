@@ -125,7 +125,7 @@ class PjrtRobustnessTest {
   @Test
   void anAllocationLargerThanTheDeviceFailsAndTheClientKeepsWorking() {
     PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
-    PjrtBackend.MemoryStats m = gpu.memoryStats(gpu.devices().get(0));
+    org.xla4j.runtime.MemoryStats m = gpu.memoryStats(gpu.devices().get(0)).orElseThrow();
     long limit = m.bytesLimit() > 0 ? m.bytesLimit() : 200L << 30;
     long n = Math.min(limit / 4 * 2, (1L << 62) / 4); // twice what the allocator may hand out
     long t0 = System.nanoTime();
@@ -213,7 +213,7 @@ class PjrtRobustnessTest {
          DeviceBuffer x = gpu.toDevice(HostTensor.of(new float[4096], 4096))) {
       exe.executeBuffers(List.of(x, x)).get(0).close(); // warm-up allocations
       long liveBefore = PjrtBuffer.liveCount();
-      long before = gpu.memoryStats(gpu.devices().get(0)).bytesInUse();
+      long before = gpu.memoryStats(gpu.devices().get(0)).orElseThrow().bytesInUse();
       DeviceBuffer last = null;
       for (int i = 0; i < 10_000; i++) {
         if (last != null) last.close();
@@ -221,14 +221,14 @@ class PjrtRobustnessTest {
       }
       last.toHost();
       last.close();
-      long after = gpu.memoryStats(gpu.devices().get(0)).bytesInUse();
+      long after = gpu.memoryStats(gpu.devices().get(0)).orElseThrow().bytesInUse();
       for (int i = 0; i < 100 && after > before; i++) { // frees wait for the device's events
         try {
           Thread.sleep(10);
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
         }
-        after = gpu.memoryStats(gpu.devices().get(0)).bytesInUse();
+        after = gpu.memoryStats(gpu.devices().get(0)).orElseThrow().bytesInUse();
       }
       System.out.println("[robustness] 10000 executes: bytes in use " + before + " -> " + after
           + ", live buffers " + liveBefore + " -> " + PjrtBuffer.liveCount());

@@ -14,6 +14,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.MemoryStats;
 import org.xla4j.runtime.CompileException;
 import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Device;
@@ -72,9 +73,6 @@ public final class PjrtBackend implements Backend {
 
     public Options preallocate(boolean on) { return with("preallocate", on); }
   }
-
-  /** Memory statistics of a device; -1 where the plugin does not say. */
-  public record MemoryStats(long bytesInUse, long peakBytesInUse, long bytesLimit) {}
 
   private final ClientState state;
   private final Cleaner.Cleanable cleanable;
@@ -176,8 +174,9 @@ public final class PjrtBackend implements Backend {
     return i;
   }
 
-  /** Allocator statistics of a device. */
-  public MemoryStats memoryStats(Device d) {
+  /** Allocator statistics of a device (always present on PJRT; -1 fields where the plugin does not say). */
+  @Override
+  public java.util.Optional<MemoryStats> memoryStats(Device d) {
     int idx = indexOf(d);
     long[] out = new long[3];
     state.enter();
@@ -186,7 +185,7 @@ public final class PjrtBackend implements Backend {
     } finally {
       state.exit();
     }
-    return new MemoryStats(out[0], out[1], out[2]);
+    return java.util.Optional.of(new MemoryStats(out[0], out[1], out[2]));
   }
 
   /** The on-disk compile cache this backend uses (see {@link PjrtCompileCache}; may be disabled). */

@@ -167,6 +167,7 @@ public final class PjrtBuffer implements DeviceBuffer {
    * Blocks until the buffer's contents exist on the device (the transfer or execution that produces it
    * finished); throws that operation's error, if it failed. Returns this buffer.
    */
+  @Override
   public PjrtBuffer awaitReady() {
     state.client.enter();
     try {

@@ -43,7 +43,7 @@ class PjrtBackendTest {
   void reportsPlatformAndDevices() {
     assertFalse(backend.platformName().isEmpty());
     assertFalse(backend.devices().isEmpty());
-    PjrtBackend.MemoryStats m = backend.memoryStats(backend.devices().get(0));
+    org.xla4j.runtime.MemoryStats m = backend.memoryStats(backend.devices().get(0)).orElseThrow();
     System.out.println("[pjrt] memory stats device 0: " + m);
     assertTrue(m.bytesInUse() >= 0);
   }

@@ -124,7 +124,7 @@ public final class PjrtSmokeMain {
       }
       // 3. 256 MiB host->device and device->host.
       if (pb != null) transfers(pb);
-      if (pb != null) System.out.println("memory stats: " + pb.memoryStats(pb.devices().get(0)));
+      if (pb != null) System.out.println("memory stats: " + pb.memoryStats(pb.devices().get(0)).orElseThrow());
       if (module != null && Files.isRegularFile(module) && pb != null) { // again, late in the process
         String text = Files.readString(module);
         double[] late = new double[5];
