@@ -158,53 +158,65 @@ final class AttentionCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
             heads, kvHeads, headDim, dt.mlir(), common.causal ? " causal" : "",
             " chunks " + chunk(common.chunkQ, seq) + "x" + chunk(common.chunkK, seq), platform, b.platformVersion());
-        // the reference: VANILLA (or --reference) on the same values in f32
-        List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
-        float[] ref;
         if (reference != Mechanism.VANILLA && reference != Mechanism.BLOCKWISE) {
           throw new IllegalArgumentException("--reference requires VANILLA or BLOCKWISE, got " + reference);
         }
-        String refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
-            f32.get(2).type(), null);
-        try (Executable exe = b.compile(refText, CompileOptions.defaults())) {
-          ref = exe.execute(f32).get(0).toFloatArray();
-        }
-        System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", "mechanism", "max|err| vs f32 " + reference,
-            "ms/call (median)", "device memory", "note");
         List<Mechanism> ms = only == null || only.isEmpty()
             ? List.of(Mechanism.CUDNN, Mechanism.BLOCKWISE, Mechanism.DECODE, Mechanism.VANILLA) : only;
+        // Mechanisms run first, smallest first, so each allocator peak says something; the f32 reference
+        // (the largest program) runs last and the errors are computed once it is known.
+        List<Row> rows = new ArrayList<>();
         long peakBefore = peak(b);
         for (Mechanism m : ms) {
           if (!m.runsOn(platform)) {
-            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", m, "-", "-", "-",
-                "not on " + platform + " (" + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented")
-                    + ")");
+            rows.add(Row.skipped(m, "not on " + platform + " ("
+                + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented") + ")"));
             continue;
           }
           String text;
           try {
             text = module(common.options(m, platform), qt, kt, kt, null);
           } catch (IllegalArgumentException e) {
-            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", m, "-", "-", "-", "rejected: " + e.getMessage());
+            rows.add(Row.skipped(m, "rejected: " + e.getMessage()));
             continue;
           }
           try (Executable exe = b.compile(text, CompileOptions.defaults())) {
             long inUse = inUse(b);
-            HostTensor out = exe.execute(q, k, v).get(0);
-            double err = maxAbs(ref, out.toFloatArray());
+            float[] out = exe.execute(q, k, v).get(0).toFloatArray();
             double msPerCall = time(b, exe, List.of(q, k, v));
             long p = peak(b);
             String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
                 : "<= earlier peak";
             peakBefore = Math.max(peakBefore, p);
-            System.out.printf(Locale.ROOT, "%-10s %26.3e %16.3f %22s  %s%n", m, err, msPerCall, mem, "");
+            rows.add(new Row(m, out, msPerCall, mem, ""));
           } catch (org.xla4j.runtime.XlaException e) {
             // e.g. VANILLA's S x S logits not fitting the device: report it and go on with the others
-            String msg = e.getMessage().lines().findFirst().orElse("");
-            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", m, "-", "-", "-",
-                "failed: " + (msg.length() > 120 ? msg.substring(0, 120) + "..." : msg));
+            rows.add(Row.skipped(m, "failed: " + firstLine(e)));
           }
         }
+        // the reference: VANILLA (or --reference) on the same values in f32
+        List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
+        float[] ref = null;
+        String refNote = "";
+        String refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
+            f32.get(2).type(), null);
+        try (Executable exe = b.compile(refText, CompileOptions.defaults())) {
+          ref = exe.execute(f32).get(0).toFloatArray();
+        } catch (org.xla4j.runtime.XlaException e) {
+          refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
+        }
+        System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", "mechanism", "max|err| vs f32 " + reference,
+            "ms/call (median)", "device memory", "note");
+        for (Row row : rows) {
+          if (row.out() == null) {
+            System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", row.mechanism(), "-", "-", "-", row.note());
+          } else {
+            String err = ref == null ? "-" : String.format(Locale.ROOT, "%.3e", maxAbs(ref, row.out()));
+            System.out.printf(Locale.ROOT, "%-10s %26s %16.3f %22s  %s%n", row.mechanism(), err, row.msPerCall(),
+                row.memory(), row.note());
+          }
+        }
+        if (!refNote.isEmpty()) System.out.println("(" + refNote + ")");
         if (peakBefore < 0) {
           System.out.println("(device memory: n/a, the " + platform + " backend does not report allocator statistics; "
               + "on PJRT it is the allocator's peak above the resident inputs, mechanisms run smallest first)");
@@ -214,6 +226,16 @@ final class AttentionCommand implements Callable<Integer> {
     }
 
     private static long chunk(int c, int s) { return Attention.blockwiseChunk(c, s); }
+
+    /** One line of the table; {@code out} is null for a mechanism that did not run. */
+    private record Row(Mechanism mechanism, float[] out, double msPerCall, String memory, String note) {
+      static Row skipped(Mechanism m, String note) { return new Row(m, null, 0, "-", note); }
+    }
+
+    private static String firstLine(Exception e) {
+      String msg = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+      return msg.length() > 120 ? msg.substring(0, 120) + "..." : msg;
+    }
 
     /**
      * Median over runs of (time of {@code iters} calls)/iters, with the inputs resident on the device:
