@@ -220,6 +220,10 @@ final class AttentionCommand implements Callable<Integer> {
         if (peakBefore < 0) {
           System.out.println("(device memory: n/a, the " + platform + " backend does not report allocator statistics; "
               + "on PJRT it is the allocator's peak above the resident inputs, mechanisms run smallest first)");
+        } else {
+          System.out.println("(device memory: the allocator's peak above the resident inputs while the mechanism ran,"
+              + " including the results of the " + iters + " queued timed calls; mechanisms run smallest first,"
+              + " the f32 reference last)");
         }
       }
       return 0;
