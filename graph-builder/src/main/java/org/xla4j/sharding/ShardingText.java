@@ -54,6 +54,95 @@ public final class ShardingText {
     return sb.append('}').toString();
   }
 
+  /**
+   * Reads HloSharding text as XLA writes it in {@code mhlo.sharding} — {@code {replicated}},
+   * {@code {devices=[2,1]0,1}}, with {@code last_tile_dim_replicate}, or with an iota tile assignment
+   * ({@code <=[8]}, {@code <=[2,4]T(1,0)}) — for a tensor of {@code rank}. The result is a named sharding
+   * over a mesh named {@code gspmd} with one axis per tensor dimension ({@code d0}, {@code d1}, ...: the
+   * tile counts) and {@code replica} for replicated tiles; mesh device ids are the tile assignment's
+   * (partition numbers), so {@code gspmd(parseGspmd(t, r), r)} gives {@code t} back.
+   *
+   * <pre>{@code
+   * ShardingText.parseGspmd("{devices=[2,1]0,1}", 2);   // Named(mesh d0=2 d1=1, P('d0', None))
+   * }</pre>
+   *
+   * @throws IllegalArgumentException for forms without a mesh equivalent ({@code maximal}, {@code manual},
+   *     {@code last_tile_dims}, tuples) or malformed text
+   */
+  public static Sharding parseGspmd(String text, int rank) {
+    String t = text.strip();
+    if (!t.startsWith("{") || !t.endsWith("}")) throw bad(text, "not enclosed in {...}");
+    String in = t.substring(1, t.length() - 1).strip();
+    if (in.equals("replicated")) return Sharding.replicated();
+    if (!in.startsWith("devices=[")) throw bad(text, "only {replicated} and {devices=[...]...} have a mesh equivalent");
+    int close = in.indexOf(']');
+    if (close < 0) throw bad(text, "unclosed tile dimensions");
+    int[] tiles = ints(in.substring("devices=[".length(), close), text);
+    String rest = in.substring(close + 1).strip();
+    boolean replicate = false;
+    if (rest.endsWith("last_tile_dim_replicate")) {
+      replicate = true;
+      rest = rest.substring(0, rest.length() - "last_tile_dim_replicate".length()).strip();
+    }
+    if ((rest.contains("=") && !rest.startsWith("<=[")) || rest.contains(" ")) {
+      throw bad(text, "unsupported attribute in '" + rest + "'");
+    }
+    if (tiles.length != rank + (replicate ? 1 : 0)) {
+      throw bad(text, "expected " + (rank + (replicate ? 1 : 0)) + " tile dimensions for a rank-" + rank + " tensor");
+    }
+    int n = 1;
+    for (int d : tiles) n = Math.multiplyExact(n, d);
+    List<Integer> ids = rest.startsWith("<=[") ? iota(rest, n, text) : intList(rest, text);
+    if (ids.size() != n) throw bad(text, "expected " + n + " device ids, got " + ids.size());
+    java.util.LinkedHashMap<String, Integer> axes = new java.util.LinkedHashMap<>();
+    Object[] spec = new Object[rank];
+    for (int i = 0; i < rank; i++) {
+      axes.put("d" + i, tiles[i]);
+      spec[i] = tiles[i] > 1 ? "d" + i : null;
+    }
+    if (replicate) axes.put("replica", tiles[rank]);
+    return Sharding.named(new Mesh("gspmd", axes, ids), PartitionSpec.of(spec));
+  }
+
+  private static List<Integer> iota(String rest, int n, String text) {
+    int close = rest.indexOf(']');
+    if (close < 0) throw bad(text, "unclosed iota shape");
+    int[] shape = ints(rest.substring(3, close), text);
+    String after = rest.substring(close + 1);
+    int[] perm = new int[shape.length];
+    for (int i = 0; i < perm.length; i++) perm[i] = i;
+    if (after.startsWith("T(") && after.endsWith(")")) {
+      perm = ints(after.substring(2, after.length() - 1), text);
+    } else if (!after.isEmpty()) {
+      throw bad(text, "unexpected '" + after + "' after the iota shape");
+    }
+    if (perm.length != shape.length) throw bad(text, "transpose of rank " + perm.length + " for an iota of rank " + shape.length);
+    List<Integer> flat = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) flat.add(i);
+    return transpose(flat, shape, perm);
+  }
+
+  private static int[] ints(String csv, String text) {
+    return intList(csv, text).stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static List<Integer> intList(String csv, String text) {
+    List<Integer> out = new ArrayList<>();
+    if (csv.isBlank()) return out;
+    for (String p : csv.split(",")) {
+      try {
+        out.add(Integer.parseInt(p.strip()));
+      } catch (NumberFormatException e) {
+        throw bad(text, "'" + p.strip() + "' is not an integer");
+      }
+    }
+    return out;
+  }
+
+  private static IllegalArgumentException bad(String text, String why) {
+    return new IllegalArgumentException("mhlo.sharding \"" + text + "\": " + why);
+  }
+
   /** Row-major transpose of a flat array with shape {@code sizes} by {@code perm}. */
   static List<Integer> transpose(List<Integer> flat, int[] sizes, int[] perm) {
     int n = flat.size();

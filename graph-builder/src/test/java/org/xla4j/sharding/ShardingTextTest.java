@@ -55,4 +55,40 @@ class ShardingTextTest {
     var e3 = assertThrows(IllegalArgumentException.class, () -> Mesh.builder("m").axis("x", 2).devices(0, 0).build());
     assertTrue(e3.getMessage().contains("distinct"), e3.getMessage());
   }
+
+  @Test
+  void gspmdTextParsesBackToTheSameText() {
+    for (PartitionSpec spec : List.of(PartitionSpec.of("data", null), PartitionSpec.of("model", null),
+        PartitionSpec.of("data", "model"), PartitionSpec.of("model", "data"), PartitionSpec.of(null, "model"),
+        PartitionSpec.of(List.of("data", "model"), null), PartitionSpec.of(List.of("model", "data"), null))) {
+      String text = ShardingText.gspmd(Sharding.named(mesh, spec), 2);
+      Sharding back = ShardingText.parseGspmd(text, 2);
+      assertEquals(text, ShardingText.gspmd(back, 2), "round trip of " + spec);
+    }
+    Mesh m = Mesh.builder("m").axis("x", 2).devices(1, 0).build();
+    assertEquals("{devices=[2]1,0}", ShardingText.gspmd(ShardingText.parseGspmd("{devices=[2]1,0}", 1), 1));
+    assertEquals(Sharding.replicated(), ShardingText.parseGspmd(" {replicated} ", 3));
+    Sharding.Named n = (Sharding.Named) ShardingText.parseGspmd("{devices=[2,1,4]0,1,2,3,4,5,6,7 last_tile_dim_replicate}", 2);
+    assertEquals(PartitionSpec.of("d0", null), n.spec());
+    assertEquals(4, n.mesh().axisSize("replica"));
+    assertTrue(m.size() == 2);
+  }
+
+  @Test
+  void iotaTileAssignments() {
+    // <=[8] is 0..7; <=[4,2]T(1,0) reads a 4x2 iota column-major: 0,2,4,6,1,3,5,7
+    assertEquals("{devices=[2,4]0,1,2,3,4,5,6,7}",
+        ShardingText.gspmd(ShardingText.parseGspmd("{devices=[2,4]<=[8]}", 2), 2));
+    assertEquals("{devices=[8,1]0,2,4,6,1,3,5,7}",
+        ShardingText.gspmd(ShardingText.parseGspmd("{devices=[8,1]<=[4,2]T(1,0)}", 2), 2));
+  }
+
+  @Test
+  void unsupportedOrMalformedShardingTextIsRejected() {
+    for (String t : List.of("{maximal device=0}", "{manual}", "{devices=[2,1]0,1 last_tile_dims={manual}}",
+        "{devices=[2,1]0}", "{devices=[2]0,1}", "devices=[2]0,1", "{devices=[2,1]0,x}")) {
+      var e = assertThrows(IllegalArgumentException.class, () -> ShardingText.parseGspmd(t, 2), t);
+      assertTrue(e.getMessage().startsWith("mhlo.sharding \"" + t + "\": "), e.getMessage());
+    }
+  }
 }

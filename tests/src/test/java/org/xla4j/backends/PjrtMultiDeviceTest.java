@@ -150,14 +150,23 @@ class PjrtMultiDeviceTest {
         assertArrayEquals(want, y.toHost().toFloatArray());
       }
 
-      // without it: per-device shards of unknown layout; x donated on both devices
-      try (DeviceArray y = exe.executeSharded(List.of(xs, b), Set.of(0)).get(0)) {
+      // a result declared of unknown layout (null): per-device shards, no gather
+      try (DeviceArray y = exe.executeSharded(List.of(xs, b), Set.of(), java.util.Arrays.asList((Sharding) null))
+          .get(0)) {
         assertNull(y.sharding());
         assertThrows(IllegalStateException.class, y::toHost);
         for (int d = 0; d < 2; d++) {
           assertArrayEquals(java.util.Arrays.copyOfRange(want, d * 16, d * 16 + 16),
               y.shards().get(d).toHost().toFloatArray(), "device " + d);
         }
+      }
+
+      // no shardings given: the module's mhlo.sharding "{devices=[2,1]0,1}" on the result is used, so it
+      // gathers; x donated on both devices
+      assertTrue(exe.resultShardings().get(0) != null, "result sharding read from the module");
+      try (DeviceArray y = exe.executeSharded(List.of(xs, b), Set.of(0)).get(0)) {
+        assertTrue(y.sharding() != null);
+        assertArrayEquals(want, y.toHost().toFloatArray());
         assertTrue(xs.isDeleted(), "donated");
         assertFalse(b.isDeleted(), "kept");
       }

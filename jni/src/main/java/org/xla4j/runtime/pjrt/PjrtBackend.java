@@ -247,6 +247,7 @@ public final class PjrtBackend implements Backend {
     } finally {
       state.exit();
     }
+    exe.resultShardingsFromModule(X4jArtifact.shardings(stablehloText, false, sig.results().size()));
     if (key != null) {
       try {
         c.store(key, X4jArtifact.of(exe, stablehloText));
@@ -288,7 +289,9 @@ public final class PjrtBackend implements Backend {
       pb.put(bytes);
       Pointer h = PjrtNative.x4j_executable_deserialize(state.client, pb, bytes.length);
       if (h == null || h.isNull()) throw ClientState.error();
-      return adopt(h, a.signature(), a.programHash(), a.compileOptions());
+      PjrtExecutable exe = adopt(h, a.signature(), a.programHash(), a.compileOptions());
+      exe.resultShardingsFromModule(a.results().stream().map(X4jArtifact.Arg::sharding).toList());
+      return exe;
     } finally {
       state.exit();
     }

@@ -89,6 +89,9 @@ public final class PjrtExecutable implements Executable {
   private final String programHash;
   private final byte[] compileOptions;
 
+  /** Result shardings from the module text (see {@link #resultShardingsFromModule}); null when it states none. */
+  private volatile List<Sharding> moduleResultShardings;
+
   PjrtExecutable(PjrtBackend backend, ClientState client, Pointer handle, Signature signature, Cleaner cleaner,
                  String programHash, byte[] compileOptions) {
     this.backend = backend;
@@ -195,15 +198,47 @@ public final class PjrtExecutable implements Executable {
   /**
    * Runs on device arrays. A program compiled for several devices takes shard {@code i} of every
    * argument on its device {@code i} (in {@link #devices()} order; put arguments with
-   * {@code DeviceArray.put(backend, host, sharding, exe.devices())}). The result shardings are not
-   * known to the executable, so multi-device results are per-device shards of unknown layout
-   * ({@link DeviceArray#sharding()} null); pass them with
-   * {@link #executeSharded(List, Set, List)} to get arrays that gather back to the host.
+   * {@code DeviceArray.put(backend, host, sharding, exe.devices())}). Results carry the shardings the
+   * module declared on @main's results ({@code mhlo.sharding}, read at compile or load time, see
+   * {@link #resultShardings()}); a result whose sharding the module does not state in that form (none,
+   * Shardy text, or per-device shapes that disagree with it) comes back as per-device shards of unknown
+   * layout ({@link DeviceArray#sharding()} null). {@link #executeSharded(List, Set, List)} takes them
+   * from the caller instead.
    */
   @Override
   public List<DeviceArray> executeSharded(List<DeviceArray> args, Set<Integer> donate) {
-    return executeSharded(args, donate, null);
+    return run(args, donate, moduleResultShardings, false);
   }
+
+  /** The result shardings @main declares in {@code mhlo.sharding} form, null entries where it says none. */
+  public List<Sharding> resultShardings() {
+    List<Sharding> r = moduleResultShardings;
+    return r == null ? java.util.Collections.nCopies(signature.results().size(), null) : r;
+  }
+
+  /** Reads the results' {@code mhlo.sharding} attribute texts (as {@link X4jArtifact} keeps them). */
+  void resultShardingsFromModule(List<String> attrTexts) {
+    List<Sharding> out = new ArrayList<>();
+    boolean any = false;
+    for (int j = 0; j < signature.results().size(); j++) {
+      String a = j < attrTexts.size() ? attrTexts.get(j) : "";
+      java.util.regex.Matcher m = GSPMD_ATTR.matcher(a == null ? "" : a);
+      Sharding sh = null;
+      if (m.find()) {
+        try {
+          sh = org.xla4j.sharding.ShardingText.parseGspmd(m.group(1), signature.results().get(j).rank());
+        } catch (IllegalArgumentException e) {
+          sh = null; // a form without a mesh equivalent (maximal, manual): shards of unknown layout
+        }
+      }
+      any |= sh != null;
+      out.add(sh);
+    }
+    moduleResultShardings = any ? java.util.Collections.unmodifiableList(out) : null;
+  }
+
+  private static final java.util.regex.Pattern GSPMD_ATTR =
+      java.util.regex.Pattern.compile("mhlo\\.sharding\\s*=\\s*\"([^\"]*)\"");
 
   /**
    * As {@link #executeSharded(List, Set)}, with the result shardings (as the module's
@@ -217,6 +252,12 @@ public final class PjrtExecutable implements Executable {
    * }</pre>
    */
   public List<DeviceArray> executeSharded(List<DeviceArray> args, Set<Integer> donate, List<Sharding> resultShardings) {
+    return run(args, donate, resultShardings, true);
+  }
+
+  /** {@code strict}: shardings given by the caller must fit the results; the module's are used where they fit. */
+  private List<DeviceArray> run(List<DeviceArray> args, Set<Integer> donate, List<Sharding> resultShardings,
+      boolean strict) {
     if (resultShardings != null && resultShardings.size() != signature.results().size()) {
       throw new IllegalArgumentException("executeSharded: the program's @main has " + signature.results().size()
           + " result(s) " + signature.results() + ", got " + resultShardings.size() + " result sharding(s)");
@@ -257,7 +298,8 @@ public final class PjrtExecutable implements Executable {
         try {
           results.add(sh == null ? DeviceArray.ofUnknownLayout(t, shards) : DeviceArray.of(t, sh, shards));
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("executeSharded: result " + j + ": " + e.getMessage(), e);
+          if (strict) throw new IllegalArgumentException("executeSharded: result " + j + ": " + e.getMessage(), e);
+          results.add(DeviceArray.ofUnknownLayout(t, shards));
         }
       }
     } catch (RuntimeException e) {
