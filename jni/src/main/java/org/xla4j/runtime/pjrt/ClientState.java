@@ -53,6 +53,24 @@ final class ClientState implements Runnable {
     synchronized (children) { return children.remove(c); }
   }
 
+  /**
+   * A child's close() and Cleaner action: frees it unless the client did already (a closed client
+   * freed every child at its close, and one closing meanwhile will).
+   */
+  void release(Child c) {
+    if (isClosed()) return;
+    try {
+      enter();
+    } catch (IllegalStateException closedMeanwhile) {
+      return;
+    }
+    try {
+      if (unregister(c)) c.freeNative();
+    } finally {
+      exit();
+    }
+  }
+
   /** Closes the client: idempotent; the Cleaner calls it too. */
   @Override
   public void run() {

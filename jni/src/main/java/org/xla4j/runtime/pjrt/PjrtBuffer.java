@@ -60,19 +60,7 @@ public final class PjrtBuffer implements DeviceBuffer {
 
     /** Cleaner / close(): frees unless the client did already. */
     @Override
-    public void run() {
-      if (client.isClosed()) return; // the client freed every child at its close
-      try {
-        client.enter();
-      } catch (IllegalStateException closedMeanwhile) {
-        return;
-      }
-      try {
-        if (client.unregister(this)) freeNative();
-      } finally {
-        client.exit();
-      }
-    }
+    public void run() { client.release(this); }
   }
 
   private final State state;

@@ -60,19 +60,7 @@ public final class PjrtExecutable implements Executable {
     boolean isFreed() { return freed; }
 
     @Override
-    public void run() {
-      if (client.isClosed()) return;
-      try {
-        client.enter();
-      } catch (IllegalStateException closedMeanwhile) {
-        return;
-      }
-      try {
-        if (client.unregister(this)) freeNative();
-      } finally {
-        client.exit();
-      }
-    }
+    public void run() { client.release(this); }
   }
 
   /** The optimized program as the plugin returns it (e.g. format {@code hlo_with_config}: a serialized proto). */
