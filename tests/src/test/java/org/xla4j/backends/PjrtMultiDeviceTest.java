@@ -80,17 +80,41 @@ class PjrtMultiDeviceTest {
     }
   }
 
-  @Test
-  void runsAProgramPartitionedOverTwoDevices() {
+  private static final float[] BIAS = {100, 200, 300, 400, 500, 600, 700, 800};
+
+  private static PjrtBackend twoDevicesOrSkip() {
     PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
     assumeTrue(gpu.devices().size() >= 2, () -> "SKIPPED: needs 2 devices, this machine has " + gpu.devices());
-    CompileOptions opts = CompileOptions.builder().numPartitions(2).spmd(true)
+    return gpu;
+  }
+
+  /** Two SPMD partitions on the first two devices. */
+  private static CompileOptions twoPartitions(PjrtBackend gpu) {
+    return CompileOptions.builder().numPartitions(2).spmd(true)
         .deviceAssignment(List.of(gpu.devices().get(0).id(), gpu.devices().get(1).id())).build();
+  }
+
+  /** x = 0..31 as a [4, 8] matrix. */
+  private static float[] rowsX() {
     float[] x = new float[32];
     for (int i = 0; i < 32; i++) x[i] = i;
-    float[] bias = {100, 200, 300, 400, 500, 600, 700, 800};
-    float[] want = new float[32];
-    for (int i = 0; i < 32; i++) want[i] = x[i] + bias[i % 8];
+    return x;
+  }
+
+  /** The oracle of ROWS_PLUS_BIAS: x + bias broadcast over rows. */
+  private static float[] rowsPlusBias(float[] x) {
+    float[] want = new float[x.length];
+    for (int i = 0; i < x.length; i++) want[i] = x[i] + BIAS[i % 8];
+    return want;
+  }
+
+  @Test
+  void runsAProgramPartitionedOverTwoDevices() {
+    PjrtBackend gpu = twoDevicesOrSkip();
+    CompileOptions opts = twoPartitions(gpu);
+    float[] x = rowsX();
+    float[] bias = BIAS;
+    float[] want = rowsPlusBias(x);
     try (PjrtExecutable exe = gpu.compile(ROWS_PLUS_BIAS, opts)) {
       assertEquals(2, exe.devices().size());
       assertEquals(2, exe.numPartitions());
@@ -116,15 +140,11 @@ class PjrtMultiDeviceTest {
 
   @Test
   void runsDeviceArraysThroughAPartitionedProgram() {
-    PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
-    assumeTrue(gpu.devices().size() >= 2, () -> "SKIPPED: needs 2 devices, this machine has " + gpu.devices());
-    CompileOptions opts = CompileOptions.builder().numPartitions(2).spmd(true)
-        .deviceAssignment(List.of(gpu.devices().get(0).id(), gpu.devices().get(1).id())).build();
-    float[] x = new float[32];
-    for (int i = 0; i < 32; i++) x[i] = i;
-    float[] bias = {100, 200, 300, 400, 500, 600, 700, 800};
-    float[] want = new float[32];
-    for (int i = 0; i < 32; i++) want[i] = x[i] + bias[i % 8];
+    PjrtBackend gpu = twoDevicesOrSkip();
+    CompileOptions opts = twoPartitions(gpu);
+    float[] x = rowsX();
+    float[] bias = BIAS;
+    float[] want = rowsPlusBias(x);
     Sharding rows = Sharding.named(Mesh.of("m", Map.of("x", 2)), PartitionSpec.of("x", null));
     HostTensor hx = HostTensor.of(x, 4, 8);
     try (PjrtExecutable exe = gpu.compile(ROWS_PLUS_BIAS_ROWS_OUT, opts);
