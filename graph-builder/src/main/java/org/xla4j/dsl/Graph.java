@@ -18,6 +18,7 @@ import org.xla4j.ir.Op;
 import org.xla4j.ir.OpException;
 import org.xla4j.ir.Value;
 import org.xla4j.sharding.Sharding;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
@@ -79,6 +80,24 @@ public final class Graph {
     if (fb() != main) throw error("parameter", "requires main to be the function being built, got helper '"
         + fb().name() + "'; helper arguments come from function(...)");
     return wrap(main.arg(type, sharding));
+  }
+
+  /**
+   * Adds one argument of {@code main} per leaf of {@code types}, in the tree's flatten order, and returns
+   * them as a tree of the same paths.
+   *
+   * <pre>{@code
+   * Tree<Tensor> p = g.parameters(Tree.of(Map.of("w", TensorType.of(DType.F32, 8, 16))));
+   * Tensor y = x.matmul(p.get("w"));
+   * }</pre>
+   */
+  public Tree<Tensor> parameters(Tree<TensorType> types) {
+    return types.map(t -> parameter(t, null));
+  }
+
+  /** As {@link #parameters(Tree)}, each argument laid out as the leaf of {@code shardings} at its path. */
+  public Tree<Tensor> parameters(Tree<TensorType> types, Tree<Sharding> shardings) {
+    return types.zip(shardings, this::parameter);
   }
 
   // ---- constants ----
