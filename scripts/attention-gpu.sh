@@ -5,7 +5,7 @@
 # vs an f32 reference, median ms/call, allocator peak), then scripts/attention-jax.py (JAX's xla and
 # cudnn paths, same inputs distribution, same timing method). Ratios are read off the two tables.
 #
-# Here (no GPU):   ./build install -DskipTests && scripts/device-stage.sh && ../shared/tools/device-jre.sh
+# Here (no GPU):   ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # On the device:   run(command="scripts/attention-gpu.sh", carry=[".jre", ".devcarry"])
 # The log goes to $OUT/attention-gpu.log; copy the tables into bench/results/attention-*.md with this
 # command line. Chunk sizes per shape can be overridden: CHUNKS_2048=512 CHUNKS_8192=1024 ...

@@ -3,7 +3,7 @@
 # .git/info/exclude): compiled classes of graph-builder, jni (with the PJRT JNI library inside) and
 # models (the CLI), the test classes of jni and of tests/ (org.xla4j.backends only), and the few jars
 # the PJRT path needs (no TensorFlow). Run it here, after a build:
-#   ./build install -DskipTests && scripts/device-stage.sh && ../shared/tools/device-jre.sh
+#   ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # then, through the device tool:  run(command="scripts/device-test.sh", carry=[".jre", ".devcarry"])
 # Usage: scripts/device-stage.sh [BUILT_TREE]   (default: this repository; BUILT_TREE is a checkout
 # whose graph-builder/target and jni/target hold the build)

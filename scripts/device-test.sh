@@ -6,7 +6,7 @@
 #   3. the Java smoke test and the same benchmarks (compiling the very module JAX exported);
 #   4. the CLI: `xla4j compile` to a .x4j in one process, `xla4j exec prog.x4j` in another;
 #   5. a table of ratios xla4j / JAX.
-# Needs .jre (../shared/tools/device-jre.sh) and .devcarry (scripts/device-stage.sh) carried along.
+# Needs .jre (scripts/device-jre.sh) and .devcarry (scripts/device-stage.sh) carried along.
 # Writes its whole log to $OUT/pjrt-device.log when $OUT is set.
 # `scripts/device-test.sh suite` runs only the JUnit suites (e.g. on a 2-GPU machine for the
 # multi-device case).
