@@ -20,6 +20,10 @@ import org.xla4j.types.Shape;
  * in q's dtype. Logits are {@code scale * q·k}, then soft-capped, then biased; the softmax is f32.
  * A query row with no visible key yields zeros (not NaN, not a uniform average).
  *
+ * <p>Masks by dtype (see {@link AttentionInputs}): a bool mask is true where a query may attend a key; an
+ * integer mask keeps non-zero entries; a float mask is additive (0 keeps, a large negative such as -1e9 or
+ * -inf hides, EasyDeL's form) and is added to the logits with the bias.
+ *
  * <pre>{@code
  * Tensor out = Attention.apply(AttentionOptions.builder().causal(true).build(), q, k, v);
  * Tensor out2 = Attention.apply(AttentionOptions.builder().mechanism(Mechanism.BLOCKWISE).chunks(64, 64).build(),
@@ -196,6 +200,7 @@ public final class Attention {
 
     long g = h / hkv;
     Tensor mask = null;
+    Tensor additive = null;
     if (in.mask() != null) {
       Tensor m = in.mask();
       if (m.rank() == 2) {
@@ -205,11 +210,18 @@ public final class Attention {
         }
         m = m.reshape(b, 1, 1, keyLen);
       }
-      if (!m.dtype().isBool()) m = m.ne(0L);
-      mask = rank5("mask", m, b, h, hkv, g, sq, keyLen);
+      // a float mask is EasyDeL's additive form (0 keeps, -1e9 or -inf hides): it joins the bias; reading it
+      // as "non-zero keeps" would invert it
+      if (m.dtype().isFloat()) {
+        additive = rank5("mask", m, b, h, hkv, g, sq, keyLen);
+      } else {
+        if (!m.dtype().isBool()) m = m.ne(0L);
+        mask = rank5("mask", m, b, h, hkv, g, sq, keyLen);
+      }
     }
     Tensor bias = in.bias() == null ? null : rank5("bias", in.bias(), b, h, hkv, g, sq, keyLen);
     if (bias != null && !bias.dtype().isFloat()) throw error("requires a float bias, got " + in.bias().type());
+    if (additive != null) bias = bias == null ? additive : bias.astype(DType.F32).add(additive.astype(DType.F32));
 
     Tensor qs = in.qSegmentIds();
     Tensor ks = in.kvSegmentIds();

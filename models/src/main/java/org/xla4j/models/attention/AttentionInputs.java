@@ -4,8 +4,16 @@ package org.xla4j.models.attention;
  * The optional tensors of an attention call. All may be null.
  *
  * <ul>
- *   <li>{@code mask}: true (or non-zero) where a query may attend a key. A (B, Sk) padding mask, or any
- *       tensor broadcastable to [B, H, Sq, Sk] such as the [B, 1, 1, Sk] form.</li>
+ *   <li>{@code mask}: a (B, Sk) padding mask, or any tensor broadcastable to [B, H, Sq, Sk] such as the
+ *       [B, 1, 1, Sk] form. Its dtype says how it is read:
+ *       <ul>
+ *         <li>bool: true where a query may attend a key;</li>
+ *         <li>integer: non-zero where a query may attend a key (Hugging Face's 1/0 attention_mask);</li>
+ *         <li>float: an additive mask, added to the logits like {@code bias}: 0 keeps, a large negative
+ *             (-1e9, -inf) hides (EasyDeL's form). A float 1/0 mask is NOT a keep/hide mask: pass
+ *             {@code m.ne(0)} (bool) for that. An additive mask hides by weight, so a row hidden entirely
+ *             averages its keys instead of giving zeros as a bool mask does.</li>
+ *       </ul></li>
  *   <li>{@code bias}: added to the logits (after scale and soft-cap), broadcastable to [B, H, Sq, Sk].</li>
  *   <li>{@code qSegmentIds} (B, Sq) and {@code kvSegmentIds} (B, Sk): integer segment ids; a query attends
  *       only keys of its own segment (packed sequences). kvSegmentIds defaults to qSegmentIds.</li>

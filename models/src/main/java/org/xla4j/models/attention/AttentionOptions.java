@@ -8,6 +8,11 @@ import org.xla4j.ir.Precision;
  * {@link AttentionInputs}). Build with {@link #builder()}; {@link Attention#apply} validates it once
  * against the tensors.
  *
+ * <p>Masks: {@link #causal} is the built-in causal mask. A mask tensor in {@link AttentionInputs} is read by
+ * its dtype: bool = true keeps, integer = non-zero keeps, float = additive (0 keeps, -1e9 or -inf hides,
+ * EasyDeL's form; it is added to the logits with the bias, so CUDNN takes it as a bias). To use a float 1/0
+ * keep-mask, pass {@code mask.ne(0)}.
+ *
  * <pre>{@code
  * AttentionOptions o = AttentionOptions.builder()
  *     .mechanism(Mechanism.BLOCKWISE).causal(true).chunks(128, 256)

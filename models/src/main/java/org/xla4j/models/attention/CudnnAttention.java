@@ -17,7 +17,8 @@ import org.xla4j.types.TensorType;
  * (physically BTNH) plus a {@code tensor<0xui8>} workspace; a transpose returns BTNH.
  *
  * <p>What cuDNN takes: bf16/f16, head_dim a multiple of 8 up to 128, equal q/k/v head dims, GQA (kv
- * heads dividing heads), causal (Sq = Sk), a bias. Not taken (error naming VANILLA/BLOCKWISE): masks, segment ids,
+ * heads dividing heads), causal (Sq = Sk), a bias. Not taken (error naming VANILLA/BLOCKWISE): bool/integer masks (a float
+ * additive mask arrives as bias and is taken), segment ids,
  * soft-capping, dropout, returned weights. Only a CUDA backend has the custom call; XLA CPU fails with
  * "No registered implementation for untyped custom call to __cudnn$fmhaSoftmax for Host".
  */
@@ -31,7 +32,10 @@ final class CudnnAttention implements AttentionImpl {
       reject("a head_dim that is a multiple of 8, at most 128, equal for q/k/v; got q " + p.q().type() + ", v "
           + p.v().type());
     }
-    if (p.mask() != null) reject("no mask tensor (cuDNN padding takes sequence lengths)");
+    if (p.mask() != null) {
+      reject("no bool or integer mask tensor (pass an additive float mask, 0 keeps and -1e9 hides, which cuDNN "
+          + "takes as a bias)");
+    }
     if (p.qSegmentIds() != null) reject("no segment ids");
     if (o.logitSoftCap() > 0) reject("no logit soft-cap");
     if (p.dropoutKey() != null) reject("no dropout with an explicit key");
