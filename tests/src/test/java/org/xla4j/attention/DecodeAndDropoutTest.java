@@ -20,12 +20,15 @@ import org.xla4j.models.attention.AttentionInputs;
 import org.xla4j.models.attention.AttentionOptions;
 import org.xla4j.models.attention.AttentionResult;
 import org.xla4j.models.attention.KVMemory;
+import org.xla4j.models.attention.Memory;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
+import org.xla4j.types.TensorType;
 
 /** DECODE against full causal attention, returned weights, and dropout's statistics. */
 class DecodeAndDropoutTest {
@@ -71,21 +74,27 @@ class DecodeAndDropoutTest {
       rows.add(st.output());
       mem = st.memory();
     }
-    // the remaining tokens in a loop carrying (k cache, v cache, step, outputs)
+    // the remaining tokens in a loop carrying the cache tree (k, step, v in flatten order) and the outputs
     int rest = s - prefill - 3;
     Tensor outs0 = g.zeros(DType.F32, b, rest, h, d);
-    List<Tensor> loop = Lax.foriLoop(0, rest, List.of(mem.k(), mem.v(), mem.step(), outs0), (i, c) -> {
+    Tree<Tensor> mem0 = mem.tree();
+    List<String> memPaths = mem0.paths();
+    List<Tensor> carry0 = new ArrayList<>(mem0.leaves());
+    carry0.add(outs0);
+    List<Tensor> loop = Lax.foriLoop(0, rest, carry0, (i, c) -> {
       Tensor t = i.add((long) (prefill + 3));
-      KVMemory m = new KVMemory(c.get(0), c.get(1), c.get(2));
+      KVMemory m = KVMemory.of(Tree.unflatten(memPaths, c.subList(0, memPaths.size())));
       AttentionResult st = Attention.compute(dec, q.dynamicSlice(1, t, 1), k.dynamicSlice(1, t, 1),
           v.dynamicSlice(1, t, 1), AttentionInputs.none().withMemory(m));
       Tensor zero = g.scalar(0L, DType.I32);
-      return List.of(st.memory().k(), st.memory().v(), st.memory().step(),
-          c.get(3).dynamicUpdateSlice(st.output(), zero, i, zero, zero));
+      List<Tensor> next = new ArrayList<>(st.memory().tree().leaves());
+      next.add(c.getLast().dynamicUpdateSlice(st.output(), zero, i, zero, zero));
+      return next;
     });
-    rows.add(loop.get(3));
+    KVMemory last = KVMemory.of(Tree.unflatten(memPaths, loop.subList(0, memPaths.size())));
+    rows.add(loop.getLast());
     Tensor decoded = org.xla4j.dsl.Jnp.concat(1, rows);
-    List<HostTensor> res = AttentionHarness.run(cpu, g, List.of(qh, kh, vh), full, decoded, loop.get(2), loop.get(0));
+    List<HostTensor> res = AttentionHarness.run(cpu, g, List.of(qh, kh, vh), full, decoded, last.step(), last.k());
     float[] want = res.get(0).toFloatArray();
     double[] w = new double[want.length];
     for (int i = 0; i < w.length; i++) w[i] = want[i];
@@ -102,6 +111,66 @@ class DecodeAndDropoutTest {
           assertEquals(exp, got, "cache k at batch " + bi + " position " + j);
         }
       }
+    }
+  }
+
+  /**
+   * One decode step of a 2-layer model as a program whose {@link Memory} comes in and goes out by path
+   * ({@code layers/<i>/k}, {@code .../step}, {@code .../v}): host caches are built per path, results read per
+   * path. Layer i's cache holds {@code steps[i]} positions; the new token must attend exactly those plus itself
+   * ({@link AttentionOracle}, causal at offset step), and the returned cache has the new key at row step.
+   */
+  @Test
+  void decodeProgramTakesAndReturnsTheMemoryByPath() {
+    int b = 2;
+    int h = 4;
+    int hkv = 2;
+    int d = 8;
+    int cache = 8;
+    int[] steps = {3, 5};
+    Random r = new Random(23);
+    Tree<TensorType> memTypes = Memory.types(steps.length, DType.F32, b, cache, hkv, d, false);
+    Tree<HostTensor> memHost = memTypes.mapWithPath((path, t) -> path.endsWith("/step")
+        ? HostTensor.ofInts(new int[] {steps[Integer.parseInt(Tree.split(path).get(1))]})
+        : AttentionHarness.random(r, DType.F32, t.shape().dims()));
+    HostTensor qh = AttentionHarness.random(r, DType.F32, b, 1, h, d);
+    HostTensor kh = AttentionHarness.random(r, DType.F32, b, 1, hkv, d);
+    HostTensor vh = AttentionHarness.random(r, DType.F32, b, 1, hkv, d);
+
+    Graph g = new Graph("decode_step");
+    Memory mem = Memory.of(g.parameters(memTypes)); // arguments 0..5 in the tree's flatten order
+    Tensor q = g.parameter(qh.type());
+    Tensor k = g.parameter(kh.type());
+    Tensor v = g.parameter(vh.type());
+    AttentionOptions dec = AttentionOptions.builder().causal(true).mechanism(Mechanism.DECODE).build();
+    List<Tensor> outs = new ArrayList<>();
+    for (int i = 0; i < steps.length; i++) {
+      AttentionResult st = Attention.compute(dec, q, k, v, AttentionInputs.none().withMemory(mem.layer(i)));
+      outs.add(st.output());
+      mem = mem.with(i, st.memory());
+    }
+    Tree<Tensor> memOut = mem.tree();
+    outs.addAll(memOut.leaves());
+    List<HostTensor> args = new ArrayList<>(memHost.leaves());
+    args.addAll(List.of(qh, kh, vh));
+    List<HostTensor> res = AttentionHarness.run(cpu, g, args, outs.toArray(Tensor[]::new));
+    Tree<HostTensor> memRes = Tree.unflatten(memOut.paths(), res.subList(steps.length, res.size()));
+
+    for (int i = 0; i < steps.length; i++) {
+      String layer = "layers/" + i + "/";
+      float[] kc = memHost.get(layer + "k").toFloatArray();
+      float[] vc = memHost.get(layer + "v").toFloatArray();
+      for (int bi = 0; bi < b; bi++) {
+        System.arraycopy(kh.toFloatArray(), bi * hkv * d, kc, (bi * cache + steps[i]) * hkv * d, hkv * d);
+        System.arraycopy(vh.toFloatArray(), bi * hkv * d, vc, (bi * cache + steps[i]) * hkv * d, hkv * d);
+      }
+      AttentionOracle o = new AttentionOracle(b, 1, cache, h, hkv, d, d);
+      o.causal = true;
+      o.qOffset = steps[i];
+      AttentionHarness.assertClose("layer " + i + " output", o.run(qh.toFloatArray(), kc, vc), res.get(i), 1e-5, 1e-4);
+      assertArrayEquals(new int[] {steps[i] + 1}, memRes.get(layer + "step").toIntArray(), layer + "step");
+      assertArrayEquals(kc, memRes.get(layer + "k").toFloatArray(), layer + "k: the new key at row " + steps[i]);
+      assertArrayEquals(vc, memRes.get(layer + "v").toFloatArray(), layer + "v");
     }
   }
 

@@ -19,6 +19,7 @@ import org.xla4j.models.nn.XPos;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
@@ -232,9 +233,12 @@ class NnLayersTest {
     List<HostTensor> args = new ArrayList<>(List.of(xh));
     Tensor x = g.parameter(xh.type());
     BptBlock.Weights w = BptBlock.Weights.parameters(g, c, DType.F32);
-    for (TensorType t : BptBlock.Weights.types(c, DType.F32)) {
+    assertEquals(BptBlock.Weights.PATHS, w.tree().paths());
+    // arguments follow the tree's flatten order; layer-norm scales are found by name, not by position
+    for (Tree.Leaf<TensorType> l : BptBlock.Weights.types(c, DType.F32)) {
+      TensorType t = l.value();
       float[] f = new float[(int) t.numElements()];
-      boolean scaleVec = t.rank() == 1 && (args.size() == 1 || args.size() == 7);
+      boolean scaleVec = l.path().endsWith("/scale");
       for (int i = 0; i < f.length; i++) f[i] = scaleVec ? 1 + 0.1f * (r.nextFloat() - 0.5f) : 0.04f * (r.nextFloat() - 0.5f);
       args.add(HostTensor.of(DType.F32, t.shape(), f));
     }

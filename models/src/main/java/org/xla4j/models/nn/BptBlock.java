@@ -1,14 +1,16 @@
 package org.xla4j.models.nn;
 
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.ir.CallSite;
 import org.xla4j.models.attention.Attention;
 import org.xla4j.models.attention.AttentionOptions;
 import org.xla4j.models.attention.Mechanism;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
 
 /**
@@ -22,7 +24,7 @@ import org.xla4j.types.TensorType;
  *
  * <pre>{@code
  * BptBlock.Config c = BptBlock.Config.seed();               // hidden 768, 12 heads, chunks 64
- * BptBlock.Weights w = BptBlock.Weights.parameters(g, c, DType.F32);
+ * BptBlock.Weights w = BptBlock.Weights.parameters(g, c, DType.F32);  // paths attn/q/w, mlp/fc_in/b, ...
  * Tensor y = BptBlock.forward(c, w, x, true);                 // x [8, 128, 768] -> [8, 128, 768]
  * }</pre>
  */
@@ -56,33 +58,90 @@ public final class BptBlock {
     public int headDim() { return hiddenSize / numHeads; }
   }
 
-  /** The block's weights; dense weights are [in, out]. */
-  public record Weights(Tensor ln1Scale, Tensor ln1Bias, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
-      Tensor ln2Scale, Tensor ln2Bias, Tensor w1, Tensor b1, Tensor w2, Tensor b2) {
+  /**
+   * The block's weights, a tree with these paths (dense weights are [in, out]):
+   * <pre>
+   *   ln_1/scale, ln_1/bias              [hidden]
+   *   attn/q/w, attn/k/w, attn/v/w       [hidden, hidden]
+   *   attn/o/w                           [hidden, hidden]
+   *   ln_2/scale, ln_2/bias              [hidden]
+   *   mlp/fc_in/w  [hidden, intermediate],  mlp/fc_in/b  [intermediate]
+   *   mlp/fc_out/w [intermediate, hidden],  mlp/fc_out/b [hidden]
+   * </pre>
+   * As program arguments they come in the tree's flatten order ({@code attn/k/w} first); name them, never
+   * count them.
+   *
+   * <pre>{@code
+   * Tree<TensorType> types = BptBlock.Weights.types(c, DType.BF16);
+   * BptBlock.Weights w = new BptBlock.Weights(g.parameters(types));    // or a layer's subtree of a model
+   * Tree<Tensor> attn = w.tree().subtree("attn");
+   * }</pre>
+   *
+   * @param tree exactly the paths above
+   */
+  public record Weights(Tree<Tensor> tree) {
+    /** The paths a block's weights have, in flatten order. */
+    public static final List<String> PATHS = shapes(1, 1).paths();
 
-    /** The weight types in declaration order. */
-    public static List<TensorType> types(Config c, DType dt) {
-      long d = c.hiddenSize();
-      long f = c.intermediateSize();
-      List<TensorType> t = new ArrayList<>();
-      t.add(TensorType.of(dt, d));
-      t.add(TensorType.of(dt, d));
-      for (int i = 0; i < 4; i++) t.add(TensorType.of(dt, d, d));
-      t.add(TensorType.of(dt, d));
-      t.add(TensorType.of(dt, d));
-      t.add(TensorType.of(dt, d, f));
-      t.add(TensorType.of(dt, f));
-      t.add(TensorType.of(dt, f, d));
-      t.add(TensorType.of(dt, d));
-      return t;
+    public Weights {
+      Objects.requireNonNull(tree, "tree");
+      shapes(1, 1).requireSameStructure(tree, "BptBlock.Weights (the expected paths vs the given tree)");
     }
 
-    /** Weights as parameters of {@code g}, in {@link #types} order (large weights go in as inputs). */
-    public static Weights parameters(Graph g, Config c, DType dt) {
-      List<Tensor> p = types(c, dt).stream().map(g::parameter).toList();
-      return new Weights(p.get(0), p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6), p.get(7), p.get(8),
-          p.get(9), p.get(10), p.get(11));
+    /** The weight types of a block of {@code c} in {@code dt}. */
+    public static Tree<TensorType> types(Config c, DType dt) {
+      return shapes(c.hiddenSize(), c.intermediateSize()).map(s -> new TensorType(dt, s));
     }
+
+    /** Weights as parameters of {@code g}, in the tree's flatten order (large weights go in as inputs). */
+    public static Weights parameters(Graph g, Config c, DType dt) { return new Weights(g.parameters(types(c, dt))); }
+
+    private static Tree<Shape> shapes(long d, long f) {
+      return Tree.<Shape>builder()
+          .put("ln_1/scale", Shape.of(d)).put("ln_1/bias", Shape.of(d))
+          .put("attn/q/w", Shape.of(d, d)).put("attn/k/w", Shape.of(d, d)).put("attn/v/w", Shape.of(d, d))
+          .put("attn/o/w", Shape.of(d, d))
+          .put("ln_2/scale", Shape.of(d)).put("ln_2/bias", Shape.of(d))
+          .put("mlp/fc_in/w", Shape.of(d, f)).put("mlp/fc_in/b", Shape.of(f))
+          .put("mlp/fc_out/w", Shape.of(f, d)).put("mlp/fc_out/b", Shape.of(d))
+          .build();
+    }
+
+    /** Checks every weight's shape against {@code c}, naming the path. */
+    void check(Config c) {
+      Tree<Shape> want = shapes(c.hiddenSize(), c.intermediateSize());
+      for (Tree.Leaf<Shape> l : want) {
+        Tensor t = tree.get(l.path());
+        if (!t.shape().equals(l.value())) {
+          throw Rope.error("BptBlock.forward", "requires weight '" + l.path() + "' of shape " + l.value()
+              + " for hidden " + c.hiddenSize() + ", intermediate " + c.intermediateSize() + ", got " + t.type());
+        }
+      }
+    }
+
+    public Tensor ln1Scale() { return tree.get("ln_1/scale"); }
+
+    public Tensor ln1Bias() { return tree.get("ln_1/bias"); }
+
+    public Tensor wq() { return tree.get("attn/q/w"); }
+
+    public Tensor wk() { return tree.get("attn/k/w"); }
+
+    public Tensor wv() { return tree.get("attn/v/w"); }
+
+    public Tensor wo() { return tree.get("attn/o/w"); }
+
+    public Tensor ln2Scale() { return tree.get("ln_2/scale"); }
+
+    public Tensor ln2Bias() { return tree.get("ln_2/bias"); }
+
+    public Tensor w1() { return tree.get("mlp/fc_in/w"); }
+
+    public Tensor b1() { return tree.get("mlp/fc_in/b"); }
+
+    public Tensor w2() { return tree.get("mlp/fc_out/w"); }
+
+    public Tensor b2() { return tree.get("mlp/fc_out/b"); }
   }
 
   /** The block on {@code x [B, S, hidden]}; {@code blockwise} picks chunked or reference computation. */
@@ -90,6 +149,7 @@ public final class BptBlock {
     if (x.rank() != 3 || x.dim(2) != c.hiddenSize()) {
       throw Rope.error("BptBlock.forward", "requires x of shape [B, S, " + c.hiddenSize() + "], got " + x.type());
     }
+    w.check(c);
     Graph g = x.graph();
     long b = x.dim(0);
     long s = x.dim(1);
