@@ -201,6 +201,25 @@ class PartitionRulesTest {
         && w.contains("dimension 1 (size 6148) is not divisible by 8 (data=2 x model=4)"), w);
   }
 
+  /** The shardings feed {@code Graph.parameters}: each argument carries its rule's spec in the emitted text. */
+  @Test
+  void grok1ShardingsBecomeArgumentShardingsInTheModule() {
+    Tree<TensorType> params = Tree.<TensorType>builder()
+        .put("transformer/decoder_layer_0/moe/linear_1/w", TensorType.of(DType.BF16, 8, 64, 16))
+        .put("transformer/decoder_layer_0/router/w", TensorType.of(DType.BF16, 16, 8))
+        .put("language_model/rms_norm/scale", TensorType.of(DType.BF16, 16))
+        .build();
+    org.xla4j.dsl.Graph g = new org.xla4j.dsl.Graph("grok_params");
+    Tree<org.xla4j.dsl.Tensor> p = g.parameters(params, PartitionRules.grok1().shardings(params, MESH));
+    String text = org.xla4j.emit.StableHloPrinter.print(g.build(p.get("transformer/decoder_layer_0/router/w")),
+        org.xla4j.emit.EmitOptions.shardy());
+    // arguments in flatten order: language_model/..., then moe/linear_1/w, then router/w
+    assertTrue(text.contains("tensor<16xbf16> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}"), text);
+    assertTrue(text.contains("tensor<8x64x16xbf16> {sdy.sharding = #sdy.sharding<@mesh, [{}, {\"model\"}, {\"data\"}]>}"),
+        text);
+    assertTrue(text.contains("tensor<16x8xbf16> {sdy.sharding = #sdy.sharding<@mesh, [{\"data\"}, {}]>}"), text);
+  }
+
   private static String message(Runnable r) {
     return assertThrows(IllegalArgumentException.class, r::run).getMessage();
   }
