@@ -303,7 +303,8 @@ final class AttentionCommand implements Callable<Integer> {
     Mechanism mechanism;
 
     @Option(names = "--input", required = true, split = ",", paramLabel = "NAME=FILE[:TENSOR]",
-        description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask); comma-separated or repeated.")
+        description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask: bool or integer keeps where "
+            + "non-zero, float is additive, 0 keeps and -1e9 hides); comma-separated or repeated.")
     List<String> inputs;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.safetensors") Path output;
