@@ -64,6 +64,8 @@ typedef struct {
 } PJRT_NamedValue;
 
 typedef struct { X4J_HDR; } PJRT_Plugin_Initialize_Args;
+/* out: an array that lives as long as the process */
+typedef struct { X4J_HDR; const PJRT_NamedValue* attributes; size_t num_attributes; } PJRT_Plugin_Attributes_Args;
 
 typedef struct { X4J_HDR; PJRT_Event* event; } PJRT_Event_Destroy_Args;
 typedef struct { X4J_HDR; PJRT_Event* event; } PJRT_Event_Await_Args;
@@ -174,6 +176,31 @@ typedef struct {
 } PJRT_LoadedExecutable_Execute_Args;
 
 typedef struct { X4J_HDR; PJRT_Executable* executable; PJRT_Program* program; } PJRT_Executable_OptimizedProgram_Args;
+/* out: properties owned by (and living as long as) `executable` */
+typedef struct {
+  X4J_HDR;
+  PJRT_Executable* executable;
+  size_t num_properties;
+  const PJRT_NamedValue* properties;
+} PJRT_Executable_GetCostAnalysis_Args;
+/* Mirrors xla::CompiledMemoryStats: device default memory, then host memory; all out. The last two
+ * fields came later than the rest: an older plugin leaves them zero (our spare room). */
+typedef struct {
+  X4J_HDR;
+  PJRT_Executable* executable;
+  int64_t generated_code_size_in_bytes;
+  int64_t argument_size_in_bytes;
+  int64_t output_size_in_bytes;
+  int64_t alias_size_in_bytes;
+  int64_t temp_size_in_bytes;
+  int64_t host_generated_code_size_in_bytes;
+  int64_t host_argument_size_in_bytes;
+  int64_t host_output_size_in_bytes;
+  int64_t host_alias_size_in_bytes;
+  int64_t host_temp_size_in_bytes;
+  int64_t peak_memory_in_bytes;
+  int64_t total_size_in_bytes;
+} PJRT_Executable_GetCompiledMemoryStats_Args;
 typedef struct PJRT_SerializedExecutable PJRT_SerializedExecutable;
 typedef struct {
   X4J_HDR;
@@ -218,7 +245,7 @@ typedef struct {
   PJRT_Error* (*PJRT_Error_GetCode)(PJRT_Error_GetCode_Args*);
 
   PJRT_Error* (*PJRT_Plugin_Initialize)(PJRT_Plugin_Initialize_Args*);
-  void* PJRT_Plugin_Attributes;
+  PJRT_Error* (*PJRT_Plugin_Attributes)(PJRT_Plugin_Attributes_Args*);
 
   PJRT_Error* (*PJRT_Event_Destroy)(PJRT_Event_Destroy_Args*);
   void* PJRT_Event_IsReady;
@@ -266,7 +293,7 @@ typedef struct {
   PJRT_Error* (*PJRT_Executable_NumPartitions)(PJRT_Executable_NumPartitions_Args*);
   PJRT_Error* (*PJRT_Executable_NumOutputs)(PJRT_Executable_NumOutputs_Args*);
   void* PJRT_Executable_SizeOfGeneratedCodeInBytes;
-  void* PJRT_Executable_GetCostAnalysis;
+  PJRT_Error* (*PJRT_Executable_GetCostAnalysis)(PJRT_Executable_GetCostAnalysis_Args*);
   void* PJRT_Executable_OutputMemoryKinds;
   PJRT_Error* (*PJRT_Executable_OptimizedProgram)(PJRT_Executable_OptimizedProgram_Args*);
   PJRT_Error* (*PJRT_Executable_Serialize)(PJRT_Executable_Serialize_Args*);
@@ -295,6 +322,35 @@ typedef struct {
   PJRT_Error* (*PJRT_Buffer_ToHostBuffer)(PJRT_Buffer_ToHostBuffer_Args*);
   void* PJRT_Buffer_IsOnCpu;
   PJRT_Error* (*PJRT_Buffer_ReadyEvent)(PJRT_Buffer_ReadyEvent_Args*);
+  void* PJRT_Buffer_UnsafePointer;
+  void* PJRT_Buffer_IncreaseExternalReferenceCount;
+  void* PJRT_Buffer_DecreaseExternalReferenceCount;
+  void* PJRT_Buffer_OpaqueDeviceMemoryDataPointer;
+
+  void* PJRT_CopyToDeviceStream_Destroy;
+  void* PJRT_CopyToDeviceStream_AddChunk;
+  void* PJRT_CopyToDeviceStream_TotalBytes;
+  void* PJRT_CopyToDeviceStream_GranuleSize;
+  void* PJRT_CopyToDeviceStream_CurrentBytes;
+
+  void* PJRT_TopologyDescription_Create;
+  void* PJRT_TopologyDescription_Destroy;
+  void* PJRT_TopologyDescription_PlatformName;
+  void* PJRT_TopologyDescription_PlatformVersion;
+  void* PJRT_TopologyDescription_GetDeviceDescriptions;
+  void* PJRT_TopologyDescription_Serialize;
+  void* PJRT_TopologyDescription_Attributes;
+
+  void* PJRT_Compile;
+
+  /* from here on, slots were appended in later minor versions: check X4J_HAS before calling */
+  void* PJRT_Executable_OutputElementTypes;
+  void* PJRT_Executable_OutputDimensions;
+  void* PJRT_Buffer_CopyToMemory;
+  void* PJRT_Client_CreateViewOfDeviceBuffer;
+  void* PJRT_Executable_Fingerprint;
+  void* PJRT_Client_TopologyDescription;
+  PJRT_Error* (*PJRT_Executable_GetCompiledMemoryStats)(PJRT_Executable_GetCompiledMemoryStats_Args*);
 } PJRT_Api;
 
 typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);

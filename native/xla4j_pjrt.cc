@@ -390,23 +390,6 @@ extern "C" void* x4j_compile(x4j_client* c, const char* code, size_t code_size, 
   return a.executable;
 }
 
-extern "C" int x4j_executable_num_outputs(x4j_client* c, void* exe) {
-  x4j_clear_error();
-  const PJRT_Api* api = c->api;
-  X4J_ARGS(PJRT_LoadedExecutable_GetExecutable_Args, g);
-  g.loaded_executable = (PJRT_LoadedExecutable*)exe;
-  if (x4j_take(api, api->PJRT_LoadedExecutable_GetExecutable(&g), "PJRT_LoadedExecutable_GetExecutable")) return -1;
-  X4J_ARGS(PJRT_Executable_NumOutputs_Args, no);
-  no.executable = g.executable;
-  int rc = x4j_take(api, api->PJRT_Executable_NumOutputs(&no), "PJRT_Executable_NumOutputs");
-  X4J_ARGS(PJRT_Executable_Destroy_Args, d);
-  d.executable = g.executable;
-  PJRT_Error* de = api->PJRT_Executable_Destroy(&d);
-  if (rc) { if (de) { X4J_ARGS(PJRT_Error_Destroy_Args, e); e.error = de; api->PJRT_Error_Destroy(&e); } return -1; }
-  if (x4j_take(api, de, "PJRT_Executable_Destroy")) return -1;
-  return (int)no.num_outputs;
-}
-
 extern "C" int x4j_executable_destroy(x4j_client* c, void* exe) {
   x4j_clear_error();
   if (exe == NULL) return 0;
@@ -761,4 +744,139 @@ extern "C" int x4j_executable_devices(x4j_client* c, void* exe, int* indices, in
     for (int k = 0; k < c->num_devices; k++) if (c->devices[k] == a.addressable_devices[i]) { indices[i] = k; break; }
   }
   return n;
+}
+
+/* ------------------------------------------------------------------ named values, analyses */
+
+/* Appends n bytes to a growing malloc'd buffer; returns 0 when out of memory. */
+typedef struct { char* p; size_t n; size_t cap; } x4j_bytes;
+
+static int x4j_put(x4j_bytes* b, const void* src, size_t n) {
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + n) cap *= 2;
+    char* q = (char*)realloc(b->p, cap);
+    if (q == NULL) return 0;
+    b->p = q;
+    b->cap = cap;
+  }
+  if (n) memcpy(b->p + b->n, src, n);
+  b->n += n;
+  return 1;
+}
+
+/*
+ * Encodes named values for Java (host byte order, i.e. little-endian on the platforms we build for):
+ * per value: u32 name length, name bytes, u8 type (PJRT_NamedValue_Type), then the value: string: u32
+ * length + bytes; int64: 8 bytes; int64 list: u32 count + count x 8 bytes; float: an 8-byte double;
+ * bool: 1 byte. Returns a malloc'd buffer (free with x4j_free), NULL on failure.
+ */
+static char* x4j_encode_named_values(const PJRT_NamedValue* v, size_t n, long long* size) {
+  x4j_bytes b = {NULL, 0, 0};
+  int ok = x4j_put(&b, "", 0);
+  for (size_t i = 0; ok && i < n; i++) {
+    const PJRT_NamedValue* x = &v[i];
+    uint32_t name_len = (uint32_t)x->name_size;
+    uint8_t type = (uint8_t)x->type;
+    ok = x4j_put(&b, &name_len, 4) && x4j_put(&b, x->name, name_len) && x4j_put(&b, &type, 1);
+    if (!ok) break;
+    switch (x->type) {
+      case X4J_NV_STRING: {
+        uint32_t len = (uint32_t)x->value_size;
+        ok = x4j_put(&b, &len, 4) && x4j_put(&b, x->v.string_value, len);
+        break;
+      }
+      case X4J_NV_INT64: ok = x4j_put(&b, &x->v.int64_value, 8); break;
+      case X4J_NV_INT64_LIST: {
+        uint32_t count = (uint32_t)x->value_size;
+        ok = x4j_put(&b, &count, 4) && x4j_put(&b, x->v.int64_array_value, (size_t)count * 8);
+        break;
+      }
+      case X4J_NV_FLOAT: { double d = x->v.float_value; ok = x4j_put(&b, &d, 8); break; }
+      case X4J_NV_BOOL: { uint8_t t = x->v.bool_value ? 1 : 0; ok = x4j_put(&b, &t, 1); break; }
+      default: {
+        /* a type newer than this shim: keep the name, say nothing about the value */
+        uint32_t zero = 0;
+        type = 255;
+        b.p[b.n - 1] = (char)type;
+        ok = x4j_put(&b, &zero, 4);
+        break;
+      }
+    }
+  }
+  if (!ok) {
+    free(b.p);
+    x4j_set_error(C_INTERNAL, "named values: out of host memory");
+    return NULL;
+  }
+  *size = (long long)b.n;
+  return b.p;
+}
+
+extern "C" char* x4j_plugin_attributes(x4j_plugin* p, long long* size) {
+  x4j_clear_error();
+  const PJRT_Api* api = p->api;
+  *size = 0;
+  if (!X4J_HAS(api, PJRT_Plugin_Attributes)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin (PJRT C API %d.%d) has no PJRT_Plugin_Attributes",
+                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
+    return NULL;
+  }
+  X4J_ARGS(PJRT_Plugin_Attributes_Args, a);
+  if (x4j_take(api, api->PJRT_Plugin_Attributes(&a), "PJRT_Plugin_Attributes")) return NULL;
+  return x4j_encode_named_values(a.attributes, a.num_attributes, size);
+}
+
+extern "C" char* x4j_executable_cost_analysis(x4j_client* c, void* exe, long long* size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  *size = 0;
+  if (!X4J_HAS(api, PJRT_Executable_GetCostAnalysis)) {
+    x4j_set_error(C_UNIMPLEMENTED, "this plugin (PJRT C API %d.%d) has no PJRT_Executable_GetCostAnalysis",
+                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
+    return NULL;
+  }
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return NULL;
+  char* out = NULL;
+  X4J_ARGS(PJRT_Executable_GetCostAnalysis_Args, a);
+  a.executable = e;
+  /* the properties belong to `e`: encode them before dropping it */
+  if (x4j_take(api, api->PJRT_Executable_GetCostAnalysis(&a), "PJRT_Executable_GetCostAnalysis") == 0) {
+    out = x4j_encode_named_values(a.properties, a.num_properties, size);
+  }
+  x4j_drop_executable(api, e);
+  return out;
+}
+
+extern "C" int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* out) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  if (!X4J_HAS(api, PJRT_Executable_GetCompiledMemoryStats)) {
+    x4j_set_error(C_UNIMPLEMENTED,
+                  "this plugin (PJRT C API %d.%d) has no PJRT_Executable_GetCompiledMemoryStats",
+                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
+    return C_UNIMPLEMENTED;
+  }
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return x4j_last_error_code();
+  X4J_ARGS(PJRT_Executable_GetCompiledMemoryStats_Args, a);
+  a.executable = e;
+  int rc = x4j_take(api, api->PJRT_Executable_GetCompiledMemoryStats(&a), "PJRT_Executable_GetCompiledMemoryStats");
+  if (rc == 0) {
+    out[0] = a.generated_code_size_in_bytes;
+    out[1] = a.argument_size_in_bytes;
+    out[2] = a.output_size_in_bytes;
+    out[3] = a.alias_size_in_bytes;
+    out[4] = a.temp_size_in_bytes;
+    out[5] = a.host_generated_code_size_in_bytes;
+    out[6] = a.host_argument_size_in_bytes;
+    out[7] = a.host_output_size_in_bytes;
+    out[8] = a.host_alias_size_in_bytes;
+    out[9] = a.host_temp_size_in_bytes;
+    out[10] = a.peak_memory_in_bytes;
+    out[11] = a.total_size_in_bytes;
+  }
+  x4j_drop_executable(api, e);
+  return rc;
 }

@@ -52,8 +52,6 @@ int x4j_device_memory_stats(x4j_client* c, int index, long long* out);
 /* Compiles `code` (e.g. StableHLO text with format "mlir") with a serialized CompileOptionsProto. */
 void* x4j_compile(x4j_client* c, const char* code, size_t code_size, const char* format,
                   const char* options, size_t options_size);
-/* Number of results per device, or -1 on failure. */
-int x4j_executable_num_outputs(x4j_client* c, void* exe);
 int x4j_executable_destroy(x4j_client* c, void* exe);
 
 /* Copies dense row-major host data to device `device_index`. semantics 0: the plugin copies `data`
@@ -99,6 +97,20 @@ void* x4j_executable_deserialize(x4j_client* c, const char* bytes, size_t size);
 char* x4j_executable_optimized_program(x4j_client* c, void* exe, long long* size, char* format,
                                        int format_cap);
 void x4j_free(void* p);
+
+/* Named values are returned encoded (malloc'd; free with x4j_free; *size set to its length): per
+ * value a u32 name length, the name, a u8 PJRT_NamedValue_Type (255: a type this shim does not know,
+ * followed by a u32 0), then string: u32 length + bytes; int64: 8 bytes; int64 list: u32 count +
+ * count x 8 bytes; float: 8-byte double; bool: 1 byte. Little-endian. NULL on failure, with code
+ * UNIMPLEMENTED when the plugin's function table lacks the entry. */
+/* The plugin's attributes (PJRT_Plugin_Attributes), e.g. stablehlo_current_version. */
+char* x4j_plugin_attributes(x4j_plugin* p, long long* size);
+/* The executable's cost properties (PJRT_Executable_GetCostAnalysis), e.g. flops. */
+char* x4j_executable_cost_analysis(x4j_client* c, void* exe, long long* size);
+/* PJRT_Executable_GetCompiledMemoryStats into out[12]: device generated code, argument, output,
+ * alias, temp bytes; the same five for host memory; peak memory, total size (0 from plugins older
+ * than those two fields). */
+int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* out);
 
 /* Host memory for large transfers: page-aligned, zeroed, 2 MiB pages where the kernel allows and
  * already faulted in, so a device-to-host copy runs at transfer speed. Returns the address, 0 on

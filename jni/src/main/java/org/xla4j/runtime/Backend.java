@@ -1,7 +1,10 @@
 package org.xla4j.runtime;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.xla4j.types.Signature;
+import org.xla4j.types.StableHloVersion;
 
 /**
  * A place that compiles and runs StableHLO programs: the embedded XLA CPU compiler, or a PJRT plugin.
@@ -13,6 +16,12 @@ import org.xla4j.types.Signature;
  *   List<HostTensor> out = exe.execute(List.of(x, w));
  * }
  * }</pre>
+ *
+ * <p>Some capabilities are optional, with the same call on every backend: {@link #load} of a
+ * {@code .x4j} artifact and {@link Executable#serialize()} throw {@link UnsupportedOperationException}
+ * naming the backend where it has none; {@link #attributes()}, {@link #stablehloVersion()},
+ * {@link Executable#optimizedHlo()}, {@link Executable#costAnalysis()} and
+ * {@link Executable#compiledMemoryStats()} are empty there.
  */
 public interface Backend extends AutoCloseable {
   /** Platform name as the backend reports it, e.g. {@code cpu}, {@code cuda}. */
@@ -20,6 +29,32 @@ public interface Backend extends AutoCloseable {
 
   /** Platform version string (compiler or plugin version). */
   String platformVersion();
+
+  /** The platform {@link #platformName()} names, as a type to compare. */
+  default Platform platform() { return Platform.parse(platformName()); }
+
+  /**
+   * Version of the interface the backend reaches its compiler through: the PJRT C API version as
+   * {@code major.minor} for a plugin; empty for the embedded CPU backend.
+   */
+  default String apiVersion() { return ""; }
+
+  /**
+   * What the compiler says about itself, by name ({@code PJRT_Plugin_Attributes} for a plugin: e.g.
+   * {@code xla_version}, {@code stablehlo_current_version}, {@code stablehlo_minimum_version}); read once
+   * when the backend opens. Values are {@code String}, {@code Long}, {@code List<Long>}, {@code Double}
+   * or {@code Boolean}. Empty where the backend reports none.
+   */
+  default Map<String, Object> attributes() { return Map.of(); }
+
+  /**
+   * The newest StableHLO version the compiler reads (attribute {@code stablehlo_current_version}), to
+   * tell the printer what it targets ({@code EmitOptions.withTarget}). Empty where not reported.
+   */
+  default Optional<StableHloVersion> stablehloVersion() { return versionAttribute(attributes(), "stablehlo_current_version"); }
+
+  /** The oldest StableHLO version the compiler still reads (attribute {@code stablehlo_minimum_version}). */
+  default Optional<StableHloVersion> stablehloMinimumVersion() { return versionAttribute(attributes(), "stablehlo_minimum_version"); }
 
   /** Addressable devices, in the order device ids are given to {@link CompileOptions}. */
   List<Device> devices();
@@ -30,6 +65,21 @@ public interface Backend extends AutoCloseable {
    * @throws CompileException carrying XLA's own diagnostic when the text does not parse or compile
    */
   Executable compile(String stablehloText, CompileOptions options);
+
+  /**
+   * Loads a compiled-program artifact ({@code xla4j compile}, {@link X4jArtifact#of}) made for this
+   * backend's platform, compiler version and device kind.
+   *
+   * @throws UnsupportedOperationException where the backend cannot load compiled programs (the
+   *     embedded CPU backend)
+   * @throws XlaException FAILED_PRECONDITION, naming both sides, when the artifact was compiled for
+   *     another platform, compiler version or device kind
+   */
+  default Executable load(X4jArtifact artifact) {
+    throw new UnsupportedOperationException("the " + platformName() + " backend (" + platformVersion()
+        + ") cannot load compiled-program artifacts; '" + artifact.platformName()
+        + "' artifacts run on a PJRT backend (Backends.open(\"pjrt[:/path/to/plugin.so]\"))");
+  }
 
   /** Allocator statistics of a device, where the backend keeps them (PJRT does; the embedded CPU backend does not). */
   default java.util.Optional<MemoryStats> memoryStats(Device device) {
@@ -47,6 +97,23 @@ public interface Backend extends AutoCloseable {
   /** Releases everything this backend owns; idempotent. Executables and buffers fail cleanly afterwards. */
   @Override
   void close();
+
+  /**
+   * A version attribute as a plugin reports it: an int64 list ({@code [1, 9, 3]}) or text
+   * ({@code "1.9.3"}); empty when absent or unreadable.
+   */
+  static Optional<StableHloVersion> versionAttribute(Map<String, Object> attributes, String name) {
+    Object v = attributes.get(name);
+    try {
+      if (v instanceof List<?> l && l.stream().allMatch(Long.class::isInstance)) {
+        return Optional.of(StableHloVersion.of(l.stream().map(Long.class::cast).toList()));
+      }
+      if (v instanceof String s) return Optional.of(StableHloVersion.parse(s));
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // a malformed attribute says nothing
+    }
+    return Optional.empty();
+  }
 
   /** Reads the signature of a module's {@code @main}; shared by every backend. */
   static Signature signatureOf(String stablehloText) {

@@ -2,6 +2,7 @@ package org.xla4j.runtime;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.xla4j.types.Signature;
 
 /**
@@ -11,6 +12,10 @@ import org.xla4j.types.Signature;
  * <pre>{@code
  * List<HostTensor> out = exe.execute(List.of(x, w));
  * }</pre>
+ *
+ * <p>Optional capabilities have the same call on every backend: {@link #serialize()} throws
+ * {@link UnsupportedOperationException} naming the backend where it has none; {@link #optimizedHlo()},
+ * {@link #costAnalysis()} and {@link #compiledMemoryStats()} are empty there.
  */
 public interface Executable extends AutoCloseable {
   /** Argument and result types of the program's {@code @main}. */
@@ -77,6 +82,59 @@ public interface Executable extends AutoCloseable {
     for (DeviceBuffer b : out) arrays.add(DeviceArray.of(b.type(), org.xla4j.sharding.Sharding.replicated(), List.of(b)));
     return arrays;
   }
+
+  /**
+   * Starts a single-device execution on device buffers with explicit per-argument donation:
+   * {@code exe.call().donated(cache).arg(token).execute()}.
+   */
+  default Call call() { return new Call(this); }
+
+  /**
+   * The compiler's own serialization of this program, which {@link Backend#load} takes back (inside an
+   * {@link X4jArtifact}) on the same platform and compiler version.
+   *
+   * @throws UnsupportedOperationException where the backend cannot serialize (the embedded CPU backend)
+   */
+  default byte[] serialize() {
+    throw unsupported("serialize compiled programs");
+  }
+
+  private UnsupportedOperationException unsupported(String what) {
+    return new UnsupportedOperationException("the " + backend().platformName() + " backend ("
+        + backend().platformVersion() + ") cannot " + what + "; compile on a PJRT backend "
+        + "(Backends.open(\"pjrt[:/path/to/plugin.so]\")) for that");
+  }
+
+  /**
+   * A {@code .x4j} artifact of this program ({@link #serialize()} plus its signature, shardings, program
+   * hash, compile options and the platform it was compiled for), which {@link Backend#load} runs later,
+   * in another process, on the same platform, compiler version and device kind.
+   *
+   * <pre>{@code
+   * exe.toArtifact(moduleText).write(Path.of("prog.x4j"));
+   * }</pre>
+   *
+   * @param moduleText the StableHLO text this program was compiled from (its hash and @main's sharding
+   *     attributes go into the artifact)
+   * @throws UnsupportedOperationException where the backend cannot serialize (the embedded CPU backend)
+   */
+  default X4jArtifact toArtifact(String moduleText) {
+    throw unsupported("package compiled programs as .x4j artifacts");
+  }
+
+  /**
+   * The HLO text XLA produced after its optimization passes (the module that runs, with fusions and
+   * layouts; its entry computation is marked {@code ENTRY}). Empty where the backend cannot give it:
+   * the embedded CPU backend compiles inside TensorFlow, which does not hand the text out, and a
+   * program loaded from an artifact has no source to optimize again.
+   */
+  default Optional<String> optimizedHlo() { return Optional.empty(); }
+
+  /** XLA's cost estimate (flops, bytes accessed, ...), where the compiler reports one. */
+  default Optional<CostAnalysis> costAnalysis() { return Optional.empty(); }
+
+  /** The memory the compiled program needs (arguments, outputs, aliased, temp, code), where reported. */
+  default Optional<CompiledMemoryStats> compiledMemoryStats() { return Optional.empty(); }
 
   /** Releases the compiled program; idempotent. */
   @Override

@@ -1,11 +1,7 @@
 package org.xla4j.runtime.cpu;
 
 import java.lang.ref.Cleaner;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +19,7 @@ import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.runtime.XlaException.Code;
 import org.xla4j.types.Signature;
 
@@ -155,7 +152,7 @@ public final class CpuBackend implements Backend {
     } catch (IllegalArgumentException e) {
       throw new CompileException(Code.INVALID_ARGUMENT, "cannot read the module's @main signature", e.getMessage());
     }
-    Key key = new Key(sha256(stablehloText), sig);
+    Key key = new Key(X4jArtifact.sha256(stablehloText), sig);
     synchronized (state) {
       checkOpen();
       CpuProgram p = state.cache.get(key);
@@ -220,15 +217,6 @@ public final class CpuBackend implements Backend {
       throw new UnsupportedOperationException("the embedded CPU backend is single-device; this compile asks for "
           + replicas + " replica(s) x " + partitions + " partition(s). Compile the unsharded program for CPU, "
           + "or use a PJRT backend (Backends.open(\"pjrt:/path/to/plugin.so\")).");
-    }
-  }
-
-  private static String sha256(String text) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d);
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every JDK has SHA-256", e);
     }
   }
 }

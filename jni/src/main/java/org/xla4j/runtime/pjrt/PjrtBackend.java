@@ -19,6 +19,7 @@ import org.xla4j.runtime.CompileException;
 import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Device;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
@@ -42,6 +43,7 @@ public final class PjrtBackend implements Backend {
   /** Host-to-device copies up to this size are staged by the plugin during the call. */
   private static final long SMALL_TRANSFER = 1L << 20;
   private static final MemorySegment EMPTY = Arena.global().allocate(64, 64);
+  private static final System.Logger LOG = System.getLogger(PjrtBackend.class.getName());
 
   /**
    * How to open a client.
@@ -81,15 +83,17 @@ public final class PjrtBackend implements Backend {
   private final int apiMinor;
   private final String platformName;
   private final String platformVersion;
+  private final Map<String, Object> attributes;
   private final List<Device> devices;
   private volatile PjrtCompileCache cache = PjrtCompileCache.fromEnvironment();
 
-  private PjrtBackend(ClientState state, Path pluginPath, int apiMajor, int apiMinor) {
+  private PjrtBackend(ClientState state, Path pluginPath, int apiMajor, int apiMinor, Map<String, Object> attributes) {
     this.state = state;
     this.cleanable = CLEANER.register(this, state);
     this.pluginPath = pluginPath;
     this.apiMajor = apiMajor;
     this.apiMinor = apiMinor;
+    this.attributes = attributes;
     PjrtNative.Client c = state.client;
     this.platformName = PjrtNative.str(PjrtNative.x4j_client_platform_name(c));
     this.platformVersion = PjrtNative.str(PjrtNative.x4j_client_platform_version(c));
@@ -115,6 +119,7 @@ public final class PjrtBackend implements Backend {
     if (p == null || p.isNull()) throw ClientState.error();
     int major = PjrtNative.x4j_plugin_api_major(p);
     int minor = PjrtNative.x4j_plugin_api_minor(p);
+    Map<String, Object> attributes = readAttributes(p, plugin);
     Map<String, Object> opts = options.createOptions();
     int n = opts.size();
     String[] names = new String[n];
@@ -150,14 +155,34 @@ public final class PjrtBackend implements Backend {
       c = PjrtNative.x4j_client_create(p, n, pn, kinds, ps, ints, floats);
     }
     if (c == null || c.isNull()) throw ClientState.error();
-    return new PjrtBackend(new ClientState(c, plugin.getFileName().toString()), plugin, major, minor);
+    PjrtBackend b = new PjrtBackend(new ClientState(c, plugin.getFileName().toString()), plugin, major, minor, attributes);
+    LOG.log(System.Logger.Level.INFO, () -> "opened " + b + " from " + plugin + "; plugin attributes " + attributes);
+    return b;
+  }
+
+  /** The plugin's attributes; empty (logged) when its function table has no PJRT_Plugin_Attributes. */
+  private static Map<String, Object> readAttributes(PjrtNative.Plugin p, Path plugin) {
+    long[] size = new long[1];
+    byte[] enc = PjrtNative.take(PjrtNative.x4j_plugin_attributes(p, size), size);
+    if (enc == null) {
+      XlaException e = ClientState.error();
+      if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
+      LOG.log(System.Logger.Level.INFO, () -> plugin + ": " + e.getMessage() + "; no plugin attributes");
+      return Map.of();
+    }
+    return NamedValues.decode(enc);
   }
 
   /** The plugin library this backend runs on. */
   public Path pluginPath() { return pluginPath; }
 
   /** PJRT C API version the plugin reports, as "major.minor". */
+  @Override
   public String apiVersion() { return apiMajor + "." + apiMinor; }
+
+  /** The plugin's {@code PJRT_Plugin_Attributes}, read when the backend opened (empty if it has none). */
+  @Override
+  public Map<String, Object> attributes() { return attributes; }
 
   @Override
   public String platformName() { return platformName; }
@@ -225,7 +250,9 @@ public final class PjrtBackend implements Backend {
       var hit = c.lookup(key);
       if (hit.isPresent()) {
         try {
-          return load(hit.get());
+          PjrtExecutable exe = load(hit.get());
+          exe.rememberSource(stablehloText, options);
+          return exe;
         } catch (RuntimeException e) {
           c.demote(); // stale or foreign entry: compile again and overwrite it
         }
@@ -248,9 +275,10 @@ public final class PjrtBackend implements Backend {
       state.exit();
     }
     exe.resultShardingsFromModule(X4jArtifact.shardings(stablehloText, false, sig.results().size()));
+    exe.rememberSource(stablehloText, options);
     if (key != null) {
       try {
-        c.store(key, X4jArtifact.of(exe, stablehloText));
+        c.store(key, exe.toArtifact(stablehloText));
       } catch (RuntimeException e) {
         // a plugin that cannot serialize simply does not cache
       }
@@ -276,11 +304,12 @@ public final class PjrtBackend implements Backend {
   }
 
   /**
-   * Loads a compiled-program artifact (from {@code xla4j compile} or {@link X4jArtifact#of}).
+   * Loads a compiled-program artifact (from {@code xla4j compile} or {@link PjrtExecutable#toArtifact}).
    *
    * @throws XlaException FAILED_PRECONDITION, naming both sides, when the artifact was compiled for
    *     another platform, plugin version or device kind
    */
+  @Override
   public PjrtExecutable load(X4jArtifact a) {
     a.checkCompatible(this);
     byte[] bytes = a.executableNoCopy();
@@ -292,19 +321,6 @@ public final class PjrtBackend implements Backend {
       PjrtExecutable exe = adopt(h, a.signature(), a.programHash(), a.compileOptions());
       exe.resultShardingsFromModule(a.results().stream().map(X4jArtifact.Arg::sharding).toList());
       return exe;
-    } finally {
-      state.exit();
-    }
-  }
-
-  /** Loads an executable from {@link PjrtExecutable#serialize()} bytes made by the same plugin version. */
-  public PjrtExecutable deserialize(byte[] serialized, Signature signature) {
-    state.enter();
-    try (BytePointer pb = new BytePointer(Math.max(1, serialized.length))) {
-      pb.put(serialized);
-      Pointer h = PjrtNative.x4j_executable_deserialize(state.client, pb, serialized.length);
-      if (h == null || h.isNull()) throw ClientState.error();
-      return adopt(h, signature, "", new byte[0]);
     } finally {
       state.exit();
     }
@@ -425,6 +441,9 @@ public final class PjrtBackend implements Backend {
 
   @Override
   public String toString() {
-    return "PjrtBackend[" + platformName + " " + platformVersion + ", API " + apiVersion() + ", " + devices + "]";
+    Object shlo = attributes.get("stablehlo_current_version");
+    return "PjrtBackend[" + platformName + " " + platformVersion + ", API " + apiVersion()
+        + (shlo == null ? "" : ", StableHLO " + stablehloVersion().map(Object::toString).orElse(String.valueOf(shlo)))
+        + ", " + devices + "]";
   }
 }

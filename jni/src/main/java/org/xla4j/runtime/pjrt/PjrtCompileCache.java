@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xla4j.runtime.X4jArtifact;
 
 /**
  * On-disk cache of compiled programs, as {@code .x4j} artifacts named by a key over (program hash,

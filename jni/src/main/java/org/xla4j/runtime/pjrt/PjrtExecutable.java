@@ -6,17 +6,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.CompiledMemoryStats;
+import org.xla4j.runtime.CostAnalysis;
 import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceArray;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.sharding.Sharding;
 import org.xla4j.types.Shape;
@@ -25,12 +30,12 @@ import org.xla4j.types.TensorType;
 
 /**
  * A program compiled by a PJRT plugin. Single-device programs run with {@link #execute},
- * {@link #executeBuffers} or the {@link #call()} builder (per-argument donation); programs compiled
+ * {@link #executeBuffers} or the {@link Executable#call()} builder (per-argument donation); programs compiled
  * for several devices (replicas x partitions) run with {@link #executeOnDevices}.
  *
  * <pre>{@code
  * try (PjrtExecutable step = gpu.compile(decodeStep, CompileOptions.defaults())) {
- *   List<DeviceBuffer> out = step.call().arg(cache).arg(token).donate(0).execute();
+ *   List<DeviceBuffer> out = step.call().donated(cache).arg(token).execute();
  * }
  * }</pre>
  */
@@ -76,6 +81,11 @@ public final class PjrtExecutable implements Executable {
   private final int[] deviceIndices; // client device index per execution slot
   private final String programHash;
   private final byte[] compileOptions;
+
+  /** The text and options this was compiled from (for {@link #optimizedHlo()}); null when loaded from an artifact. */
+  private volatile Source source;
+
+  private record Source(String text, CompileOptions options) {}
 
   /** Result shardings from the module text (see {@link #resultShardingsFromModule}); null when it states none. */
   private volatile List<Sharding> moduleResultShardings;
@@ -297,42 +307,6 @@ public final class PjrtExecutable implements Executable {
     return results;
   }
 
-  /** Starts an execute builder: {@code exe.call().arg(a).arg(b).donate(1).execute()}. */
-  public Call call() { return new Call(); }
-
-  /** Builder of one single-device execution with explicit per-argument donation. */
-  public final class Call {
-    private final List<DeviceBuffer> args = new ArrayList<>();
-    private final BitSet donate = new BitSet();
-
-    private Call() {}
-
-    /** Appends an argument (kept: not donated). */
-    public Call arg(DeviceBuffer b) { args.add(b); return this; }
-
-    /** Appends an argument and donates it. */
-    public Call donated(DeviceBuffer b) { donate.set(args.size()); args.add(b); return this; }
-
-    /** Donates the arguments at these indices. */
-    public Call donate(int... indices) {
-      for (int i : indices) {
-        if (i < 0) throw new IllegalArgumentException("donate: negative argument index " + i);
-        donate.set(i);
-      }
-      return this;
-    }
-
-    /** Launches; results stay on the device and are ready when first read. */
-    public List<DeviceBuffer> execute() {
-      requireSingleDevice();
-      if (donate.length() > args.size()) {
-        throw new IllegalArgumentException("donate: argument " + (donate.length() - 1) + " does not exist; "
-            + args.size() + " argument(s) given");
-      }
-      return launch(List.of(args), donate, false).get(0);
-    }
-  }
-
   private void requireSingleDevice() {
     if (deviceIndices.length != 1) {
       throw new IllegalStateException("this program runs on " + deviceIndices.length
@@ -430,7 +404,11 @@ public final class PjrtExecutable implements Executable {
     return new TensorType(PjrtTypes.fromPjrt(et), Shape.of(Arrays.copyOf(dims, r)));
   }
 
+  /** Keeps the module text and options this was compiled from, so {@link #optimizedHlo()} can compile it again. */
+  void rememberSource(String text, CompileOptions options) { this.source = new Source(text, options); }
+
   /** The plugin's serialization of this executable (loads only on the same plugin version). */
+  @Override
   public byte[] serialize() {
     state.client.enter();
     try {
@@ -477,6 +455,76 @@ public final class PjrtExecutable implements Executable {
     } finally {
       state.client.exit();
     }
+  }
+
+  /** Serializes this executable with its signature, shardings, hash and compile options (see {@link X4jArtifact}). */
+  @Override
+  public X4jArtifact toArtifact(String moduleText) {
+    List<String> argSh = X4jArtifact.shardings(moduleText, true, signature.args().size());
+    List<String> resSh = X4jArtifact.shardings(moduleText, false, signature.results().size());
+    List<X4jArtifact.Arg> args = new ArrayList<>();
+    for (int i = 0; i < signature.args().size(); i++) args.add(new X4jArtifact.Arg(signature.args().get(i), argSh.get(i)));
+    List<X4jArtifact.Arg> res = new ArrayList<>();
+    for (int i = 0; i < signature.results().size(); i++) res.add(new X4jArtifact.Arg(signature.results().get(i), resSh.get(i)));
+    return new X4jArtifact(X4jArtifact.FORMAT_VERSION, backend.platformName(), backend.platformVersion(),
+        backend.apiVersion(), backend.devices().get(0).kind(),
+        programHash.isEmpty() ? X4jArtifact.sha256(moduleText) : programHash, args, res, compileOptions, serialize(),
+        numReplicas, numPartitions, "xla4j 0.1.0");
+  }
+
+  /**
+   * The optimized HLO text: the plugin returns the optimized program only as a serialized proto
+   * ({@link #optimizedProgram()}), so this compiles the source once more with XLA's HLO dump switched
+   * on and reads the dump (a second compile: not free). Empty for a program loaded from an artifact.
+   */
+  @Override
+  public Optional<String> optimizedHlo() {
+    Source s = source;
+    return s == null ? Optional.empty() : Optional.of(backend.optimizedHloText(s.text(), s.options()));
+  }
+
+  /**
+   * XLA's cost properties ({@code PJRT_Executable_GetCostAnalysis}); empty when the plugin's function
+   * table has no such entry.
+   */
+  @Override
+  public Optional<CostAnalysis> costAnalysis() {
+    state.client.enter();
+    try {
+      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+      long[] size = new long[1];
+      byte[] enc = PjrtNative.take(PjrtNative.x4j_executable_cost_analysis(state.client.client, state.handle, size), size);
+      if (enc == null) return unlessUnimplemented(ClientState.error());
+      return Optional.of(new CostAnalysis(NamedValues.decode(enc)));
+    } finally {
+      state.client.exit();
+    }
+  }
+
+  /**
+   * The compiled program's memory needs ({@code PJRT_Executable_GetCompiledMemoryStats}); empty when the
+   * plugin's function table has no such entry. Peak and total read -1 where the plugin left them 0
+   * (plugins older than those fields).
+   */
+  @Override
+  public Optional<CompiledMemoryStats> compiledMemoryStats() {
+    state.client.enter();
+    try {
+      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+      long[] o = new long[12];
+      int rc = PjrtNative.x4j_executable_memory_stats(state.client.client, state.handle, o);
+      if (rc != 0) return unlessUnimplemented(ClientState.error());
+      return Optional.of(new CompiledMemoryStats(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9],
+          o[10] == 0 ? -1 : o[10], o[11] == 0 ? -1 : o[11]));
+    } finally {
+      state.client.exit();
+    }
+  }
+
+  /** Empty for a plugin that lacks the function; any other failure is thrown. */
+  private static <T> Optional<T> unlessUnimplemented(XlaException e) {
+    if (e.code() == XlaException.Code.UNIMPLEMENTED) return Optional.empty();
+    throw e;
   }
 
   @Override

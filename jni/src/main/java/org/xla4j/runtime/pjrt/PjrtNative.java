@@ -81,8 +81,6 @@ final class PjrtNative {
       Client c, @Cast("const char*") BytePointer code, @Cast("size_t") long codeSize,
       String format, @Cast("const char*") BytePointer options, @Cast("size_t") long optionsSize);
 
-  static native int x4j_executable_num_outputs(Client c, Pointer exe);
-
   static native int x4j_executable_destroy(Client c, Pointer exe);
 
   static native Pointer x4j_buffer_from_host(
@@ -124,6 +122,28 @@ final class PjrtNative {
       Client c, Pointer exe, @Cast("long long*") long[] size, @Cast("char*") byte[] format, int formatCap);
 
   static native void x4j_free(Pointer p);
+
+  static native @Cast("char*") BytePointer x4j_plugin_attributes(Plugin p, @Cast("long long*") long[] size);
+
+  static native @Cast("char*") BytePointer x4j_executable_cost_analysis(
+      Client c, Pointer exe, @Cast("long long*") long[] size);
+
+  static native int x4j_executable_memory_stats(Client c, Pointer exe, @Cast("long long*") long[] out);
+
+  /**
+   * Copies a malloc'd result of {@code size[0]} bytes out and frees it; null (with the thread's error
+   * set) when {@code p} is null.
+   */
+  static byte[] take(BytePointer p, long[] size) {
+    if (p == null || p.isNull()) return null;
+    try {
+      byte[] out = new byte[Math.toIntExact(size[0])];
+      p.capacity(size[0]).get(out);
+      return out;
+    } finally {
+      x4j_free(p);
+    }
+  }
 
   static native long x4j_host_alloc(long size);
 

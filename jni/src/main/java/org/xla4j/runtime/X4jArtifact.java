@@ -1,4 +1,4 @@
-package org.xla4j.runtime.pjrt;
+package org.xla4j.runtime;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import com.google.flatbuffers.Table;
@@ -16,7 +16,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.xla4j.runtime.XlaException;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.Signature;
@@ -38,10 +37,14 @@ import org.xla4j.types.TensorType;
  * root_type Artifact; file_identifier "X4J1";
  * </pre>
  *
+ * <p>Backend-neutral: {@link Executable#toArtifact} makes one where the backend can serialize (PJRT),
+ * {@link Backend#load} runs one; both throw {@link UnsupportedOperationException} on a backend that
+ * cannot (the embedded CPU backend).
+ *
  * <pre>{@code
- * X4jArtifact a = X4jArtifact.of(exe, moduleText);   // exe: a PjrtExecutable
+ * X4jArtifact a = exe.toArtifact(moduleText);
  * a.write(Path.of("prog.x4j"));
- * try (PjrtExecutable again = gpu.load(X4jArtifact.read(Path.of("prog.x4j")))) { ... }
+ * try (Executable again = gpu.load(X4jArtifact.read(Path.of("prog.x4j")))) { ... }
  * }</pre>
  */
 public record X4jArtifact(
@@ -84,22 +87,8 @@ public record X4jArtifact(
   @Override
   public byte[] executable() { return executable.clone(); }
 
-  byte[] executableNoCopy() { return executable; }
-
-  /** Serializes {@code exe} (compiled from {@code moduleText}) into an artifact. */
-  public static X4jArtifact of(PjrtExecutable exe, String moduleText) {
-    PjrtBackend b = (PjrtBackend) exe.backend();
-    Signature sig = exe.signature();
-    List<String> argSh = shardings(moduleText, true, sig.args().size());
-    List<String> resSh = shardings(moduleText, false, sig.results().size());
-    List<Arg> args = new ArrayList<>();
-    for (int i = 0; i < sig.args().size(); i++) args.add(new Arg(sig.args().get(i), argSh.get(i)));
-    List<Arg> res = new ArrayList<>();
-    for (int i = 0; i < sig.results().size(); i++) res.add(new Arg(sig.results().get(i), resSh.get(i)));
-    return new X4jArtifact(FORMAT_VERSION, b.platformName(), b.platformVersion(), b.apiVersion(),
-        b.devices().get(0).kind(), exe.programHash().isEmpty() ? sha256(moduleText) : exe.programHash(),
-        args, res, exe.compileOptionsProto(), exe.serialize(), exe.numReplicas(), exe.numPartitions(), "xla4j 0.1.0");
-  }
+  /** The serialized executable without a defensive copy; callers must not change it. */
+  public byte[] executableNoCopy() { return executable; }
 
   // ------------------------------------------------------------------ FlatBuffers layout
 
@@ -257,15 +246,17 @@ public record X4jArtifact(
 
   /**
    * Throws a clear error when this artifact was compiled for another platform, plugin version or device
-   * kind than {@code b} runs.
+   * kind than {@code b} runs, or needs more devices than it has.
+   *
+   * @throws XlaException FAILED_PRECONDITION naming both sides
    */
-  public void checkCompatible(PjrtBackend b) {
+  public void checkCompatible(Backend b) {
     String here = describe(b.platformName(), b.platformVersion(), b.apiVersion(), b.devices().get(0).kind());
     String there = describe(platformName, platformVersion, pluginApiVersion, deviceKind);
     if (!platformName.equals(b.platformName()) || !platformVersion.equals(b.platformVersion())
         || !deviceKind.equals(b.devices().get(0).kind())) {
       throw new XlaException(XlaException.Code.FAILED_PRECONDITION, "compiled-program artifact was built for "
-          + there + " but this PJRT plugin (" + b.pluginPath() + ") is " + here
+          + there + " but this backend (" + b + ") is " + here
           + "; compile it again here (xla4j compile MODULE.mlir -o prog.x4j)");
     }
     if (numReplicas * numPartitions > b.devices().size()) {
@@ -285,7 +276,8 @@ public record X4jArtifact(
     return sha256(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  static String sha256(byte[] bytes) {
+  /** SHA-256 of the bytes, as lowercase hex: the one digest helper of the runtime (program hashes, cache keys). */
+  public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
@@ -299,9 +291,9 @@ public record X4jArtifact(
 
   /**
    * The sharding attribute text of each of @main's arguments (or results), "" where there is none or
-   * the module is not in the pretty form.
+   * the module is not in the pretty form. For backends that keep shardings in artifacts.
    */
-  static List<String> shardings(String text, boolean args, int n) {
+  public static List<String> shardings(String text, boolean args, int n) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < n; i++) out.add("");
     Matcher m = MAIN.matcher(text);
