@@ -168,7 +168,7 @@ final class AttentionCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         long peakBefore = peak(b);
         for (Mechanism m : ms) {
-          if (!m.runsOn(platform)) {
+          if (!m.runsOn(b.platform())) {
             rows.add(Row.skipped(m, "not on " + platform + " ("
                 + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented") + ")"));
             continue;

@@ -9,18 +9,17 @@ import java.util.concurrent.Callable;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.CompileOptions;
-import org.xla4j.runtime.pjrt.PjrtBackend;
-import org.xla4j.runtime.pjrt.PjrtCompileCache;
-import org.xla4j.runtime.pjrt.PjrtExecutable;
-import org.xla4j.runtime.pjrt.X4jArtifact;
+import org.xla4j.runtime.Executable;
+import org.xla4j.runtime.X4jArtifact;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
  * {@code xla4j compile}: compiles a StableHLO module through a PJRT plugin into a {@code .x4j}
- * compiled-program artifact that {@code xla4j exec prog.x4j} (or {@code PjrtBackend.load}) runs later,
- * in another process, on the same plugin version and device kind.
+ * compiled-program artifact that {@code xla4j exec prog.x4j} (or {@code Backend.load}) runs later,
+ * in another process, on the same plugin version and device kind. Only the backend-neutral runtime
+ * API is used: a backend that cannot serialize says so.
  */
 @Command(name = "compile", mixinStandardHelpOptions = true,
     description = "Compile a StableHLO text module into a .x4j compiled-program artifact (PJRT).")
@@ -70,32 +69,36 @@ final class CompileCommand implements Callable<Integer> {
     }
     CompileOptions opts = CompileOptions.builder().numReplicas(replicas).numPartitions(partitions)
         .spmd(partitions > 1).deviceAssignment(deviceAssignment).debugOptions(dbg).build();
+    // the artifact is the product: leave no compile-cache entries behind (the PJRT cache reads this
+    // switch when the backend opens)
+    String cacheSetting = System.getProperty("xla4j.cache");
+    System.setProperty("xla4j.cache", "off");
     try (Backend b = Backends.open(backend)) {
-      PjrtBackend gpu = (PjrtBackend) b;
-      if (!target.equalsIgnoreCase("any") && !matches(target, gpu.platformName())) {
-        throw new IllegalArgumentException("--target " + target + " but the plugin " + gpu.pluginPath()
-            + " is platform '" + gpu.platformName() + "'; pass --backend pjrt:/path/to/the/right/plugin.so or --target any");
+      if (!b.platform().matches(target) && !b.platformName().equalsIgnoreCase(target)) {
+        throw new IllegalArgumentException("--target " + target + " but the backend " + b + " is platform '"
+            + b.platformName() + "'; pass --backend pjrt:/path/to/the/right/plugin.so or --target any");
       }
-      gpu.setCompileCache(PjrtCompileCache.disabled()); // the artifact is the product; no cache side effects
       long t = System.nanoTime();
       X4jArtifact a;
-      try (PjrtExecutable exe = gpu.compile(text, opts)) {
-        a = X4jArtifact.of(exe, text);
+      String hlo = null;
+      double ms;
+      try (Executable exe = b.compile(text, opts)) {
+        a = exe.toArtifact(text);
+        ms = (System.nanoTime() - t) / 1e6;
+        if (hloOut != null) {
+          hlo = exe.optimizedHlo().orElseThrow(() -> new IllegalArgumentException("--hlo-out: the backend " + b
+              + " does not give optimized HLO text"));
+        }
       }
-      double ms = (System.nanoTime() - t) / 1e6;
       a.write(output);
-      if (hloOut != null) Files.writeString(hloOut, gpu.optimizedHloText(text, opts));
+      if (hlo != null) Files.writeString(hloOut, hlo);
       System.err.printf("compiled %s for %s %s on %s in %.0f ms -> %s (%d bytes; program sha-256 %s; %s -> %s)%n",
           module.getFileName(), a.platformName(), a.platformVersion(), a.deviceKind(), ms, output, Files.size(output),
           a.programHash().substring(0, 16), a.signature().args(), a.signature().results());
+    } finally {
+      if (cacheSetting == null) System.clearProperty("xla4j.cache");
+      else System.setProperty("xla4j.cache", cacheSetting);
     }
     return 0;
-  }
-
-  static boolean matches(String target, String platform) {
-    String t = target.toLowerCase();
-    String p = platform.toLowerCase();
-    return p.equals(t) || (t.equals("gpu") && (p.equals("cuda") || p.equals("rocm")))
-        || (t.equals("cuda") && p.equals("gpu"));
   }
 }

@@ -14,8 +14,7 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
-import org.xla4j.runtime.pjrt.PjrtBackend;
-import org.xla4j.runtime.pjrt.X4jArtifact;
+import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
@@ -53,7 +52,7 @@ final class ExecCommand implements Callable<Integer> {
     Signature sig = artifact != null ? artifact.signature() : Signature.parseMain(text);
     List<HostTensor> args = readInputs(sig);
     try (Backend b = Backends.open(spec);
-         Executable exe = artifact != null ? load(b, artifact) : b.compile(text, CompileOptions.defaults())) {
+         Executable exe = artifact != null ? b.load(artifact) : b.compile(text, CompileOptions.defaults())) {
       List<HostTensor> results = exe.execute(args);
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
@@ -74,14 +73,6 @@ final class ExecCommand implements Callable<Integer> {
       byte[] head = in.readNBytes(8);
       return head.length == 8 && new String(head, 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("X4J1");
     }
-  }
-
-  private Executable load(Backend b, X4jArtifact a) {
-    if (!(b instanceof PjrtBackend gpu)) {
-      throw new IllegalArgumentException(module.getFileName() + " is a compiled-program artifact for "
-          + a.platformName() + "; run it with --backend pjrt[:PLUGIN], not " + b.platformName());
-    }
-    return gpu.load(a);
   }
 
   private List<HostTensor> readInputs(Signature sig) throws IOException {

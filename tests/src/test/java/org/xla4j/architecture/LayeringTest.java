@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * backend, a backend never imports models, and jni sees graph-builder only through its value types
  * ({@code org.xla4j.types}, and the sharding records {@code org.xla4j.sharding}, which a device array
  * carries) — never the IR, the DSL or the printer. TensorFlow stays inside the CPU backend package, so a
- * GPU run can leave it off the classpath.
+ * GPU run can leave it off the classpath. The CLI uses only the backend-neutral runtime API.
  */
 class LayeringTest {
   private static final Path ROOT = Path.of("..");
@@ -58,6 +58,28 @@ class LayeringTest {
     assertEquals(List.of(), v);
     v = violations("models", Pattern.compile("org\\.tensorflow|org\\.xla4j\\.runtime\\.cpu"));
     assertEquals(List.of(), v);
+  }
+
+  @Test
+  void theCliSeesOnlyTheBackendNeutralRuntime() {
+    // the CLI runs on whatever backend a spec opens: no PJRT class, no CPU-backend class
+    List<String> v = violations("models", Pattern.compile("org\\.xla4j\\.runtime\\.(pjrt|cpu)\\b"));
+    v.removeIf(s -> !s.startsWith("org/xla4j/cli/"));
+    assertEquals(List.of(), v);
+    // nor by a fully qualified name in the code
+    Path cli = ROOT.resolve("models/src/main/java/org/xla4j/cli");
+    Pattern qualified = Pattern.compile("org\\.xla4j\\.runtime\\.(pjrt|cpu)\\.");
+    try (Stream<Path> files = Files.walk(cli)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        Matcher m = qualified.matcher(Files.readString(f));
+        if (m.find()) v.add(cli.relativize(f) + " names " + m.group());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    assertEquals(List.of(), v);
+    assertTrue(!violations("models", Pattern.compile("org\\.xla4j\\.runtime\\.Backends\\b")).stream()
+        .filter(s -> s.startsWith("org/xla4j/cli/")).toList().isEmpty(), "the CLI must be seen importing the runtime");
   }
 
   @Test

@@ -1,5 +1,7 @@
 package org.xla4j.models.attention;
 
+import org.xla4j.runtime.Platform;
+
 /**
  * How {@link Attention#apply} computes attention. Every mechanism computes the same function (up to
  * rounding and the dropout draw); they differ in memory, speed and where they run.
@@ -21,13 +23,17 @@ public enum Mechanism {
   /** A user kernel given with {@link AttentionOptions.Builder#custom}. */
   CUSTOM;
 
-  /** Whether this mechanism runs on a backend of the given platform name ({@code cpu}, {@code cuda}, ...). */
-  public boolean runsOn(String platform) {
-    String p = platform == null ? "" : platform.toLowerCase(java.util.Locale.ROOT);
+  /** Whether this mechanism runs on a backend of the given platform. */
+  public boolean runsOn(Platform platform) {
     return switch (this) {
       case VANILLA, BLOCKWISE, DECODE, CUSTOM -> true;
-      case CUDNN -> p.equals("cuda") || p.equals("gpu");
+      case CUDNN -> platform == Platform.CUDA;
       case RING -> false;
     };
+  }
+
+  /** As {@link #runsOn(Platform)} for a platform name ({@code cpu}, {@code cuda}, ...), as a backend reports it. */
+  public boolean runsOn(String platformName) {
+    return runsOn(Platform.parse(platformName));
   }
 }
