@@ -16,12 +16,7 @@ final class Elementwise {
   /** Both operands converted to their common type and broadcast to their common shape. */
   static Tensor[] align(String op, Tensor a, Tensor b) {
     Graph g = Graph.of(op, a, b);
-    DType d;
-    try {
-      d = Promotion.result(a.dtype(), b.dtype());
-    } catch (IllegalArgumentException e) {
-      throw g.error(op, e.getMessage());
-    }
+    DType d = Promotion.common(op, g, a, b);
     Shape s = Broadcasting.shape(op, g, a.shape(), b.shape());
     return new Tensor[] {Broadcasting.to(op, a.astype(d), s), Broadcasting.to(op, b.astype(d), s)};
   }

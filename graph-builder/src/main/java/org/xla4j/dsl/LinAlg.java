@@ -71,13 +71,7 @@ final class LinAlg {
 
   /** Both operands in their common type (no broadcasting: dot dimensions are explicit). */
   static Tensor[] promote(String op, Tensor a, Tensor b) {
-    Graph g = Graph.of(op, a, b);
-    DType d;
-    try {
-      d = Promotion.result(a.dtype(), b.dtype());
-    } catch (IllegalArgumentException e) {
-      throw g.error(op, e.getMessage());
-    }
+    DType d = Promotion.common(op, Graph.of(op, a, b), a, b);
     return new Tensor[] {a.astype(d), b.astype(d)};
   }
 }

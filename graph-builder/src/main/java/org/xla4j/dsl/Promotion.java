@@ -31,6 +31,18 @@ import org.xla4j.types.DType;
 public final class Promotion {
   private Promotion() {}
 
+  /**
+   * The common type of two operands of {@code op}, or the op's error (naming both types and the user's
+   * call site) when there is none: the one promotion step of every two-operand DSL op.
+   */
+  static DType common(String op, Graph g, Tensor a, Tensor b) {
+    try {
+      return result(a.dtype(), b.dtype());
+    } catch (IllegalArgumentException e) {
+      throw g.error(op, e.getMessage());
+    }
+  }
+
   /** The common type of {@code a} and {@code b}; throws IllegalArgumentException for i*+u64. */
   public static DType result(DType a, DType b) {
     if (a == b) return a;

@@ -9,8 +9,6 @@ package org.xla4j.ir;
  * @param method {@code Class.method} of that frame
  */
 public record Location(String scope, String file, int line, String method) {
-  public static final Location UNKNOWN = new Location("", "unknown", 0, "");
-
   /** Short form for error messages: {@code MyModel.forward(MyModel.java:42)}. */
   public String callSite() {
     return method.isEmpty() ? file + ":" + line : method + "(" + file + ":" + line + ")";

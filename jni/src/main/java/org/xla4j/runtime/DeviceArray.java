@@ -110,14 +110,6 @@ public final class DeviceArray implements AutoCloseable {
     return new DeviceArray(type, null, shards);
   }
 
-  /**
-   * The type each of {@code numDevices} devices holds when {@code global} is sharded as
-   * {@code sharding} (shards are equal in size).
-   */
-  public static TensorType shardType(TensorType global, Sharding sharding, int numDevices) {
-    return tiles(global, sharding, numDevices, numDevices + " device(s)").shardType;
-  }
-
   // ---------------------------------------------------------------- readers
 
   /** The global (logical) type. */

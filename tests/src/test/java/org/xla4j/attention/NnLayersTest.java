@@ -254,14 +254,14 @@ class NnLayersTest {
 
   /** QK-norm: RMSNorm of each [B, S, H, D] head vector with one weight [D]. */
   @Test
-  void qkRmsNormNormalizesEachHeadVector() {
+  void rmsNormAsQkNormNormalizesEachHeadVector() {
     Random r = new Random(8);
     HostTensor xh = AttentionHarness.random(r, DType.F32, 2, 3, 4, 8);
     HostTensor wh = AttentionHarness.random(r, DType.F32, 8);
     Graph g = new Graph("qknorm");
     Tensor x = g.parameter(xh.type());
     Tensor w = g.parameter(wh.type());
-    List<HostTensor> out = AttentionHarness.run(cpu, g, List.of(xh, wh), Norms.qkRmsNorm(x, w, 1e-6));
+    List<HostTensor> out = AttentionHarness.run(cpu, g, List.of(xh, wh), Norms.rmsNorm(x, w, 1e-6));
     float[] xf = xh.toFloatArray();
     float[] wf = wh.toFloatArray();
     double[] want = new double[xf.length];

@@ -2,7 +2,6 @@ package org.xla4j.models.attention;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.ir.Op;
@@ -63,7 +62,7 @@ final class CudnnAttention implements AttentionImpl {
     List<List<Integer>> resultLayouts = List.of(List.of(3, 1, 2, 0), List.of(0));
     List<Value> vs = operands.stream().map(Tensor::value).toList();
     List<Value> r = g.raw().emit(new Op.CustomCall(target, vs, results, 2,
-        backendConfig(b, h, sq, sk, dt, p.scale(), o.causal()), false, operandLayouts, resultLayouts));
+        CudnnBackendConfig.forward(b, h, sq, sk, dt, p.scale(), o.causal()).toJson(), false, operandLayouts, resultLayouts));
     Tensor out = g.wrap(r.get(0)).transpose(0, 2, 1, 3);
     if (o.attnOutputMultiplier() != 1.0) out = out.mul(o.attnOutputMultiplier()).astype(dt);
     return new AttentionResult(out, null, null);
@@ -77,27 +76,5 @@ final class CudnnAttention implements AttentionImpl {
     List<Integer> l = new ArrayList<>();
     for (int i = rank - 1; i >= 0; i--) l.add(i);
     return l;
-  }
-
-  /** The backend_config JSON XLA's cuDNN fMHA rewriter reads (field names from xla's backend_configs.proto). */
-  static String backendConfig(long b, long h, long sq, long sk, DType dt, double scale, boolean causal) {
-    String et = dt == DType.BF16 ? "BF16" : "F16";
-    String dims = "\"" + b + "\",\"" + h + "\",\"" + sq + "\",\"" + sk + "\"";
-    return "{\"operation_queue_id\":\"0\",\"wait_on_operation_queues\":[],\"cudnn_fmha_backend_config\":{"
-        + "\"algorithm\":{\"algo_id\":\"0\",\"math_type\":\"TENSOR_OP_MATH\",\"tuning_knobs\":{\"17\":\"1\",\"24\":\"0\"},"
-        + "\"is_cudnn_frontend\":true,\"workspace_size\":\"0\"},"
-        + "\"fmha_scale\":" + String.format(Locale.ROOT, "%.17g", scale) + ","
-        + "\"dropout_rate\":0.0,"
-        + "\"intermediate_tensor_shape\":{\"element_type\":\"" + et + "\",\"dimensions\":[" + dims + "],"
-        + "\"tuple_shapes\":[],\"layout\":{\"dim_level_types\":[],\"dim_unique\":[],\"dim_ordered\":[],"
-        + "\"minor_to_major\":[\"3\",\"2\",\"1\",\"0\"],\"tiles\":[],\"element_size_in_bits\":\"0\",\"memory_space\":\"0\","
-        + "\"index_primitive_type\":\"PRIMITIVE_TYPE_INVALID\",\"pointer_primitive_type\":\"PRIMITIVE_TYPE_INVALID\","
-        + "\"dynamic_shape_metadata_prefix_bytes\":\"0\"},\"is_dynamic_dimension\":[false,false,false,false]},"
-        + "\"seed\":42,\"is_flash_attention\":true,"
-        + "\"mask_type\":\"" + (causal ? "CAUSAL" : "NO_MASK") + "\",\"sliding_window_length\":0,"
-        + "\"bmm1_dot_dimension_numbers\":{\"lhs_contracting_dimensions\":[\"3\"],\"rhs_contracting_dimensions\":[\"3\"],"
-        + "\"lhs_batch_dimensions\":[\"0\",\"2\"],\"rhs_batch_dimensions\":[\"0\",\"2\"]},"
-        + "\"bmm2_dot_dimension_numbers\":{\"lhs_contracting_dimensions\":[\"3\"],\"rhs_contracting_dimensions\":[\"1\"],"
-        + "\"lhs_batch_dimensions\":[\"0\",\"1\"],\"rhs_batch_dimensions\":[\"0\",\"2\"]}}}";
   }
 }

@@ -12,18 +12,17 @@ public final class Norms {
 
   private Norms() {}
 
-  /** RMSNorm: {@code x / sqrt(mean(x^2) + eps) * weight}; weight (last-axis sized) may be null. */
+  /**
+   * RMSNorm: {@code x / sqrt(mean(x^2) + eps) * weight} over the last axis; weight (last-axis sized) may
+   * be null. Also QK-norm: on queries or keys [B, S, H, D] it normalizes each head vector, with one
+   * weight [D] shared by the heads.
+   */
   public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
     Tensor f = x.astype(DType.F32);
     Tensor y = f.mul(f.square().mean(-1, true).add(eps).rsqrt());
     if (weight != null) y = y.mul(weight.astype(DType.F32));
     return y.astype(x.dtype());
   }
-
-  /**
-   * RMSNorm of queries or keys [B, S, H, D] over head_dim (QK-norm), one weight [D] shared by heads.
-   */
-  public static Tensor qkRmsNorm(Tensor x, Tensor weight, double eps) { return rmsNorm(x, weight, eps); }
 
   /** LayerNorm: {@code (x - mean) / sqrt(var + eps) * scale + bias}; scale and bias may be null. */
   public static Tensor layerNorm(Tensor x, Tensor scale, Tensor bias, double eps) {
