@@ -67,6 +67,18 @@ enum { C_INVALID_ARGUMENT = 3, C_NOT_FOUND = 5, C_FAILED_PRECONDITION = 9, C_UNI
 #define X4J_HAS(api, field)                                                        \
   ((api)->struct_size >= X4J_SIZE_UPTO(PJRT_Api, field) && (api)->field != NULL)
 
+static void x4j_missing(const PJRT_Api* api, const char* fn) {
+  x4j_set_error(C_UNIMPLEMENTED, "this PJRT plugin (C API %d.%d) has no %s", api->pjrt_api_version.major_version,
+                api->pjrt_api_version.minor_version, fn);
+}
+
+/* Returns `ret` from the calling function, with an UNIMPLEMENTED error naming the function and the
+ * plugin's API version, when the plugin's table lacks `field` (older plugin, or left NULL). */
+#define X4J_REQUIRE(api, field, ret)                                   \
+  do {                                                                 \
+    if (!X4J_HAS(api, field)) { x4j_missing(api, #field); return ret; } \
+  } while (0)
+
 /* Consumes a PJRT_Error: records it as the thread's error and returns its code (0 if err==NULL). */
 static int x4j_take(const PJRT_Api* api, PJRT_Error* err, const char* what) {
   if (err == NULL) return 0;
@@ -356,10 +368,7 @@ extern "C" int x4j_device_memory_stats(x4j_client* c, int index, long long* out)
   x4j_clear_error();
   if (x4j_check_device(c, index)) return C_INVALID_ARGUMENT;
   const PJRT_Api* api = c->api;
-  if (!X4J_HAS(api, PJRT_Device_MemoryStats)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Device_MemoryStats");
-    return C_UNIMPLEMENTED;
-  }
+  X4J_REQUIRE(api, PJRT_Device_MemoryStats, C_UNIMPLEMENTED);
   X4J_ARGS(PJRT_Device_MemoryStats_Args, a);
   a.device = c->devices[index];
   int rc = x4j_take(api, api->PJRT_Device_MemoryStats(&a), "PJRT_Device_MemoryStats");
@@ -560,10 +569,7 @@ out:
 extern "C" int x4j_buffer_is_deleted(x4j_client* c, void* buffer) {
   x4j_clear_error();
   const PJRT_Api* api = c->api;
-  if (!X4J_HAS(api, PJRT_Buffer_IsDeleted)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Buffer_IsDeleted");
-    return -1;
-  }
+  X4J_REQUIRE(api, PJRT_Buffer_IsDeleted, -1);
   X4J_ARGS(PJRT_Buffer_IsDeleted_Args, a);
   a.buffer = (PJRT_Buffer*)buffer;
   if (x4j_take(api, api->PJRT_Buffer_IsDeleted(&a), "PJRT_Buffer_IsDeleted")) return -1;
@@ -573,10 +579,7 @@ extern "C" int x4j_buffer_is_deleted(x4j_client* c, void* buffer) {
 extern "C" int x4j_buffer_await_ready(x4j_client* c, void* buffer) {
   x4j_clear_error();
   const PJRT_Api* api = c->api;
-  if (!X4J_HAS(api, PJRT_Buffer_ReadyEvent)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Buffer_ReadyEvent");
-    return C_UNIMPLEMENTED;
-  }
+  X4J_REQUIRE(api, PJRT_Buffer_ReadyEvent, C_UNIMPLEMENTED);
   X4J_ARGS(PJRT_Buffer_ReadyEvent_Args, a);
   a.buffer = (PJRT_Buffer*)buffer;
   int rc = x4j_take(api, api->PJRT_Buffer_ReadyEvent(&a), "PJRT_Buffer_ReadyEvent");
@@ -635,10 +638,7 @@ extern "C" char* x4j_executable_serialize(x4j_client* c, void* exe, long long* s
   x4j_clear_error();
   const PJRT_Api* api = c->api;
   *size = 0;
-  if (!X4J_HAS(api, PJRT_Executable_Serialize)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_Serialize");
-    return NULL;
-  }
+  X4J_REQUIRE(api, PJRT_Executable_Serialize, NULL);
   PJRT_Executable* e = x4j_get_executable(api, exe);
   if (e == NULL) return NULL;
   X4J_ARGS(PJRT_Executable_Serialize_Args, a);
@@ -661,10 +661,7 @@ extern "C" char* x4j_executable_serialize(x4j_client* c, void* exe, long long* s
 extern "C" void* x4j_executable_deserialize(x4j_client* c, const char* bytes, size_t size) {
   x4j_clear_error();
   const PJRT_Api* api = c->api;
-  if (!X4J_HAS(api, PJRT_Executable_DeserializeAndLoad)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_DeserializeAndLoad");
-    return NULL;
-  }
+  X4J_REQUIRE(api, PJRT_Executable_DeserializeAndLoad, NULL);
   X4J_ARGS(PJRT_Executable_DeserializeAndLoad_Args, a);
   a.client = c->client;
   a.serialized_executable = bytes;
@@ -679,10 +676,7 @@ extern "C" char* x4j_executable_optimized_program(x4j_client* c, void* exe, long
   const PJRT_Api* api = c->api;
   *size = 0;
   if (format_cap > 0) format[0] = 0;
-  if (!X4J_HAS(api, PJRT_Executable_OptimizedProgram)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin has no PJRT_Executable_OptimizedProgram");
-    return NULL;
-  }
+  X4J_REQUIRE(api, PJRT_Executable_OptimizedProgram, NULL);
   PJRT_Executable* e = x4j_get_executable(api, exe);
   if (e == NULL) return NULL;
   char* out = NULL;
@@ -817,11 +811,7 @@ extern "C" char* x4j_plugin_attributes(x4j_plugin* p, long long* size) {
   x4j_clear_error();
   const PJRT_Api* api = p->api;
   *size = 0;
-  if (!X4J_HAS(api, PJRT_Plugin_Attributes)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin (PJRT C API %d.%d) has no PJRT_Plugin_Attributes",
-                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
-    return NULL;
-  }
+  X4J_REQUIRE(api, PJRT_Plugin_Attributes, NULL);
   X4J_ARGS(PJRT_Plugin_Attributes_Args, a);
   if (x4j_take(api, api->PJRT_Plugin_Attributes(&a), "PJRT_Plugin_Attributes")) return NULL;
   return x4j_encode_named_values(a.attributes, a.num_attributes, size);
@@ -831,11 +821,7 @@ extern "C" char* x4j_executable_cost_analysis(x4j_client* c, void* exe, long lon
   x4j_clear_error();
   const PJRT_Api* api = c->api;
   *size = 0;
-  if (!X4J_HAS(api, PJRT_Executable_GetCostAnalysis)) {
-    x4j_set_error(C_UNIMPLEMENTED, "this plugin (PJRT C API %d.%d) has no PJRT_Executable_GetCostAnalysis",
-                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
-    return NULL;
-  }
+  X4J_REQUIRE(api, PJRT_Executable_GetCostAnalysis, NULL);
   PJRT_Executable* e = x4j_get_executable(api, exe);
   if (e == NULL) return NULL;
   char* out = NULL;
@@ -852,12 +838,7 @@ extern "C" char* x4j_executable_cost_analysis(x4j_client* c, void* exe, long lon
 extern "C" int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* out) {
   x4j_clear_error();
   const PJRT_Api* api = c->api;
-  if (!X4J_HAS(api, PJRT_Executable_GetCompiledMemoryStats)) {
-    x4j_set_error(C_UNIMPLEMENTED,
-                  "this plugin (PJRT C API %d.%d) has no PJRT_Executable_GetCompiledMemoryStats",
-                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
-    return C_UNIMPLEMENTED;
-  }
+  X4J_REQUIRE(api, PJRT_Executable_GetCompiledMemoryStats, C_UNIMPLEMENTED);
   PJRT_Executable* e = x4j_get_executable(api, exe);
   if (e == NULL) return x4j_last_error_code();
   X4J_ARGS(PJRT_Executable_GetCompiledMemoryStats_Args, a);

@@ -67,7 +67,7 @@ public interface Backend extends AutoCloseable {
   Executable compile(String stablehloText, CompileOptions options);
 
   /**
-   * Loads a compiled-program artifact ({@code xla4j compile}, {@link X4jArtifact#of}) made for this
+   * Loads a compiled-program artifact ({@code xla4j compile}, {@link Executable#toArtifact}) made for this
    * backend's platform, compiler version and device kind.
    *
    * @throws UnsupportedOperationException where the backend cannot load compiled programs (the

@@ -18,28 +18,14 @@ public final class PjrtBuffer implements DeviceBuffer {
   private static final AtomicLong LIVE = new AtomicLong();
 
   /** Native state; never references the outer object. */
-  static final class State implements Runnable, ClientState.Child {
-    final ClientState client;
-    final Pointer handle;
-    private boolean freed;
+  static final class State extends NativeChild {
     private volatile boolean donated;
     private volatile boolean consumedByRuntime;
 
-    State(ClientState client, Pointer handle) {
-      this.client = client;
-      this.handle = handle;
-      LIVE.incrementAndGet();
-    }
+    State(ClientState client, Pointer handle) { super(client, handle, LIVE); }
 
     @Override
-    public synchronized void freeNative() {
-      if (freed) return;
-      freed = true;
-      LIVE.decrementAndGet();
-      PjrtNative.x4j_buffer_destroy(client.client, handle);
-    }
-
-    synchronized boolean isFreed() { return freed; }
+    void destroy() { PjrtNative.x4j_buffer_destroy(client.client, handle); }
 
     boolean isDonated() { return donated; }
 
@@ -57,10 +43,6 @@ public final class PjrtBuffer implements DeviceBuffer {
     }
 
     boolean consumedByRuntime() { return consumedByRuntime; }
-
-    /** Cleaner / close(): frees unless the client did already. */
-    @Override
-    public void run() { client.release(this); }
   }
 
   private final State state;

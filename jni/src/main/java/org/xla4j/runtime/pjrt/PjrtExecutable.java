@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.xla4j.runtime.Backend;
@@ -43,29 +42,11 @@ public final class PjrtExecutable implements Executable {
   private static final AtomicLong LIVE = new AtomicLong();
 
   /** Native state; never references the outer object. */
-  static final class State implements Runnable, ClientState.Child {
-    final ClientState client;
-    final Pointer handle;
-    private volatile boolean freed;
-
-    State(ClientState client, Pointer handle) {
-      this.client = client;
-      this.handle = handle;
-      LIVE.incrementAndGet();
-    }
+  static final class State extends NativeChild {
+    State(ClientState client, Pointer handle) { super(client, handle, LIVE); }
 
     @Override
-    public synchronized void freeNative() {
-      if (freed) return;
-      freed = true;
-      LIVE.decrementAndGet();
-      PjrtNative.x4j_executable_destroy(client.client, handle);
-    }
-
-    boolean isFreed() { return freed; }
-
-    @Override
-    public void run() { client.release(this); }
+    void destroy() { PjrtNative.x4j_executable_destroy(client.client, handle); }
   }
 
   /** The optimized program as the plugin returns it (e.g. format {@code hlo_with_config}: a serialized proto). */
@@ -410,22 +391,12 @@ public final class PjrtExecutable implements Executable {
   /** The plugin's serialization of this executable (loads only on the same plugin version). */
   @Override
   public byte[] serialize() {
-    state.client.enter();
-    try {
-      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+    return whileOpen(() -> {
       long[] size = new long[1];
-      BytePointer p = PjrtNative.x4j_executable_serialize(state.client.client, state.handle, size);
-      if (p == null || p.isNull()) throw ClientState.error();
-      try {
-        byte[] out = new byte[Math.toIntExact(size[0])];
-        p.capacity(size[0]).get(out);
-        return out;
-      } finally {
-        PjrtNative.x4j_free(p);
-      }
-    } finally {
-      state.client.exit();
-    }
+      byte[] out = PjrtNative.take(PjrtNative.x4j_executable_serialize(state.client.client, state.handle, size), size);
+      if (out == null) throw ClientState.error();
+      return out;
+    });
   }
 
   /**
@@ -436,25 +407,16 @@ public final class PjrtExecutable implements Executable {
    * @throws XlaException with code UNIMPLEMENTED when the plugin does not support it
    */
   public OptimizedProgram optimizedProgram() {
-    state.client.enter();
-    try {
-      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+    return whileOpen(() -> {
       long[] size = new long[1];
       byte[] fmt = new byte[128];
-      BytePointer p = PjrtNative.x4j_executable_optimized_program(state.client.client, state.handle, size, fmt, fmt.length);
-      if (p == null || p.isNull()) throw ClientState.error();
-      try {
-        byte[] out = new byte[Math.toIntExact(size[0])];
-        p.capacity(size[0]).get(out);
-        int len = 0;
-        while (len < fmt.length && fmt[len] != 0) len++;
-        return new OptimizedProgram(new String(fmt, 0, len, StandardCharsets.UTF_8), out);
-      } finally {
-        PjrtNative.x4j_free(p);
-      }
-    } finally {
-      state.client.exit();
-    }
+      byte[] out = PjrtNative.take(
+          PjrtNative.x4j_executable_optimized_program(state.client.client, state.handle, size, fmt, fmt.length), size);
+      if (out == null) throw ClientState.error();
+      int len = 0;
+      while (len < fmt.length && fmt[len] != 0) len++;
+      return new OptimizedProgram(new String(fmt, 0, len, StandardCharsets.UTF_8), out);
+    });
   }
 
   /** Serializes this executable with its signature, shardings, hash and compile options (see {@link X4jArtifact}). */
@@ -489,16 +451,12 @@ public final class PjrtExecutable implements Executable {
    */
   @Override
   public Optional<CostAnalysis> costAnalysis() {
-    state.client.enter();
-    try {
-      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+    return whileOpen(() -> {
       long[] size = new long[1];
       byte[] enc = PjrtNative.take(PjrtNative.x4j_executable_cost_analysis(state.client.client, state.handle, size), size);
       if (enc == null) return unlessUnimplemented(ClientState.error());
       return Optional.of(new CostAnalysis(NamedValues.decode(enc)));
-    } finally {
-      state.client.exit();
-    }
+    });
   }
 
   /**
@@ -508,14 +466,21 @@ public final class PjrtExecutable implements Executable {
    */
   @Override
   public Optional<CompiledMemoryStats> compiledMemoryStats() {
-    state.client.enter();
-    try {
-      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+    return whileOpen(() -> {
       long[] o = new long[12];
       int rc = PjrtNative.x4j_executable_memory_stats(state.client.client, state.handle, o);
       if (rc != 0) return unlessUnimplemented(ClientState.error());
       return Optional.of(new CompiledMemoryStats(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9],
           o[10] == 0 ? -1 : o[10], o[11] == 0 ? -1 : o[11]));
+    });
+  }
+
+  /** Runs {@code body} on the live native handle, under the client's read lock. */
+  private <T> T whileOpen(java.util.function.Supplier<T> body) {
+    state.client.enter();
+    try {
+      if (state.isFreed()) throw new IllegalStateException("PjrtExecutable is closed");
+      return body.get();
     } finally {
       state.client.exit();
     }
