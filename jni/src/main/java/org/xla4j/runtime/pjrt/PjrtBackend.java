@@ -156,7 +156,7 @@ public final class PjrtBackend implements Backend {
     }
     if (c == null || c.isNull()) throw ClientState.error();
     PjrtBackend b = new PjrtBackend(new ClientState(c, plugin.getFileName().toString()), plugin, major, minor, attributes);
-    LOG.log(System.Logger.Level.INFO, () -> "opened " + b + " from " + plugin + "; plugin attributes " + attributes);
+    LOG.log(System.Logger.Level.DEBUG, () -> "opened " + b + " from " + plugin + "; plugin attributes " + attributes);
     return b;
   }
 
@@ -167,7 +167,7 @@ public final class PjrtBackend implements Backend {
     if (enc == null) {
       XlaException e = ClientState.error();
       if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
-      LOG.log(System.Logger.Level.INFO, () -> plugin + ": " + e.getMessage() + "; no plugin attributes");
+      LOG.log(System.Logger.Level.DEBUG, () -> plugin + ": " + e.getMessage() + "; no plugin attributes");
       return Map.of();
     }
     return NamedValues.decode(enc);
