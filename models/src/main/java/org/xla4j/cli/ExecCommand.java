@@ -93,29 +93,4 @@ final class ExecCommand implements Callable<Integer> {
     }
     return out;
   }
-
-  /** One {@code NAME=FILE[:TENSOR]} option value. */
-  record InputSpec(String name, Path file, String tensor) {
-    static InputSpec parse(String s) {
-      int eq = s.indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("--input must look like NAME=FILE.safetensors[:TENSOR], got '" + s + "'");
-      String name = s.substring(0, eq);
-      String rest = s.substring(eq + 1);
-      int colon = rest.lastIndexOf(':');
-      if (colon > 0 && !rest.substring(colon + 1).contains("/")) {
-        return new InputSpec(name, Path.of(rest.substring(0, colon)), rest.substring(colon + 1));
-      }
-      return new InputSpec(name, Path.of(rest), null);
-    }
-
-    HostTensor read() throws IOException {
-      if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input " + name + ": file not found: " + file);
-      if (tensor != null) return Safetensors.read(file, tensor);
-      Map<String, TensorType> index = Safetensors.index(file);
-      if (index.containsKey(name)) return Safetensors.read(file, name);
-      if (index.size() == 1) return Safetensors.read(file, index.keySet().iterator().next());
-      throw new IllegalArgumentException("--input " + name + ": " + file + " holds " + index.keySet()
-          + "; name one with " + name + "=" + file + ":TENSOR");
-    }
-  }
 }
