@@ -33,7 +33,10 @@ public final class StableHloPrinter {
   private final EmitOptions options;
   private final StringBuilder out = new StringBuilder(4096);
   private final Map<Value, String> names = new IdentityHashMap<>();
+  /** The mesh a replicated Shardy sharding names: one the module declares (null when it needs none). */
   private String replicatedMesh;
+  /** Declared for replicated constraints in a module that names no mesh. */
+  static final String EMPTY_MESH = "empty_mesh";
   private int counter;
 
   private StableHloPrinter(EmitOptions options) {
@@ -57,10 +60,29 @@ public final class StableHloPrinter {
         out.append("  sdy.mesh @").append(mesh.name()).append(" = ").append(ShardingText.shardyMesh(mesh)).append('\n');
       }
       replicatedMesh = meshes.isEmpty() ? null : meshes.keySet().iterator().next();
+      if (replicatedMesh == null && hasShardingConstraint(m)) {
+        // a replicated constraint must name a declared mesh; with none in the module, declare one
+        // without axes (on which every value is replicated)
+        replicatedMesh = EMPTY_MESH;
+        out.append("  sdy.mesh @").append(EMPTY_MESH).append(" = <[]>\n");
+      }
     }
     for (Func f : m.functions()) function(f);
     out.append("}\n");
     return out.toString();
+  }
+
+  private static boolean hasShardingConstraint(HloModule m) {
+    for (Func f : m.functions()) if (hasShardingConstraint(f.body())) return true;
+    return false;
+  }
+
+  private static boolean hasShardingConstraint(Block b) {
+    for (Operation op : b.ops()) {
+      if (op.op() instanceof Op.ShardingConstraint) return true;
+      for (Block r : OpInfo.regions(op.op())) if (hasShardingConstraint(r)) return true;
+    }
+    return false;
   }
 
   private void function(Func f) {
@@ -294,8 +316,7 @@ public final class StableHloPrinter {
       case Op.Call c -> p.add("callee = @" + c.callee());
       case Op.ShardingConstraint s -> {
         if (options.sharding() == ShardingFormat.SHARDY) {
-          p.add("sharding = " + ShardingText.shardy(s.sharding(), s.operand().type().rank(),
-              replicatedMesh == null ? "mesh" : replicatedMesh));
+          p.add("sharding = " + ShardingText.shardy(s.sharding(), s.operand().type().rank(), replicatedMesh));
         } else {
           p.add("call_target_name = \"Sharding\"");
         }

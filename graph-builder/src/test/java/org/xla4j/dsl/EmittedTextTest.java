@@ -199,6 +199,26 @@ class EmittedTextTest {
   }
 
   @Test
+  void replicatedShardyConstraintNamesADeclaredMesh() {
+    // no named sharding anywhere: the constraint's mesh must still be declared before it is used
+    Graph g = new Graph("rep");
+    Tensor x = g.parameter(DType.F32, 4, 8);
+    Tensor y = x.mul(2.0).shardingConstraint(Sharding.replicated());
+    String t = StableHloPrinter.print(g.build(y), EmitOptions.shardy());
+    assertTrue(t.contains("  sdy.mesh @empty_mesh = <[]>\n"), t);
+    assertTrue(t.contains("sharding = #sdy.sharding<@empty_mesh, [{}, {}]>"), t);
+    assertTrue(t.indexOf("sdy.mesh @empty_mesh") < t.indexOf("@empty_mesh, ["), t);
+    assertFalse(t.contains("@mesh"), t);
+    // with a named mesh in the module, that one is used and no empty mesh is declared
+    Mesh mesh = Mesh.of("m", new java.util.LinkedHashMap<>(Map.of("data", 2)));
+    Graph h = new Graph("rep2").numPartitions(2);
+    Tensor a = h.parameter(org.xla4j.types.TensorType.of(DType.F32, 4, 8), Sharding.named(mesh, PartitionSpec.of("data", null)));
+    String u = StableHloPrinter.print(h.build(a.mul(2.0).shardingConstraint(Sharding.replicated())), EmitOptions.shardy());
+    assertTrue(u.contains("sharding = #sdy.sharding<@m, [{}, {}]>"), u);
+    assertFalse(u.contains("empty_mesh"), u);
+  }
+
+  @Test
   void sameGraphTwiceGivesIdenticalText() {
     assertEquals(model(), model());
   }
