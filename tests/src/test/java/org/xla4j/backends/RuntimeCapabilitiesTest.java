@@ -92,8 +92,9 @@ class RuntimeCapabilitiesTest {
       CompiledMemoryStats m = exe.compiledMemoryStats()
           .orElseThrow(() -> new AssertionError("the plugin reports no compiled memory stats"));
       System.out.println("[capabilities] compiled memory stats " + m);
-      assertEquals(4 + 64 + 64, m.arguments(), m.toString()); // f32 scalar + two f32[16]
-      assertEquals(64, m.outputs(), m.toString());
+      // f32 scalar + two f32[16] in, one f32[16] out; allow each buffer up to 64 bytes of alignment padding
+      assertTrue(m.arguments() >= 4 + 64 + 64 && m.arguments() <= 4 + 64 + 64 + 3 * 64, m.toString());
+      assertTrue(m.outputs() >= 64 && m.outputs() <= 128, m.toString());
       assertEquals(0, m.aliased(), m.toString()); // nothing donated
       assertTrue(m.temp() >= 0 && m.generatedCode() >= 0, m.toString());
     }
