@@ -160,14 +160,17 @@ public final class PjrtBackend implements Backend {
     return b;
   }
 
-  /** The plugin's attributes; empty (logged) when its function table has no PJRT_Plugin_Attributes. */
+  /**
+   * The plugin's attributes; empty (and logged) when its function table has no PJRT_Plugin_Attributes
+   * or the call fails: they describe the plugin, and a plugin that cannot say still runs programs.
+   */
   private static Map<String, Object> readAttributes(PjrtNative.Plugin p, Path plugin) {
     long[] size = new long[1];
     byte[] enc = PjrtNative.take(PjrtNative.x4j_plugin_attributes(p, size), size);
     if (enc == null) {
       XlaException e = ClientState.error();
-      if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
-      LOG.log(System.Logger.Level.DEBUG, () -> plugin + ": " + e.getMessage() + "; no plugin attributes");
+      LOG.log(e.code() == XlaException.Code.UNIMPLEMENTED ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+          () -> plugin + ": " + e.getMessage() + "; no plugin attributes");
       return Map.of();
     }
     return NamedValues.decode(enc);
