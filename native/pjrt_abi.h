@@ -202,6 +202,10 @@ typedef struct { X4J_HDR; PJRT_Buffer* buffer; const int64_t* dims; size_t num_d
 typedef struct { X4J_HDR; PJRT_Buffer* buffer; size_t on_device_size_in_bytes; } PJRT_Buffer_OnDeviceSizeInBytes_Args;
 typedef struct { X4J_HDR; PJRT_Buffer* src; void* host_layout; void* dst; size_t dst_size; PJRT_Event* event; } PJRT_Buffer_ToHostBuffer_Args;
 
+/* Registers / unregisters host memory for direct DMA (the GPU plugin pins it). */
+typedef struct { X4J_HDR; PJRT_Client* client; void* data; size_t size; } PJRT_Client_DmaMap_Args;
+typedef struct { X4J_HDR; PJRT_Client* client; void* data; } PJRT_Client_DmaUnmap_Args;
+
 typedef PJRT_Error* (*x4j_fn)(void* args);
 
 /*
@@ -295,6 +299,50 @@ typedef struct {
   PJRT_Error* (*PJRT_Buffer_ToHostBuffer)(PJRT_Buffer_ToHostBuffer_Args*);
   void* PJRT_Buffer_IsOnCpu;
   PJRT_Error* (*PJRT_Buffer_ReadyEvent)(PJRT_Buffer_ReadyEvent_Args*);
+  void* PJRT_Buffer_UnsafePointer;
+  void* PJRT_Buffer_IncreaseExternalReferenceCount;
+  void* PJRT_Buffer_DecreaseExternalReferenceCount;
+  void* PJRT_Buffer_OpaqueDeviceMemoryDataPointer;
+
+  void* PJRT_CopyToDeviceStream_Destroy;
+  void* PJRT_CopyToDeviceStream_AddChunk;
+  void* PJRT_CopyToDeviceStream_TotalBytes;
+  void* PJRT_CopyToDeviceStream_GranuleSize;
+  void* PJRT_CopyToDeviceStream_CurrentBytes;
+
+  void* PJRT_TopologyDescription_Create;
+  void* PJRT_TopologyDescription_Destroy;
+  void* PJRT_TopologyDescription_PlatformName;
+  void* PJRT_TopologyDescription_PlatformVersion;
+  void* PJRT_TopologyDescription_GetDeviceDescriptions;
+  void* PJRT_TopologyDescription_Serialize;
+  void* PJRT_TopologyDescription_Attributes;
+
+  void* PJRT_Compile;
+
+  /* appended after the first layout, in this order */
+  void* PJRT_Executable_OutputElementTypes;
+  void* PJRT_Executable_OutputDimensions;
+  void* PJRT_Buffer_CopyToMemory;
+  void* PJRT_Client_CreateViewOfDeviceBuffer;
+  void* PJRT_Executable_Fingerprint;
+  void* PJRT_Client_TopologyDescription;
+  void* PJRT_Executable_GetCompiledMemoryStats;
+  void* PJRT_Memory_Kind_Id;
+  void* PJRT_ExecuteContext_Create;
+  void* PJRT_ExecuteContext_Destroy;
+  void* PJRT_Buffer_CopyRawToHost;
+  void* PJRT_AsyncHostToDeviceTransferManager_Destroy;
+  void* PJRT_AsyncHostToDeviceTransferManager_TransferData;
+  void* PJRT_Client_CreateBuffersForAsyncHostToDevice;
+  void* PJRT_AsyncHostToDeviceTransferManager_RetrieveBuffer;
+  void* PJRT_AsyncHostToDeviceTransferManager_Device;
+  void* PJRT_AsyncHostToDeviceTransferManager_BufferCount;
+  void* PJRT_AsyncHostToDeviceTransferManager_BufferSize;
+  void* PJRT_AsyncHostToDeviceTransferManager_SetBufferError;
+  void* PJRT_AsyncHostToDeviceTransferManager_AddMetadata;
+  PJRT_Error* (*PJRT_Client_DmaMap)(PJRT_Client_DmaMap_Args*);
+  PJRT_Error* (*PJRT_Client_DmaUnmap)(PJRT_Client_DmaUnmap_Args*);
 } PJRT_Api;
 
 typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);
