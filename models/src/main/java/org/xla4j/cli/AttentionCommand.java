@@ -302,9 +302,9 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--mechanism", required = true, description = "VANILLA, BLOCKWISE, CUDNN or DECODE.")
     Mechanism mechanism;
 
-    @Option(names = "--input", required = true, split = ",", paramLabel = "NAME=FILE[:TENSOR]",
+    @Option(names = "--input", required = true, split = ",", paramLabel = InputSpec.SYNTAX,
         description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask: bool or integer keeps where "
-            + "non-zero, float is additive, 0 keeps and -1e9 hides); comma-separated or repeated.")
+            + "non-zero, float is additive, 0 keeps and -1e9 hides); comma-separated or repeated. " + InputSpec.HELP)
     List<String> inputs;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.safetensors") Path output;
@@ -313,28 +313,11 @@ final class AttentionCommand implements Callable<Integer> {
     public Integer call() throws IOException {
       Map<String, HostTensor> in = new LinkedHashMap<>();
       for (String s : inputs) {
-        int eq = s.indexOf('=');
-        if (eq <= 0) throw new IllegalArgumentException("--input requires NAME=FILE[:TENSOR], got '" + s + "'");
-        String name = s.substring(0, eq);
-        if (!List.of("q", "k", "v", "mask").contains(name)) {
-          throw new IllegalArgumentException("--input names are q, k, v and mask, got '" + name + "'");
+        InputSpec spec = InputSpec.parse(s);
+        if (!List.of("q", "k", "v", "mask").contains(spec.name())) {
+          throw new IllegalArgumentException("--input names are q, k, v and mask, got '" + spec.name() + "'");
         }
-        String rest = s.substring(eq + 1);
-        int colon = rest.lastIndexOf(':');
-        Path file = Path.of(colon > 0 ? rest.substring(0, colon) : rest);
-        String tensor = colon > 0 ? rest.substring(colon + 1) : null;
-        HostTensor t;
-        if (tensor != null) {
-          t = Safetensors.read(file, tensor);
-        } else {
-          Map<String, HostTensor> all = Safetensors.read(file);
-          t = all.containsKey(name) ? all.get(name) : all.size() == 1 ? all.values().iterator().next() : null;
-          if (t == null) {
-            throw new IllegalArgumentException("--input " + name + ": " + file + " holds " + all.keySet()
-                + "; name one with " + name + "=" + file + ":TENSOR");
-          }
-        }
-        in.put(name, t);
+        in.put(spec.name(), spec.read());
       }
       for (String need : List.of("q", "k", "v")) {
         if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);

@@ -30,8 +30,8 @@ final class ExecCommand implements Callable<Integer> {
       description = "StableHLO text module (.mlir), or a compiled-program artifact (.x4j, from xla4j compile; runs on PJRT)")
   Path module;
 
-  @Option(names = "--input", paramLabel = "NAME=FILE[:TENSOR]",
-      description = "An argument, in @main's order: tensor TENSOR (default NAME, or the file's only tensor) of FILE.")
+  @Option(names = "--input", paramLabel = InputSpec.SYNTAX,
+      description = "An argument, in @main's order. " + InputSpec.HELP)
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--output", paramLabel = "OUT.safetensors", description = "Where to write the results (out0, out1, ...).")
@@ -96,35 +96,10 @@ final class ExecCommand implements Callable<Integer> {
       TensorType want = sig.args().get(i);
       if (!t.type().equals(want)) {
         throw new IllegalArgumentException("--input " + in.name() + " (argument " + i + "): @main requires " + want
-            + ", got " + t.type() + " from " + in.file() + ":" + in.tensor());
+            + ", got " + t.type() + " from " + in.describe());
       }
       out.add(t);
     }
     return out;
-  }
-
-  /** One {@code NAME=FILE[:TENSOR]} option value. */
-  record InputSpec(String name, Path file, String tensor) {
-    static InputSpec parse(String s) {
-      int eq = s.indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("--input must look like NAME=FILE.safetensors[:TENSOR], got '" + s + "'");
-      String name = s.substring(0, eq);
-      String rest = s.substring(eq + 1);
-      int colon = rest.lastIndexOf(':');
-      if (colon > 0 && !rest.substring(colon + 1).contains("/")) {
-        return new InputSpec(name, Path.of(rest.substring(0, colon)), rest.substring(colon + 1));
-      }
-      return new InputSpec(name, Path.of(rest), null);
-    }
-
-    HostTensor read() throws IOException {
-      if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--input " + name + ": file not found: " + file);
-      if (tensor != null) return Safetensors.read(file, tensor);
-      Map<String, TensorType> index = Safetensors.index(file);
-      if (index.containsKey(name)) return Safetensors.read(file, name);
-      if (index.size() == 1) return Safetensors.read(file, index.keySet().iterator().next());
-      throw new IllegalArgumentException("--input " + name + ": " + file + " holds " + index.keySet()
-          + "; name one with " + name + "=" + file + ":TENSOR");
-    }
   }
 }
