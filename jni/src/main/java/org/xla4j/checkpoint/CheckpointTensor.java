@@ -9,6 +9,7 @@ import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.SafetensorsReader;
+import org.xla4j.runtime.StagedUploader;
 import org.xla4j.runtime.TensorInfo;
 import org.xla4j.types.TensorType;
 
@@ -21,6 +22,10 @@ import org.xla4j.types.TensorType;
  * <pre>{@code
  * Tree<CheckpointTensor> lazy = map.apply(reader, expectedTypes);
  * Tree<DeviceBuffer> onDevice = lazy.map(t -> t.toDevice(backend, backend.devices().get(0)));
+ * // or, overlapping host copies with transfers through pinned buffers:
+ * try (StagedUploader up = StagedUploader.open(backend, device, 512L << 20, 2)) {
+ *   Tree<DeviceBuffer> w = Tree.unflatten(lazy.paths(), up.upload(lazy.leaves().stream().map(CheckpointTensor::source).toList()));
+ * }
  * }</pre>
  *
  * @param path the tree path
@@ -91,6 +96,14 @@ public record CheckpointTensor(String path, TensorType type, List<TensorInfo> so
       // toDevice returns once the backend no longer reads the host memory, so closing the arena is safe
       return backend.toDevice(HostTensor.view(type, staging, null), device);
     }
+  }
+
+  /**
+   * This leaf as a {@link StagedUploader} source: a plain (multi-threaded) copy of the mapping for a
+   * direct leaf, the transpose/stack assembly otherwise.
+   */
+  public StagedUploader.Source source() {
+    return isDirect() ? StagedUploader.Source.copy(read()) : new StagedUploader.Source(type, this::readInto);
   }
 
   @Override

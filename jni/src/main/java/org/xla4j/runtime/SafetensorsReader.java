@@ -49,6 +49,7 @@ public final class SafetensorsReader implements AutoCloseable {
   /** The mappings; never references the reader, so the Cleaner can run. */
   private static final class Mappings implements Runnable {
     final Arena arena = Arena.ofShared();
+    volatile FileChannel.MapMode mode = FileChannel.MapMode.READ_ONLY;
     final Map<Path, MemorySegment> byFile = new LinkedHashMap<>();
     boolean closed;
 
@@ -56,12 +57,16 @@ public final class SafetensorsReader implements AutoCloseable {
       if (closed) throw new IllegalStateException("SafetensorsReader is closed");
       MemorySegment m = byFile.get(file);
       if (m == null) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        // Java maps PRIVATE only through a channel opened for writing too; nothing is ever written
+        var options = mode == FileChannel.MapMode.PRIVATE
+            ? new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE}
+            : new StandardOpenOption[] {StandardOpenOption.READ};
+        try (FileChannel ch = FileChannel.open(file, options)) {
           if (ch.size() != size) {
             throw new IllegalStateException("safetensors file " + file + " changed size since it was opened ("
                 + size + " -> " + ch.size() + " bytes)");
           }
-          m = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+          m = ch.map(mode, 0, size, arena);
         } catch (IOException e) {
           throw new UncheckedIOException("cannot map safetensors file " + file, e);
         }
@@ -109,7 +114,26 @@ public final class SafetensorsReader implements AutoCloseable {
    *     is missing, or a tensor the index and the shard disagree about
    */
   public static SafetensorsReader open(Path path) throws IOException {
-    if (Files.isDirectory(path)) return open(pick(path));
+    return open(path, FileChannel.MapMode.READ_ONLY);
+  }
+
+  /**
+   * {@link #open(Path)} with a choice of mapping: {@code READ_ONLY} (the default), or {@code PRIVATE}
+   * (copy-on-write: the pages are writable to this process, which some drivers require to pin them for
+   * DMA; pinning then copies them into private memory, and the file never changes, though Java needs
+   * write permission on it to map it so). Segments handed out are read-only either way.
+   */
+  public static SafetensorsReader open(Path path, FileChannel.MapMode mode) throws IOException {
+    if (mode != FileChannel.MapMode.READ_ONLY && mode != FileChannel.MapMode.PRIVATE) {
+      throw new IllegalArgumentException("SafetensorsReader maps READ_ONLY or PRIVATE, not " + mode);
+    }
+    SafetensorsReader r = openReadOnly(path);
+    r.mappings.mode = mode;
+    return r;
+  }
+
+  private static SafetensorsReader openReadOnly(Path path) throws IOException {
+    if (Files.isDirectory(path)) return openReadOnly(pick(path));
     if (!Files.isRegularFile(path)) throw new IOException("no safetensors file or index at " + path);
     if (path.getFileName().toString().endsWith(".json")) return openIndex(path);
     SafetensorsHeader h = SafetensorsHeader.read(path);

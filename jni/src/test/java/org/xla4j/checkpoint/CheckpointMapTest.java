@@ -183,4 +183,19 @@ class CheckpointMapTest {
     var bad = assertThrows(IllegalArgumentException.class, () -> CheckpointRule.of("moe\\.(\\d+)", "x").stacked());
     assertTrue(bad.getMessage().contains("needs a group named 'stack'"), bad.getMessage());
   }
+
+  @Test
+  void stagedUploaderMovesEveryLeafThroughTwoSmallBuffers() throws IOException {
+    try (SafetensorsReader r = SafetensorsReader.open(checkpoint()); Backend cpu = Backends.open("cpu")) {
+      Tree<CheckpointTensor> params = MAP.apply(r, expected());
+      // 24-byte buffers: the 36-byte stacks are larger and go on their own, the rest take turns
+      try (org.xla4j.runtime.StagedUploader up = org.xla4j.runtime.StagedUploader.open(cpu, cpu.devices().get(0), 24, 2)) {
+        List<DeviceBuffer> out = up.upload(params.leaves().stream().map(CheckpointTensor::source).toList());
+        Tree<DeviceBuffer> onDevice = Tree.unflatten(params.paths(), out);
+        for (Tree.Leaf<CheckpointTensor> leaf : params) {
+          assertEquals(leaf.value().read(), onDevice.get(leaf.path()).toHost(), leaf.path());
+        }
+      }
+    }
+  }
 }

@@ -161,4 +161,16 @@ class SafetensorsReaderTest {
     e = assertThrows(IOException.class, () -> SafetensorsReader.open(dir));
     assertTrue(e.getMessage().contains("2 .safetensors files"), e.getMessage());
   }
+
+  @Test
+  void copyOnWriteMappingReadsTheSameAndStaysReadOnly() throws IOException {
+    Path f = dir.resolve("cow.safetensors");
+    Safetensors.write(f, Map.of("x", HostTensor.of(new float[] {1, 2, 3}, 3)));
+    try (SafetensorsReader r = SafetensorsReader.open(f, java.nio.channels.FileChannel.MapMode.PRIVATE)) {
+      assertArrayEquals(new float[] {1, 2, 3}, r.read("x").toFloatArray());
+      assertTrue(r.segment("x").isReadOnly());
+      assertTrue(r.fileSegment(f).isReadOnly());
+    }
+    assertThrows(IllegalArgumentException.class, () -> SafetensorsReader.open(f, java.nio.channels.FileChannel.MapMode.READ_WRITE));
+  }
 }

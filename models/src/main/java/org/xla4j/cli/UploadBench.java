@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,16 +20,18 @@ import org.xla4j.runtime.DmaMapping;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
 import org.xla4j.runtime.SafetensorsReader;
+import org.xla4j.runtime.StagedUploader;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
 
 /**
- * {@code xla4j bench upload --bytes N}: host-to-device bandwidth of one N-byte tensor from each kind of
- * host memory: a Java-heap HostTensor, a view of a memory-mapped safetensors file, the same view with
- * the file registered for DMA, a pinned (DMA-registered) staging buffer, and 8 views of the mapped file
- * uploaded with their transfers in flight together. Each time runs from the call until the device
+ * {@code xla4j bench upload --bytes N}: host-to-device bandwidth of N bytes from each kind of host
+ * memory: a Java-heap HostTensor; a view of a memory-mapped safetensors file, alone and as 8 views in
+ * flight together; the same with the file registered for DMA (read-only, and copy-on-write mapping);
+ * the staged pipeline (copies into two pinned buffers overlapping their transfers); and a pinned buffer
+ * alone, the link's upper bound. Registration times are printed beside. Each time runs from the call until the device
  * buffer is ready; the median of {@code iters} runs is printed as GB/s (10^9 bytes per second).
  */
 final class UploadBench {
@@ -57,32 +60,46 @@ final class UploadBench {
             + " these figures measure that, not a device link)");
       }
       if (heap != null) report(out, "heap HostTensor", bytes, iters, () -> List.of(b.toDevice(heap, dev)));
-      else out.printf("  %-34s n/a (a heap tensor holds at most 2 GiB)%n", "heap HostTensor");
+      else out.printf("  %-38s n/a (a heap tensor holds at most 2 GiB)%n", "heap HostTensor");
       try (SafetensorsReader r = SafetensorsReader.open(file)) {
         HostTensor view = r.read("x");
         report(out, "mapped file view", bytes, iters, () -> List.of(b.toDevice(view, dev)));
         List<HostTensor> parts = split(view, 8, r);
-        Optional<DmaMapping> fileDma = dmaMap(b, r.fileSegment(file), "mapped file", out);
+        report(out, "8 mapped views in flight", bytes, iters, () -> b.toDevice(parts, dev));
+        Optional<DmaMapping> fileDma = dmaMap(b, r.fileSegment(file), "read-only file mapping", out);
         if (fileDma.isPresent()) {
           try (DmaMapping m = fileDma.get()) {
-            report(out, "mapped file view, DMA-mapped", bytes, iters, () -> List.of(b.toDevice(view, dev)));
+            report(out, "mapped view, DMA-mapped", bytes, iters, () -> List.of(b.toDevice(view, dev)));
             report(out, "8 mapped views in flight, DMA-mapped", bytes, iters, () -> b.toDevice(parts, dev));
           }
-        } else {
-          report(out, "8 mapped views in flight", bytes, iters, () -> b.toDevice(parts, dev));
         }
-        try (Arena arena = Arena.ofShared()) {
-          MemorySegment staging = arena.allocate(bytes, 4096);
-          Optional<DmaMapping> pinned = dmaMap(b, staging, "staging buffer", out);
-          if (pinned.isPresent()) {
-            try (DmaMapping m = pinned.get()) {
-              HostTensor staged = HostTensor.view(type, staging, null);
-              report(out, "staged: copy file -> pinned + upload", bytes, iters, () -> {
-                parallelCopy(view.segment(), staging);
-                return List.of(b.toDevice(staged, dev));
-              });
-              report(out, "pinned buffer only (upper bound)", bytes, iters, () -> List.of(b.toDevice(staged, dev)));
+        long stage = Math.min(bytes, 64L << 20);
+        try (StagedUploader up = StagedUploader.open(b, dev, stage, 2)) {
+          List<StagedUploader.Source> sources = split(view, (int) Math.max(1, bytes / stage), r).stream()
+              .map(StagedUploader.Source::copy).toList();
+          report(out, "staged pipeline, 2 x " + (stage >> 20) + " MiB" + (up.pinned() ? " pinned" : ""), bytes, iters,
+              () -> up.upload(sources));
+        }
+      }
+      if (!b.platformName().equals("cpu")) {
+        try (SafetensorsReader r = SafetensorsReader.open(file, FileChannel.MapMode.PRIVATE)) {
+          HostTensor view = r.read("x");
+          Optional<DmaMapping> m = dmaMap(b, r.fileSegment(file), "copy-on-write file mapping", out);
+          if (m.isPresent()) {
+            try (DmaMapping ignored = m.get()) {
+              report(out, "copy-on-write view, DMA-mapped", bytes, iters, () -> List.of(b.toDevice(view, dev)));
             }
+          }
+        }
+      }
+      try (Arena arena = Arena.ofShared()) {
+        MemorySegment pinnedBuf = arena.allocate(bytes, 2L << 20);
+        pinnedBuf.fill((byte) 1);
+        Optional<DmaMapping> pinned = dmaMap(b, pinnedBuf, "host buffer", out);
+        if (pinned.isPresent()) {
+          try (DmaMapping m = pinned.get()) {
+            HostTensor staged = HostTensor.view(type, pinnedBuf, null);
+            report(out, "pinned buffer only (upper bound)", bytes, iters, () -> List.of(b.toDevice(staged, dev)));
           }
         }
       }
@@ -114,34 +131,15 @@ final class UploadBench {
   }
 
   private static Optional<DmaMapping> dmaMap(Backend b, MemorySegment region, String what, PrintStream out) {
+    long t0 = System.nanoTime();
     try {
       Optional<DmaMapping> m = b.dmaMap(region);
-      if (m.isEmpty()) out.printf("  %-34s n/a (%s has no DMA mapping)%n", "DMA-map " + what, b.platformName());
+      if (m.isEmpty()) out.printf("  %-38s n/a (%s has no DMA mapping)%n", "DMA-map " + what, b.platformName());
+      else out.printf("  %-38s registered in %.1f ms%n", "DMA-map " + what, (System.nanoTime() - t0) / 1e6);
       return m;
     } catch (XlaException e) {
-      out.printf("  %-34s refused: %s%n", "DMA-map " + what, e.getMessage());
+      out.printf("  %-38s refused: %s%n", "DMA-map " + what, e.getMessage());
       return Optional.empty();
-    }
-  }
-
-  /** Copies with several threads: one thread's memcpy from the page cache runs well below the link speed. */
-  private static void parallelCopy(MemorySegment src, MemorySegment dst) {
-    int threads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-    long chunk = (src.byteSize() + threads - 1) / threads;
-    List<Thread> running = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      long at = i * chunk;
-      long n = Math.min(chunk, src.byteSize() - at);
-      if (n <= 0) break;
-      running.add(Thread.ofPlatform().start(() -> MemorySegment.copy(src, at, dst, at, n)));
-    }
-    for (Thread t : running) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while copying", e);
-      }
     }
   }
 
@@ -157,6 +155,6 @@ final class UploadBench {
     }
     Arrays.sort(ms);
     double median = ms[iters / 2];
-    out.printf("  %-34s %7.2f GB/s  (%.2f ms)%n", label, bytes / (median * 1e-3) / 1e9, median);
+    out.printf("  %-38s %7.2f GB/s  (%.2f ms)%n", label, bytes / (median * 1e-3) / 1e9, median);
   }
 }

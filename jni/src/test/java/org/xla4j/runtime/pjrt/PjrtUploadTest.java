@@ -134,4 +134,21 @@ class PjrtUploadTest {
       }
     }
   }
+
+  @Test
+  void stagedUploaderPipelinesThroughPinnedBuffers() throws IOException {
+    Path f = file();
+    try (SafetensorsReader r = SafetensorsReader.open(f);
+         org.xla4j.runtime.StagedUploader up = org.xla4j.runtime.StagedUploader.open(backend, backend.devices().get(0), 1L << 20, 2)) {
+      System.out.println("[pjrt] staging buffers pinned: " + up.pinned());
+      HostTensor big = r.read("big"), small = r.read("small");
+      HostTensor mid = HostTensor.of(new float[1 << 17], 1 << 17); // 512 KiB, heap
+      List<DeviceBuffer> out = up.upload(List.of(org.xla4j.runtime.StagedUploader.Source.copy(big),
+          org.xla4j.runtime.StagedUploader.Source.copy(small), org.xla4j.runtime.StagedUploader.Source.copy(mid)));
+      assertEquals(r.copy("big"), out.get(0).toHost());
+      assertEquals(r.copy("small"), out.get(1).toHost());
+      assertEquals(mid, out.get(2).toHost());
+      out.forEach(DeviceBuffer::close);
+    }
+  }
 }
