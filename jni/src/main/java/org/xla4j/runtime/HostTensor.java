@@ -35,7 +35,7 @@ public final class HostTensor {
   private HostTensor(TensorType type, byte[] data) {
     this.type = type;
     this.data = data;
-    this.segment = MemorySegment.ofArray(data);
+    this.segment = MemorySegment.ofArray(data).asReadOnly();
     this.owner = null;
   }
 
