@@ -8,7 +8,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Device;
+import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.SafetensorsReader;
+import org.xla4j.runtime.StagedUploader;
 import org.xla4j.runtime.TensorInfo;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.Shape;
@@ -32,7 +36,7 @@ import org.xla4j.types.TensorType;
  *     CheckpointRule.ignore(".*\\.rotary_emb\\.inv_freq"));
  * try (SafetensorsReader ckpt = SafetensorsReader.open(dir)) {
  *   Tree<CheckpointTensor> params = map.apply(ckpt, model.parameterTypes());
- *   Tree<DeviceBuffer> weights = params.map(t -> t.toDevice(backend, device));
+ *   Tree<DeviceBuffer> weights = CheckpointMap.upload(params, backend, device);   // pinned, overlapped
  * }
  * }</pre>
  *
@@ -196,6 +200,25 @@ public record CheckpointMap(List<CheckpointRule> rules) {
           + (problems.size() > 50 ? "\n  ... and " + (problems.size() - 50) + " more" : ""));
     }
     return got;
+  }
+
+  /**
+   * Uploads every leaf to {@code device} through a {@link StagedUploader} (two pinned buffers of the
+   * largest leaf's size, at most 512 MiB; larger leaves go on their own): copies from the mapped files,
+   * transposes and stacks on several threads overlap the transfers. On failure nothing stays allocated.
+   *
+   * <pre>{@code
+   * Tree<DeviceBuffer> weights = CheckpointMap.upload(map.apply(ckpt, expected), backend, backend.devices().get(0));
+   * }</pre>
+   */
+  public static Tree<DeviceBuffer> upload(Tree<CheckpointTensor> leaves, Backend backend, Device device) {
+    if (leaves.isEmpty()) return Tree.empty();
+    long largest = leaves.leaves().stream().mapToLong(t -> t.type().byteSize()).max().orElse(1);
+    long capacity = Math.max(1, Math.min(largest, 512L << 20));
+    try (StagedUploader up = StagedUploader.open(backend, device, capacity, 2)) {
+      List<DeviceBuffer> out = up.upload(leaves.leaves().stream().map(CheckpointTensor::source).toList());
+      return Tree.unflatten(leaves.paths(), out);
+    }
   }
 
   private static String shortList(List<String> items) {

@@ -108,9 +108,11 @@ class CheckpointMapTest {
     try (SafetensorsReader r = SafetensorsReader.open(checkpoint()); Backend cpu = Backends.open("cpu")) {
       Tree<CheckpointTensor> params = MAP.apply(r, expected());
       Tree<DeviceBuffer> onDevice = params.map(t -> t.toDevice(cpu, cpu.devices().get(0)));
+      Tree<DeviceBuffer> staged = CheckpointMap.upload(params, cpu, cpu.devices().get(0));
       for (Tree.Leaf<CheckpointTensor> leaf : params) {
-        try (DeviceBuffer d = onDevice.get(leaf.path())) {
+        try (DeviceBuffer d = onDevice.get(leaf.path()); DeviceBuffer s = staged.get(leaf.path())) {
           assertEquals(leaf.value().read(), d.toHost(), leaf.path());
+          assertEquals(leaf.value().read(), s.toHost(), leaf.path() + " (staged)");
         }
       }
     }

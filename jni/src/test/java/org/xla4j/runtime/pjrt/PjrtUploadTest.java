@@ -129,8 +129,10 @@ class PjrtUploadTest {
     CheckpointMap map = CheckpointMap.of(CheckpointRule.of("l\\.(\\d+)\\.w", "layer_$1/w").transposed());
     try (SafetensorsReader r = SafetensorsReader.open(f)) {
       Tree<CheckpointTensor> t = map.apply(r);
-      try (DeviceBuffer d = t.get("layer_0/w").toDevice(backend, backend.devices().get(0))) {
+      try (DeviceBuffer d = t.get("layer_0/w").toDevice(backend, backend.devices().get(0));
+           DeviceBuffer s = CheckpointMap.upload(t, backend, backend.devices().get(0)).get("layer_0/w")) {
         assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, d.toHost().toFloatArray());
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, s.toHost().toFloatArray());
       }
     }
   }
