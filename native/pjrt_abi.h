@@ -229,6 +229,10 @@ typedef struct { X4J_HDR; PJRT_Buffer* buffer; const int64_t* dims; size_t num_d
 typedef struct { X4J_HDR; PJRT_Buffer* buffer; size_t on_device_size_in_bytes; } PJRT_Buffer_OnDeviceSizeInBytes_Args;
 typedef struct { X4J_HDR; PJRT_Buffer* src; void* host_layout; void* dst; size_t dst_size; PJRT_Event* event; } PJRT_Buffer_ToHostBuffer_Args;
 
+/* Registers / unregisters host memory for direct DMA (the GPU plugin pins it). */
+typedef struct { X4J_HDR; PJRT_Client* client; void* data; size_t size; } PJRT_Client_DmaMap_Args;
+typedef struct { X4J_HDR; PJRT_Client* client; void* data; } PJRT_Client_DmaUnmap_Args;
+
 typedef PJRT_Error* (*x4j_fn)(void* args);
 
 /*
@@ -351,6 +355,21 @@ typedef struct {
   void* PJRT_Executable_Fingerprint;
   void* PJRT_Client_TopologyDescription;
   PJRT_Error* (*PJRT_Executable_GetCompiledMemoryStats)(PJRT_Executable_GetCompiledMemoryStats_Args*);
+  void* PJRT_Memory_Kind_Id;
+  void* PJRT_ExecuteContext_Create;
+  void* PJRT_ExecuteContext_Destroy;
+  void* PJRT_Buffer_CopyRawToHost;
+  void* PJRT_AsyncHostToDeviceTransferManager_Destroy;
+  void* PJRT_AsyncHostToDeviceTransferManager_TransferData;
+  void* PJRT_Client_CreateBuffersForAsyncHostToDevice;
+  void* PJRT_AsyncHostToDeviceTransferManager_RetrieveBuffer;
+  void* PJRT_AsyncHostToDeviceTransferManager_Device;
+  void* PJRT_AsyncHostToDeviceTransferManager_BufferCount;
+  void* PJRT_AsyncHostToDeviceTransferManager_BufferSize;
+  void* PJRT_AsyncHostToDeviceTransferManager_SetBufferError;
+  void* PJRT_AsyncHostToDeviceTransferManager_AddMetadata;
+  PJRT_Error* (*PJRT_Client_DmaMap)(PJRT_Client_DmaMap_Args*);
+  PJRT_Error* (*PJRT_Client_DmaUnmap)(PJRT_Client_DmaUnmap_Args*);
 } PJRT_Api;
 
 typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);

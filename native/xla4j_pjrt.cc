@@ -861,3 +861,65 @@ extern "C" int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* 
   x4j_drop_executable(api, e);
   return rc;
 }
+
+/* ------------------------------------------------------------------ uploads from caller memory */
+
+extern "C" int x4j_client_has_dma_map(const x4j_client* c) {
+  return X4J_HAS(c->api, PJRT_Client_DmaMap) && X4J_HAS(c->api, PJRT_Client_DmaUnmap) ? 1 : 0;
+}
+
+extern "C" int x4j_dma_map(x4j_client* c, long long address, long long size) {
+  x4j_clear_error();
+  if (!X4J_HAS(c->api, PJRT_Client_DmaMap)) {
+    x4j_set_error(C_UNIMPLEMENTED, "PJRT_Client_DmaMap: the plugin (API %d.%d) does not have it",
+                  c->api->pjrt_api_version.major_version, c->api->pjrt_api_version.minor_version);
+    return C_UNIMPLEMENTED;
+  }
+  if (address == 0 || size <= 0) {
+    x4j_set_error(C_INVALID_ARGUMENT, "PJRT_Client_DmaMap: needs a non-null address and a positive size, got %lld bytes", size);
+    return C_INVALID_ARGUMENT;
+  }
+  X4J_ARGS(PJRT_Client_DmaMap_Args, a);
+  a.client = c->client;
+  a.data = (void*)(intptr_t)address;
+  a.size = (size_t)size;
+  return x4j_take(c->api, c->api->PJRT_Client_DmaMap(&a), "PJRT_Client_DmaMap");
+}
+
+extern "C" int x4j_dma_unmap(x4j_client* c, long long address) {
+  x4j_clear_error();
+  if (!X4J_HAS(c->api, PJRT_Client_DmaUnmap)) {
+    x4j_set_error(C_UNIMPLEMENTED, "PJRT_Client_DmaUnmap: the plugin does not have it");
+    return C_UNIMPLEMENTED;
+  }
+  X4J_ARGS(PJRT_Client_DmaUnmap_Args, a);
+  a.client = c->client;
+  a.data = (void*)(intptr_t)address;
+  return x4j_take(c->api, c->api->PJRT_Client_DmaUnmap(&a), "PJRT_Client_DmaUnmap");
+}
+
+extern "C" void* x4j_buffer_from_host_async(x4j_client* c, int device_index, long long address, int type,
+                                            const long long* dims, int num_dims, void** done_event) {
+  x4j_clear_error();
+  *done_event = NULL;
+  if (x4j_check_device(c, device_index)) return NULL;
+  int64_t d64[64];
+  if (num_dims < 0 || num_dims > 64) { x4j_set_error(C_INVALID_ARGUMENT, "rank %d not supported", num_dims); return NULL; }
+  for (int i = 0; i < num_dims; i++) d64[i] = dims[i];
+  X4J_ARGS(PJRT_Client_BufferFromHostBuffer_Args, a);
+  a.client = c->client;
+  a.data = (const void*)(intptr_t)address;
+  a.type = type;
+  a.dims = d64;
+  a.num_dims = (size_t)num_dims;
+  a.host_buffer_semantics = X4J_HOST_IMMUTABLE_UNTIL_TRANSFER_COMPLETES;
+  a.device = c->devices[device_index];
+  if (x4j_take(c->api, c->api->PJRT_Client_BufferFromHostBuffer(&a), "PJRT_Client_BufferFromHostBuffer")) return NULL;
+  *done_event = a.done_with_host_buffer;
+  return a.buffer;
+}
+
+extern "C" int x4j_event_await(x4j_client* c, void* event) {
+  x4j_clear_error();
+  return x4j_await(c->api, (PJRT_Event*)event, "host-to-device transfer");
+}

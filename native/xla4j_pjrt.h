@@ -118,6 +118,25 @@ int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* out);
 long long x4j_host_alloc(long long size);
 void x4j_host_free(long long address, long long size);
 
+/* ---- uploads from caller-owned host memory (mapped files, pinned staging) ---- */
+
+/* 1 when the plugin's table has PJRT_Client_DmaMap and PJRT_Client_DmaUnmap, else 0. */
+int x4j_client_has_dma_map(const x4j_client* c);
+/* Registers [address, address + size) for direct DMA (the GPU plugin pins it); transfers from inside a
+ * registered region skip the plugin's staging copy. Fails with UNIMPLEMENTED when the plugin lacks it. */
+int x4j_dma_map(x4j_client* c, long long address, long long size);
+/* Unregisters a region by the address it was registered with. */
+int x4j_dma_unmap(x4j_client* c, long long address);
+/* Starts a host-to-device copy that reads `address` in place (kImmutableUntilTransferCompletes) and
+ * returns without waiting: the buffer, with *done_event set to the event that fires once the plugin no
+ * longer reads the host memory (NULL: it is done already). The caller keeps the memory alive and
+ * unchanged until x4j_event_await(done_event) returns. NULL on failure. */
+void* x4j_buffer_from_host_async(x4j_client* c, int device_index, long long address, int type,
+                                 const long long* dims, int num_dims, void** done_event);
+/* Waits for an event from x4j_buffer_from_host_async, destroys it, and returns its error (0: none).
+ * NULL is ready. */
+int x4j_event_await(x4j_client* c, void* event);
+
 #ifdef __cplusplus
 }
 #endif

@@ -94,6 +94,32 @@ public interface Backend extends AutoCloseable {
     return toDevice(tensor, devices().get(0));
   }
 
+  /**
+   * Registers native host memory (e.g. a mapped checkpoint file, {@link SafetensorsReader#fileSegment})
+   * for direct DMA, so that uploads of tensors inside it skip the runtime's staging copy. Empty where
+   * the backend has no such notion (the embedded CPU backend) or its plugin lacks it.
+   *
+   * @throws XlaException when the backend refuses the region (e.g. memory it cannot pin)
+   */
+  default java.util.Optional<DmaMapping> dmaMap(java.lang.foreign.MemorySegment region) {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Copies several host tensors to a device; a backend may keep the transfers in flight together.
+   * Returns once every transfer no longer reads host memory, so views may be released afterwards.
+   */
+  default List<DeviceBuffer> toDevice(List<HostTensor> tensors, Device device) {
+    List<DeviceBuffer> out = new java.util.ArrayList<>();
+    try {
+      for (HostTensor t : tensors) out.add(toDevice(t, device));
+    } catch (RuntimeException e) {
+      out.forEach(DeviceBuffer::close);
+      throw e;
+    }
+    return out;
+  }
+
   /** Releases everything this backend owns; idempotent. Executables and buffers fail cleanly afterwards. */
   @Override
   void close();

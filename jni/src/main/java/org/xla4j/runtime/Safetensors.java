@@ -1,84 +1,64 @@
 package org.xla4j.runtime;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import org.xla4j.types.DType;
-import org.xla4j.types.Shape;
+import java.util.function.Function;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.TensorType;
 
 /**
  * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format:
  * an 8-byte little-endian header length, a JSON header ({@code name -> {dtype, shape, data_offsets}},
- * optional {@code __metadata__} of strings), then the tensors' raw little-endian bytes.
+ * optional {@code __metadata__} of strings), then the tensors' raw little-endian bytes. These static
+ * helpers copy tensors onto the Java heap; for large or sharded checkpoints use
+ * {@link SafetensorsReader}, which maps the files and reads nothing until asked.
  *
  * <pre>{@code
  * Safetensors.write(path, Map.of("w", HostTensor.of(new float[] {1, 2}, 2)));
  * HostTensor w = Safetensors.read(path, "w");
  * Map<String, TensorType> index = Safetensors.index(path);   // header only, no data read
+ * Safetensors.write(out, params);                             // a Tree<HostTensor>: names = paths
  * }</pre>
  */
 public final class Safetensors {
   private Safetensors() {}
 
-  private static final String METADATA = "__metadata__";
-  /** The reference implementation refuses headers above 100 MB; so do we, before allocating. */
-  private static final long MAX_HEADER = 100L << 20;
-
-  /** One header entry: where a tensor's bytes lie, relative to the start of the data section. */
-  private record Entry(String name, TensorType type, long begin, long end) {}
-
-  /** Every tensor in the file, in the order their data lies in the file. */
+  /** Every tensor in the file (copied onto the heap), in the order their data lies in the file. */
   public static Map<String, HostTensor> read(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      Header h = readHeader(file, ch);
+    try (SafetensorsReader r = SafetensorsReader.open(file)) {
       Map<String, HostTensor> out = new LinkedHashMap<>();
-      for (Entry e : h.entries) out.put(e.name, readData(ch, h.dataStart, e));
+      for (TensorInfo t : r.tensors()) out.put(t.name(), r.copy(t.name()));
       return out;
     }
   }
 
-  /** One tensor by name; the error lists the names the file does have. */
+  /** One tensor by name (copied onto the heap); the error lists the names the file does have. */
   public static HostTensor read(Path file, String name) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      Header h = readHeader(file, ch);
-      for (Entry e : h.entries) {
-        if (e.name.equals(name)) return readData(ch, h.dataStart, e);
-      }
-      throw new IllegalArgumentException("safetensors file " + file + " has no tensor '" + name
-          + "'; it has " + h.entries.stream().map(Entry::name).toList());
+    try (SafetensorsReader r = SafetensorsReader.open(file)) {
+      return r.copy(name);
     }
   }
 
   /** Names and types of the tensors, in data order, reading only the header. */
   public static Map<String, TensorType> index(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      Map<String, TensorType> out = new LinkedHashMap<>();
-      for (Entry e : readHeader(file, ch).entries) out.put(e.name, e.type);
-      return out;
-    }
+    Map<String, TensorType> out = new LinkedHashMap<>();
+    for (TensorInfo t : SafetensorsHeader.read(file).tensors()) out.put(t.name(), t.type());
+    return out;
   }
 
   /** The {@code __metadata__} strings (empty when the file has none). */
   public static Map<String, String> metadata(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      return readHeader(file, ch).metadata;
-    }
+    return SafetensorsHeader.read(file).metadata();
   }
 
   /** Writes the tensors in map order, without metadata. */
@@ -86,20 +66,45 @@ public final class Safetensors {
     write(file, tensors, Map.of());
   }
 
-  /** Writes the tensors in map order, with {@code __metadata__} strings. */
+  /** Writes a tree's leaves in its flatten order, each named by its path. */
+  public static void write(Path file, Tree<HostTensor> tree) throws IOException {
+    write(file, tree, Function.identity(), Map.of());
+  }
+
+  /**
+   * Writes a tree's leaves in its flatten order, each named {@code nameOf.apply(path)} (e.g. back to
+   * a checkpoint's own names), with {@code __metadata__} strings. Two paths mapped to one name throw.
+   */
+  public static void write(Path file, Tree<HostTensor> tree, Function<String, String> nameOf, Map<String, String> metadata)
+      throws IOException {
+    Map<String, HostTensor> named = new LinkedHashMap<>();
+    Map<String, String> pathOf = new LinkedHashMap<>();
+    for (Tree.Leaf<HostTensor> leaf : tree) {
+      String name = nameOf.apply(leaf.path());
+      String before = pathOf.put(name, leaf.path());
+      if (before != null) {
+        throw new IllegalArgumentException("safetensors write to " + file + ": paths '" + before + "' and '"
+            + leaf.path() + "' both map to tensor name '" + name + "'");
+      }
+      named.put(name, leaf.value());
+    }
+    write(file, named, metadata);
+  }
+
+  /** Writes the tensors in map order, with {@code __metadata__} strings. Views of any size are written. */
   public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
       throws IOException {
     JsonObject json = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject m = new JsonObject();
       metadata.forEach(m::addProperty);
-      json.add(METADATA, m);
+      json.add(SafetensorsHeader.METADATA, m);
     }
     long offset = 0;
     for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
       String name = e.getKey();
-      if (name.isEmpty() || name.equals(METADATA)) {
-        throw new IllegalArgumentException("invalid safetensors tensor name '" + name + "'");
+      if (name.isEmpty() || name.equals(SafetensorsHeader.METADATA)) {
+        throw new IllegalArgumentException("invalid safetensors tensor name '" + name + "' for " + file);
       }
       HostTensor t = e.getValue();
       JsonObject o = new JsonObject();
@@ -124,120 +129,19 @@ public final class Safetensors {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       writeFully(ch, head);
-      for (HostTensor t : tensors.values()) writeFully(ch, t.byteBuffer());
+      for (HostTensor t : tensors.values()) writeSegment(ch, t.segment());
     }
   }
 
-  // ---------------------------------------------------------------- header parsing
-
-  private record Header(List<Entry> entries, Map<String, String> metadata, long dataStart) {}
-
-  private static Header readHeader(Path file, FileChannel ch) throws IOException {
-    long size = ch.size();
-    if (size < 8) throw malformed(file, "file is " + size + " bytes, shorter than the 8-byte header length");
-    ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(ch, lenBuf, 0);
-    long n = lenBuf.flip().getLong();
-    if (n < 2 || n > MAX_HEADER || 8 + n > size) {
-      throw malformed(file, "header length " + n + " does not fit a " + size + "-byte file");
-    }
-    ByteBuffer text = ByteBuffer.allocate((int) n);
-    readFully(ch, text, 8);
-    JsonObject json;
-    try {
-      JsonElement root = JsonParser.parseString(new String(text.array(), StandardCharsets.UTF_8));
-      if (!root.isJsonObject()) throw malformed(file, "header is not a JSON object");
-      json = root.getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException ex) {
-      throw malformed(file, "header is not valid JSON (" + ex.getMessage() + ")");
-    }
-    long dataStart = 8 + n;
-    List<Entry> entries = new ArrayList<>();
-    Map<String, String> metadata = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonElement> e : json.entrySet()) {
-      if (e.getKey().equals(METADATA)) metadata = metadata(file, e.getValue());
-      else entries.add(entry(file, e.getKey(), e.getValue()));
-    }
-    entries.sort(Comparator.comparingLong(Entry::begin));
-    long dataSize = size - dataStart;
-    for (int i = 0; i < entries.size(); i++) {
-      Entry e = entries.get(i);
-      if (e.end > dataSize) {
-        throw malformed(file, "tensor '" + e.name + "' data_offsets [" + e.begin + ", " + e.end
-            + "] run past the data section (" + dataSize + " bytes)");
-      }
-      if (i > 0 && entries.get(i - 1).end > e.begin) {
-        throw malformed(file, "tensors '" + entries.get(i - 1).name + "' and '" + e.name + "' overlap");
-      }
-    }
-    return new Header(List.copyOf(entries), Map.copyOf(metadata), dataStart);
-  }
-
-  private static Entry entry(Path file, String name, JsonElement v) throws IOException {
-    try {
-      JsonObject o = v.getAsJsonObject();
-      DType dtype = DType.fromSafetensorsName(o.get("dtype").getAsString());
-      JsonArray shapeJson = o.getAsJsonArray("shape");
-      long[] dims = new long[shapeJson.size()];
-      for (int i = 0; i < dims.length; i++) dims[i] = shapeJson.get(i).getAsLong();
-      TensorType type = new TensorType(dtype, Shape.of(dims));
-      JsonArray off = o.getAsJsonArray("data_offsets");
-      if (off.size() != 2) throw malformed(file, "tensor '" + name + "' data_offsets must have 2 entries");
-      long begin = off.get(0).getAsLong();
-      long end = off.get(1).getAsLong();
-      if (begin < 0 || end < begin) {
-        throw malformed(file, "tensor '" + name + "' has invalid data_offsets [" + begin + ", " + end + "]");
-      }
-      if (end - begin != type.byteSize()) {
-        throw malformed(file, "tensor '" + name + "' data_offsets [" + begin + ", " + end + "] span "
-            + (end - begin) + " bytes, but " + type + " needs " + type.byteSize());
-      }
-      return new Entry(name, type, begin, end);
-    } catch (IOException ex) {
-      throw ex;
-    } catch (RuntimeException ex) { // missing field, wrong JSON kind, unknown dtype, negative dim
-      throw malformed(file, "tensor '" + name + "' has a bad header entry " + v + " (" + ex.getMessage() + ")");
-    }
-  }
-
-  private static Map<String, String> metadata(Path file, JsonElement v) throws IOException {
-    if (!v.isJsonObject()) throw malformed(file, "__metadata__ must be an object of strings");
-    Map<String, String> m = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonElement> e : v.getAsJsonObject().entrySet()) {
-      if (!(e.getValue() instanceof JsonPrimitive p) || !p.isString()) {
-        throw malformed(file, "__metadata__ value for '" + e.getKey() + "' is not a string");
-      }
-      m.put(e.getKey(), p.getAsString());
-    }
-    return m;
-  }
-
-  // ---------------------------------------------------------------- I/O helpers
-
-  private static HostTensor readData(FileChannel ch, long dataStart, Entry e) throws IOException {
-    long n = e.type.byteSize();
-    if (n > Integer.MAX_VALUE - 8) {
-      throw new IOException("tensor '" + e.name + "' is " + n + " bytes; HostTensor holds at most 2 GiB");
-    }
-    byte[] b = new byte[(int) n];
-    readFully(ch, ByteBuffer.wrap(b), dataStart + e.begin);
-    return HostTensor.wrap(e.type, b);
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer dst, long position) throws IOException {
-    long pos = position;
-    while (dst.hasRemaining()) {
-      int r = ch.read(dst, pos);
-      if (r < 0) throw new IOException("unexpected end of file at byte " + pos);
-      pos += r;
+  /** In chunks, since one ByteBuffer holds at most 2 GiB. */
+  private static void writeSegment(FileChannel ch, MemorySegment s) throws IOException {
+    final long chunk = 1L << 30;
+    for (long at = 0; at < s.byteSize(); at += chunk) {
+      writeFully(ch, s.asSlice(at, Math.min(chunk, s.byteSize() - at)).asByteBuffer());
     }
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer src) throws IOException {
     while (src.hasRemaining()) ch.write(src);
-  }
-
-  private static IOException malformed(Path file, String why) {
-    return new IOException("malformed safetensors file " + file + ": " + why);
   }
 }

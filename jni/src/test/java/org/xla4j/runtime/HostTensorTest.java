@@ -134,4 +134,22 @@ class HostTensorTest {
     assertThrows(IndexOutOfBoundsException.class, () -> a.getFloat(2));
     assertThrows(IllegalArgumentException.class, () -> a.getFloat(0, 0));
   }
+
+  @Test
+  void segmentsAreReadOnlyAndViewsCompareByContent() {
+    HostTensor x = HostTensor.of(new float[] {1, 2, 3}, 3);
+    org.junit.jupiter.api.Assertions.assertTrue(x.segment().isReadOnly(), "a heap tensor's bytes cannot be changed through segment()");
+    org.junit.jupiter.api.Assertions.assertFalse(x.isNative());
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      java.lang.foreign.MemorySegment m = arena.allocate(12);
+      x.copyTo(m);
+      HostTensor v = HostTensor.view(x.type(), m, null);
+      org.junit.jupiter.api.Assertions.assertTrue(v.isNative());
+      assertEquals(x, v);
+      assertEquals(x.hashCode(), v.hashCode());
+      assertEquals(x.toString(), v.toString());
+      assertEquals(2f, v.getFloat(1));
+      assertThrows(IllegalArgumentException.class, () -> HostTensor.view(TensorType.of(DType.F32, 4), m, null));
+    }
+  }
 }

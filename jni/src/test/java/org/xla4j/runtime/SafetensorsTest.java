@@ -75,11 +75,11 @@ class SafetensorsTest {
     assertMalformed(file(0, "{not json", 0), "not valid JSON");
     assertMalformed(file(0, "[1,2]", 0), "not a JSON object");
     assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "'a' and 'b' overlap");
-    assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4), "run past the data section");
+        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "'a' data_offsets [0, 8] and 'b' data_offsets [4, 12] overlap");
+    assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4), "runs past the end of the data section");
     assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8), "needs 12");
-    assertMalformed(file(0, "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "unsupported safetensors dtype 'Q4'");
-    assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8), "bad header entry");
+    assertMalformed(file(0, "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "tensor 'a' has unknown dtype \"Q4\"; known: [BOOL");
+    assertMalformed(file(0, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8), "tensor 'a' has no \"data_offsets\"");
     assertMalformed(file(0, "{\"__metadata__\":{\"k\":1}}", 0), "not a string");
   }
 

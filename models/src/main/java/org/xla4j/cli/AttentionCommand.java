@@ -302,9 +302,9 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--mechanism", required = true, description = "VANILLA, BLOCKWISE, CUDNN or DECODE.")
     Mechanism mechanism;
 
-    @Option(names = "--input", required = true, split = ",", paramLabel = "NAME=FILE[:TENSOR]",
+    @Option(names = "--input", required = true, split = ",", paramLabel = InputSpec.SYNTAX,
         description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask: bool or integer keeps where "
-            + "non-zero, float is additive, 0 keeps and -1e9 hides); comma-separated or repeated.")
+            + "non-zero, float is additive, 0 keeps and -1e9 hides); comma-separated or repeated. " + InputSpec.HELP)
     List<String> inputs;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.safetensors") Path output;

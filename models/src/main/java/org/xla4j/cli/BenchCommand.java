@@ -28,9 +28,10 @@ import picocli.CommandLine.Parameters;
 /** {@code xla4j bench}: emission time of a large program; per-call overhead of a backend. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program),"
-        + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py).")
+        + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py),"
+        + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory).")
 final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "emit|call")
+  @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload")
   String what;
 
   @Option(names = "--ops", defaultValue = "10000", description = "Ops in the emitted program (default ${DEFAULT-VALUE}).")
@@ -41,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--calls", defaultValue = "10000", description = "Measured executes for call (default ${DEFAULT-VALUE}).")
   int calls;
+
+  @Option(names = "--bytes", defaultValue = "268435456", description = "upload: tensor size in bytes (default ${DEFAULT-VALUE}).")
+  long bytes;
 
   @Option(names = "--backend", defaultValue = "cpu")
   String backend;
@@ -57,9 +61,18 @@ final class BenchCommand implements Callable<Integer> {
       case "emit" -> emit();
       case "call" -> callOverhead();
       case "attention-modules" -> AttentionBenchModules.write(out, sweep);
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit or call");
+      case "upload" -> upload();
+      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit, call, attention-modules or upload");
     }
     return 0;
+  }
+
+  private void upload() {
+    try (Backend b = Backends.open(backend)) {
+      UploadBench.run(b, bytes, Math.min(iters, 20), System.out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** A chain of elementwise ops with a matmul every 50 ops: the shape of a transformer's op mix. */

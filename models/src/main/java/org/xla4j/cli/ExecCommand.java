@@ -29,8 +29,8 @@ final class ExecCommand implements Callable<Integer> {
       description = "StableHLO text module (.mlir), or a compiled-program artifact (.x4j, from xla4j compile; runs on PJRT)")
   Path module;
 
-  @Option(names = "--input", paramLabel = "NAME=FILE[:TENSOR]",
-      description = "An argument, in @main's order: tensor TENSOR (default NAME, or the file's only tensor) of FILE.")
+  @Option(names = "--input", paramLabel = InputSpec.SYNTAX,
+      description = "An argument, in @main's order. " + InputSpec.HELP)
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--output", paramLabel = "OUT.safetensors", description = "Where to write the results (out0, out1, ...).")
@@ -87,7 +87,7 @@ final class ExecCommand implements Callable<Integer> {
       TensorType want = sig.args().get(i);
       if (!t.type().equals(want)) {
         throw new IllegalArgumentException("--input " + in.name() + " (argument " + i + "): @main requires " + want
-            + ", got " + t.type() + " from " + in.file() + ":" + in.tensor());
+            + ", got " + t.type() + " from " + in.describe());
       }
       out.add(t);
     }

@@ -46,7 +46,7 @@ class AttentionCommandTest {
     Safetensors.write(kvf, Map.of("key", k, "value", v));
     Path out = dir.resolve("out.safetensors");
     int rc = Main.run("attention", "run", "--mechanism", "BLOCKWISE", "--causal", "--chunk-q", "4", "--chunk-k", "3",
-        "--input", "q=" + qf + ",k=" + kvf + ":key,v=" + kvf + ":value", "--output", out.toString());
+        "--input", "q=" + qf + ",k=" + kvf + "#key,v=" + kvf + "#value", "--output", out.toString());
     assertEquals(0, rc);
     AttentionOracle o = new AttentionOracle(1, 10, 10, 4, 2, 8, 8);
     o.causal = true;

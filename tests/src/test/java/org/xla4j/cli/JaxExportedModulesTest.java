@@ -41,7 +41,7 @@ class JaxExportedModulesTest {
     args[k++] = RES.resolve(file).toString();
     for (String n : inputs.keySet()) {
       args[k++] = "--input";
-      args[k++] = n + "=" + in + ":" + n;
+      args[k++] = n + "=" + in + "#" + n;
     }
     args[k++] = "--output";
     args[k] = out.toString();
@@ -80,8 +80,8 @@ class JaxExportedModulesTest {
     int rc;
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
-      rc = Main.run("exec", bad.toString(), "--input", "x=" + in + ":a0", "--input", "w=" + in + ":a1",
-          "--input", "b=" + in + ":a2");
+      rc = Main.run("exec", bad.toString(), "--input", "x=" + in + "#a0", "--input", "w=" + in + "#a1",
+          "--input", "b=" + in + "#a2");
     } finally {
       System.setErr(old);
     }
@@ -93,8 +93,8 @@ class JaxExportedModulesTest {
   @Test
   void wrongInputShapeIsAUsageError() {
     Path in = RES.resolve("mlp_softmax.in.safetensors");
-    int rc = Main.run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + in + ":a1",
-        "--input", "w=" + in + ":a1", "--input", "b=" + in + ":a2");
+    int rc = Main.run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + in + "#a1",
+        "--input", "w=" + in + "#a1", "--input", "b=" + in + "#a2");
     assertEquals(2, rc);
   }
 }

@@ -179,7 +179,10 @@ public final class CpuBackend implements Backend {
     synchronized (state) {
       checkOpen();
     }
-    return new CpuBuffer(tensor, device);
+    // a view of native memory (a mapped file, a staging buffer) may be freed once this returns, as on
+    // every backend: the "device" copy must be our own
+    HostTensor own = tensor.isNative() ? HostTensor.ofSegment(tensor.type(), tensor.segment()) : tensor;
+    return new CpuBuffer(own, device);
   }
 
   /** Frees every compiled program; executables of this backend fail cleanly afterwards. Idempotent. */

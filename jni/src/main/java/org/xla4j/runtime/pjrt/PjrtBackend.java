@@ -379,8 +379,16 @@ public final class PjrtBackend implements Backend {
   public PjrtBuffer toDevice(HostTensor tensor, Device device) {
     TensorType t = tensor.type();
     long n = t.byteSize();
-    // HostTensor keeps its bytes on the Java heap: one copy into native memory, then the transfer
-    // reads that memory in place. Callers with data already off-heap use toDevice(type, segment, device).
+    if (tensor.isNative()) {
+      // a view of native memory (a mapped checkpoint): the transfer reads it in place, no copy; the
+      // fence keeps the tensor (and so the owner of its memory) reachable until the plugin is done
+      try {
+        return toDevice(t, tensor.segment(), device);
+      } finally {
+        java.lang.ref.Reference.reachabilityFence(tensor);
+      }
+    }
+    // a heap tensor: one copy into native memory, then the transfer reads that memory in place
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment seg = n >= PjrtBuffer.LARGE ? PjrtHostMemory.allocate(n, arena)
           : arena.allocate(Math.max(1, n), 64).asSlice(0, n);
@@ -423,6 +431,72 @@ public final class PjrtBackend implements Backend {
     } finally {
       state.exit();
     }
+  }
+
+  /**
+   * Registers native memory for direct DMA (PJRT_Client_DmaMap; the CUDA plugin pins it): uploads from
+   * inside the region then skip the plugin's staging copy. Empty when the plugin lacks the function.
+   * Close the mapping before freeing or unmapping the memory.
+   *
+   * @throws XlaException when the plugin refuses the region (e.g. a read-only file mapping it cannot pin)
+   */
+  @Override
+  public java.util.Optional<org.xla4j.runtime.DmaMapping> dmaMap(MemorySegment region) {
+    if (!region.isNative() || region.byteSize() == 0) {
+      throw new IllegalArgumentException("dmaMap: requires non-empty native memory, got " + region);
+    }
+    state.enter();
+    try {
+      if (PjrtNative.x4j_client_has_dma_map(state.client) == 0) return java.util.Optional.empty();
+      ClientState.check(PjrtNative.x4j_dma_map(state.client, region.address(), region.byteSize()));
+      return java.util.Optional.of(new PjrtDmaMapping(state, region, CLEANER));
+    } finally {
+      state.exit();
+    }
+  }
+
+  /**
+   * Uploads several tensors with their transfers in flight together: views of native memory start
+   * without waiting (each reads its memory in place), then this waits until the plugin is done with
+   * all of them; heap tensors go one by one through {@link #toDevice(HostTensor, Device)}.
+   */
+  @Override
+  public List<org.xla4j.runtime.DeviceBuffer> toDevice(List<HostTensor> tensors, Device device) {
+    int idx = indexOf(device);
+    List<org.xla4j.runtime.DeviceBuffer> out = new ArrayList<>();
+    List<Pointer> events = new ArrayList<>();
+    RuntimeException failure = null;
+    state.enter();
+    try {
+      for (HostTensor t : tensors) {
+        if (!t.isNative() || t.type().byteSize() <= SMALL_TRANSFER) {
+          out.add(toDevice(t, device));
+          continue;
+        }
+        try (PointerPointer<Pointer> done = new PointerPointer<>(1)) {
+          Pointer h = PjrtNative.x4j_buffer_from_host_async(state.client, idx, t.segment().address(),
+              PjrtTypes.toPjrt(t.dtype()), t.shape().dims(), t.type().rank(), done);
+          if (h == null || h.isNull()) throw ClientState.error();
+          out.add(new PjrtBuffer(state, h, t.type(), device, idx, CLEANER));
+          Pointer ev = done.get(0);
+          if (ev != null && !ev.isNull()) events.add(ev);
+        }
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+    } finally {
+      // every started transfer must be done with host memory before the tensors may be released
+      for (Pointer ev : events) {
+        if (PjrtNative.x4j_event_await(state.client, ev) != 0 && failure == null) failure = ClientState.error();
+      }
+      state.exit();
+      java.lang.ref.Reference.reachabilityFence(tensors);
+    }
+    if (failure != null) {
+      out.forEach(org.xla4j.runtime.DeviceBuffer::close);
+      throw failure;
+    }
+    return out;
   }
 
   /** Copies {@code data} to the first device. */

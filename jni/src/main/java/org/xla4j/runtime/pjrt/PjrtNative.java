@@ -149,6 +149,18 @@ final class PjrtNative {
 
   static native void x4j_host_free(long address, long size);
 
+  static native int x4j_client_has_dma_map(Client c);
+
+  static native int x4j_dma_map(Client c, long address, long size);
+
+  static native int x4j_dma_unmap(Client c, long address);
+
+  static native Pointer x4j_buffer_from_host_async(
+      Client c, int deviceIndex, long address, int type, @Cast("const long long*") long[] dims, int numDims,
+      @Cast("void**") PointerPointer<?> doneEvent);
+
+  static native int x4j_event_await(Client c, Pointer event);
+
   /** The calling thread's last error message, or "" when none. */
   static String lastMessage() {
     BytePointer p = x4j_last_error_message();
