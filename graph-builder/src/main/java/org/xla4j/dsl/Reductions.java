@@ -9,6 +9,7 @@ import org.xla4j.ir.Block;
 import org.xla4j.ir.BinaryKind;
 import org.xla4j.ir.Literal;
 import org.xla4j.ir.Op;
+import org.xla4j.ir.ReduceKind;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
@@ -69,7 +70,13 @@ final class Reductions {
     TensorType s = TensorType.scalar(x.dtype());
     Block body = g.fb().region(List.of(s, s), true,
         args -> List.of(g.fb().emit1(new Op.Binary(kind, args.get(0), args.get(1)))));
-    Tensor r = g.emit1(new Op.Reduce(List.of(x.value()), List.of(i.value()), box(a), body));
+    Tensor r = g.emit1(new Op.Reduce(List.of(x.value()), List.of(i.value()), box(a), body, switch (kind) {
+      case ADD -> ReduceKind.SUM;
+      case MULTIPLY -> ReduceKind.PRODUCT;
+      case MAXIMUM -> ReduceKind.MAX;
+      case MINIMUM -> ReduceKind.MIN;
+      default -> ReduceKind.CUSTOM;
+    }));
     return keepDims ? keep(r, x.shape(), a) : r;
   }
 

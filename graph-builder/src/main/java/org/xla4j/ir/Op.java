@@ -119,12 +119,21 @@ public sealed interface Op {
   record DotGeneral(Value lhs, Value rhs, DotDims dims, Precision lhsPrecision, Precision rhsPrecision, DType resultType)
       implements Op {}
 
-  /** {@code stablehlo.reduce} over several inputs at once (e.g. value+index for argmax). */
-  record Reduce(List<Value> inputs, List<Value> inits, List<Integer> dimensions, Block body) implements Op {
+  /**
+   * {@code stablehlo.reduce} over several inputs at once (e.g. value+index for argmax). {@code kind} says
+   * what the body computes, so passes need not match it; built without one, it is read from the body once.
+   */
+  record Reduce(List<Value> inputs, List<Value> inits, List<Integer> dimensions, Block body, ReduceKind kind)
+      implements Op {
     public Reduce {
       inputs = List.copyOf(inputs);
       inits = List.copyOf(inits);
       dimensions = List.copyOf(dimensions);
+      if (kind == null) kind = inputs.size() == 1 && body != null ? ReduceKind.of(body) : ReduceKind.CUSTOM;
+    }
+
+    public Reduce(List<Value> inputs, List<Value> inits, List<Integer> dimensions, Block body) {
+      this(inputs, inits, dimensions, body, null);
     }
   }
 

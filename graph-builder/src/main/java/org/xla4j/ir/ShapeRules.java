@@ -414,6 +414,10 @@ public final class ShapeRules {
     List<TensorType> args = new ArrayList<>(scalars);
     args.addAll(scalars);
     blockSignature(r.body(), args, scalars, "body");
+    // a kind that disagrees with the body would make passes (differentiation) compute the wrong thing
+    require(r.kind() == ReduceKind.CUSTOM || (r.inputs().size() == 1 && r.kind() == ReduceKind.of(r.body())),
+        "a kind that matches the body (" + (r.inputs().size() == 1 ? ReduceKind.of(r.body()) : ReduceKind.CUSTOM)
+            + "), got " + r.kind());
     Shape out = shape.without(r.dimensions().stream().mapToInt(Integer::intValue).toArray());
     return r.inputs().stream().map(v -> v.type().withShape(out)).toList();
   }

@@ -1,0 +1,142 @@
+package org.xla4j.autodiff;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.tree.Tree;
+
+/**
+ * Reverse-mode differentiation of functions over tensor trees, built into the same {@link
+ * org.xla4j.dsl.Graph}: the function runs once on the primals (its ops are the forward), and the cotangent
+ * ops are emitted after it, walking the forward in reverse with {@link VjpRules}. Gradients are trees of the
+ * primal tree's paths. Call these where the primals live (the same function and region being built).
+ *
+ * <pre>{@code
+ * Graph g = new Graph("step");
+ * Tree<Tensor> params = g.parameters(Tree.of(Map.of("w", TensorType.of(DType.F32, 4, 2))));
+ * Tensor x = g.parameter(DType.F32, 8, 4);
+ * Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(p -> x.matmul(p.get("w")).tanh().square().mean())
+ *     .apply(params);
+ * Tree<Tensor> next = params.zip(vg.grad(), (w, dw) -> w.sub(dw.mul(0.1)));
+ * }</pre>
+ */
+public final class Autodiff {
+  private Autodiff() {}
+
+  /** A scalar function's value and its gradient (a tree of the primals' paths). */
+  public record ValueAndGrad(Tensor value, Tree<Tensor> grad) {}
+
+  /**
+   * The outputs of a function at the primals, and its pullback: {@link #pullback} maps output cotangents
+   * (a tree of the outputs' paths and types; missing paths count as zero) to primal cotangents. Each call
+   * of {@code pullback} emits the backward ops again.
+   */
+  public static final class Vjp {
+    private final Trace trace;
+    private final Tree<Tensor> outputs;
+    private final Tree<Tensor> primals;
+
+    private Vjp(Trace trace, Tree<Tensor> outputs, Tree<Tensor> primals) {
+      this.trace = trace;
+      this.outputs = outputs;
+      this.primals = primals;
+    }
+
+    public Tree<Tensor> outputs() { return outputs; }
+
+    /** Cotangents of the primals, by path, given those of the outputs. */
+    public Tree<Tensor> pullback(Tree<Tensor> cotangents) {
+      for (String p : cotangents.paths()) {
+        if (!outputs.contains(p)) {
+          throw new IllegalArgumentException("vjp: requires cotangents at output paths " + outputs.paths()
+              + ", got one at '" + p + "'");
+        }
+      }
+      List<Tensor> outs = outputs.leaves();
+      List<Tensor> seeds = new ArrayList<>();
+      for (String p : outputs.paths()) seeds.add(cotangents.find(p).orElse(null));
+      return Tree.unflatten(primals.paths(), trace.pullback(outs, seeds));
+    }
+  }
+
+  /**
+   * Runs {@code f} at {@code primals} and returns its outputs with their pullback.
+   *
+   * <pre>{@code
+   * Autodiff.Vjp v = Autodiff.vjp(p -> Tree.of(Map.of("y", p.get("x").exp())), primals);
+   * Tree<Tensor> dx = v.pullback(Tree.of(Map.of("y", g.ones(DType.F64, 3))));
+   * }</pre>
+   */
+  public static Vjp vjp(Function<Tree<Tensor>, Tree<Tensor>> f, Tree<Tensor> primals) {
+    Trace.Traced<Tree<Tensor>> t = Trace.run("vjp", primals, f);
+    return new Vjp(t.trace(), t.out(), primals);
+  }
+
+  /** The gradient of a scalar float function: {@code Autodiff.grad(p -> loss(p)).apply(params)}. */
+  public static Function<Tree<Tensor>, Tree<Tensor>> grad(Function<Tree<Tensor>, Tensor> f) {
+    return p -> valueAndGrad(f).apply(p).grad();
+  }
+
+  /** The value and gradient of a scalar float function, from one forward. */
+  public static Function<Tree<Tensor>, ValueAndGrad> valueAndGrad(Function<Tree<Tensor>, Tensor> f) {
+    return primals -> {
+      Trace.Traced<Tensor> t = Trace.run("grad", primals, f);
+      Tensor y = t.out();
+      if (y == null || y.rank() != 0 || !y.dtype().isFloat()) {
+        throw new IllegalArgumentException("grad: requires the function to return a float scalar, got "
+            + (y == null ? "null" : y.type()));
+      }
+      List<Tensor> g = t.trace().pullback(List.of(y), List.of(y.graph().ones(y.type())));
+      return new ValueAndGrad(y, Tree.unflatten(primals.paths(), g));
+    };
+  }
+
+  /**
+   * {@code x} as a value no gradient flows through (jax's {@code stop_gradient}): inside a differentiated
+   * function it counts as a constant. Outside one it is the identity.
+   *
+   * <pre>{@code
+   * Tensor centered = x.sub(Autodiff.stopGradient(x.mean()));
+   * }</pre>
+   */
+  public static Tensor stopGradient(Tensor x) {
+    Tensor y = Trace.identity(x);
+    Trace.markStopped(y.value());
+    return y;
+  }
+
+  /** What a custom-VJP forward returns: its outputs and the residuals its backward needs. */
+  public record Forward(Tree<Tensor> outputs, Tree<Tensor> residuals) {
+    public static Forward of(Tree<Tensor> outputs, Tree<Tensor> residuals) { return new Forward(outputs, residuals); }
+  }
+
+  /**
+   * A function with a user-supplied backward (jax's {@code custom_vjp}), e.g. to wrap a kernel whose
+   * forward is a custom call. Differentiating through the result runs {@code backward(residuals,
+   * outputCotangents)}, which returns cotangents of the inputs by path (missing paths count as zero); the
+   * forward's own ops are not differentiated.
+   *
+   * <pre>{@code
+   * Function<Tree<Tensor>, Tree<Tensor>> safeLog = Autodiff.customVjp(
+   *     in -> Autodiff.Forward.of(Tree.of(Map.of("y", in.get("x").log())), in),
+   *     (res, ct) -> Tree.of(Map.of("x", ct.get("y").div(res.get("x").maximum(1e-6)))));
+   * }</pre>
+   */
+  public static Function<Tree<Tensor>, Tree<Tensor>> customVjp(Function<Tree<Tensor>, Forward> forward,
+      BiFunction<Tree<Tensor>, Tree<Tensor>, Tree<Tensor>> backward) {
+    return inputs -> {
+      // the forward sees stopped copies, so its own ops carry no gradient; the marked outputs carry the rule
+      Tree<Tensor> stopped = inputs.map(Autodiff::stopGradient);
+      Forward fw = forward.apply(stopped);
+      if (fw == null || fw.outputs() == null) {
+        throw new IllegalArgumentException("customVjp: requires the forward to return outputs, got null");
+      }
+      Tree<Tensor> residuals = fw.residuals() == null ? Tree.empty() : fw.residuals();
+      Tree<Tensor> outputs = fw.outputs().map(Trace::identity);
+      Trace.markCustom(new Trace.CustomNode(inputs, outputs, residuals, backward));
+      return outputs;
+    };
+  }
+}
