@@ -92,7 +92,8 @@ final class Trace {
 
   /** Forward pass: a float result is active when an operand, or a value its regions capture, is active. */
   private void findActive() {
-    active.addAll(roots);
+    // integer and boolean primals (token ids, masks) carry no gradient: theirs is zeros
+    for (Value r : roots) if (r.type().dtype().isFloat()) active.add(r);
     for (int i = start; i < end; i++) {
       Operation o = block.ops().get(i);
       Value first = o.results().isEmpty() ? null : o.results().get(0);

@@ -89,6 +89,17 @@ class AutodiffTest {
   }
 
   @Test
+  void integerPrimalsGetZeros() {
+    Graph g = new Graph("g");
+    Tree<Tensor> p = g.parameters(Tree.of(Map.of("ids", TensorType.of(DType.I32, 2), "emb", TensorType.of(DType.F32, 5, 3))));
+    Tree<Tensor> grad = Autodiff.grad(t -> t.get("emb").take(t.get("ids"), 0).sum().add(t.get("ids").astype(DType.F32).sum()))
+        .apply(p);
+    Op ids = g.raw().args().get(0).block().ops().stream().filter(o -> o.results().contains(grad.get("ids").value()))
+        .findFirst().orElseThrow().op();
+    assertTrue(ids instanceof Op.Constant, "the integer primal's gradient is a zeros constant, got " + ids);
+  }
+
+  @Test
   void gradRequiresAFloatScalar() {
     Graph g = new Graph("g");
     Tree<Tensor> p = g.parameters(Tree.of(Map.of("x", V3)));

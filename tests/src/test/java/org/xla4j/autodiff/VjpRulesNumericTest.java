@@ -202,6 +202,32 @@ class VjpRulesNumericTest {
   }
 
   @Test
+  void scatterSetIntoOperandAndUpdates() {
+    // x.at[[0, 2]].set(u) with unique indices: overwritten entries of x get no gradient, u gets ct's entries
+    check("scatter-set", x -> {
+      Graph g = x.get(0).graph();
+      TensorType s = TensorType.scalar(DType.F64);
+      org.xla4j.ir.Block set = g.raw().region(List.of(s, s), true, v -> List.of(v.get(1)));
+      org.xla4j.ir.ScatterDims dims = new org.xla4j.ir.ScatterDims(List.of(1), List.of(0), List.of(), List.of(),
+          List.of(0), 1);
+      Tensor idx = g.constant(new int[] {0, 2}, 2);
+      Tensor out = g.wrap(g.raw().emit(new Op.Scatter(List.of(x.get(0).value()), idx.value(),
+          List.of(x.get(1).value()), dims, set, true, true)).get(0));
+      return out.mul(x.get(0));
+    }, Arg.signed(0.1, 1, 4, 2), Arg.signed(0.1, 1, 2, 2));
+  }
+
+  @Test
+  void secondOrder() {
+    // the gradient's ops are differentiable ops too: d/dx sum(grad(sum(x^3) * sin x)) by finite differences
+    check("grad of grad", x -> {
+      Tree<Tensor> inner = Autodiff.grad(p -> p.get("x").mul(p.get("x")).mul(p.get("x")).mul(p.get("x").sin())
+          .sum()).apply(Tree.of(java.util.Map.of("x", x.get(0))));
+      return inner.get("x");
+    }, Arg.signed(0.1, 1, 5));
+  }
+
+  @Test
   void topKValues() {
     check("top_k", x -> x.get(0).topK(2).values().square(), Arg.signed(0.1, 1, 3, 5));
   }
