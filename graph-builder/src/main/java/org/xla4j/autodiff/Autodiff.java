@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.xla4j.dsl.Tensor;
+import org.xla4j.ir.Block;
+import org.xla4j.ir.Operation;
 import org.xla4j.tree.Tree;
 
 /**
@@ -116,7 +118,8 @@ public final class Autodiff {
    * A function with a user-supplied backward (jax's {@code custom_vjp}), e.g. to wrap a kernel whose
    * forward is a custom call. Differentiating through the result runs {@code backward(residuals,
    * outputCotangents)}, which returns cotangents of the inputs by path (missing paths count as zero); the
-   * forward's own ops are not differentiated.
+   * forward's own ops are not differentiated. As in jax, the forward may use differentiated values only
+   * through its inputs: one it closes over is refused when differentiated (its gradient would be lost).
    *
    * <pre>{@code
    * Function<Tree<Tensor>, Tree<Tensor>> safeLog = Autodiff.customVjp(
@@ -128,14 +131,18 @@ public final class Autodiff {
       BiFunction<Tree<Tensor>, Tree<Tensor>, Tree<Tensor>> backward) {
     return inputs -> {
       // the forward sees stopped copies, so its own ops carry no gradient; the marked outputs carry the rule
+      if (inputs.isEmpty()) throw new IllegalArgumentException("customVjp: requires at least one input, got none");
       Tree<Tensor> stopped = inputs.map(Autodiff::stopGradient);
+      Block block = stopped.leaves().get(0).value().block();
+      int from = block.ops().size();
       Forward fw = forward.apply(stopped);
+      List<Operation> forwardOps = List.copyOf(block.ops().subList(from, block.ops().size()));
       if (fw == null || fw.outputs() == null) {
         throw new IllegalArgumentException("customVjp: requires the forward to return outputs, got null");
       }
       Tree<Tensor> residuals = fw.residuals() == null ? Tree.empty() : fw.residuals();
       Tree<Tensor> outputs = fw.outputs().map(Trace::identity);
-      Trace.markCustom(new Trace.CustomNode(inputs, outputs, residuals, backward));
+      Trace.markCustom(new Trace.CustomNode(inputs, outputs, residuals, backward, forwardOps));
       return outputs;
     };
   }

@@ -31,13 +31,14 @@ final class Trace {
 
   /** A customVjp call: its inputs, its marked outputs, the user's residuals and backward. */
   record CustomNode(Tree<Tensor> inputs, Tree<Tensor> outputs, Tree<Tensor> residuals,
-      BiFunction<Tree<Tensor>, Tree<Tensor>, Tree<Tensor>> backward) {}
+      BiFunction<Tree<Tensor>, Tree<Tensor>, Tree<Tensor>> backward, List<Operation> forwardOps) {}
 
   private final Trace parent;
   private final Graph graph;
   private final Block block;
   private final Set<Value> stopped = Collections.newSetFromMap(new IdentityHashMap<>());
   private final Map<Value, CustomNode> custom = new IdentityHashMap<>();
+  private final Set<Operation> customForward = Collections.newSetFromMap(new IdentityHashMap<>());
   private final Set<Value> active = Collections.newSetFromMap(new IdentityHashMap<>());
   private List<Value> roots;
   private int start;
@@ -85,6 +86,7 @@ final class Trace {
   static void markCustom(CustomNode node) {
     for (Trace t = CURRENT.isBound() ? CURRENT.get() : null; t != null; t = t.parent) {
       for (Tensor o : node.outputs().leaves()) t.custom.put(o.value(), node);
+      t.customForward.addAll(node.forwardOps());
     }
   }
 
@@ -104,6 +106,12 @@ final class Trace {
         any = custom.get(first).inputs().leaves().stream().anyMatch(x -> active.contains(x.value()));
       } else {
         any = OpInfo.operands(o.op()).stream().anyMatch(active::contains) || capturesActive(o.op());
+        if (any && customForward.contains(o)) {
+          // the custom backward only gives cotangents of the explicit inputs; a closure's would be lost
+          throw new OpException(OpInfo.name(o.op()), "requires a customVjp forward to use differentiated values"
+              + " only through its inputs, but this op inside it uses one it closed over; pass it as an input",
+              o.location());
+        }
       }
       if (!any) continue;
       for (Value r : o.results()) if (r.type().dtype().isFloat()) active.add(r);

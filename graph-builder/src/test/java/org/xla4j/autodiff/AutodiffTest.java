@@ -79,6 +79,17 @@ class AutodiffTest {
   }
 
   @Test
+  void aCustomVjpForwardThatClosesOverADifferentiatedValueIsRefused() {
+    Graph g = new Graph("g");
+    Tree<Tensor> p = g.parameters(Tree.of(Map.of("w", V3, "x", V3)));
+    OpException e = assertThrows(OpException.class, () -> Autodiff.grad(t -> Autodiff.customVjp(
+        in -> Autodiff.Forward.of(Tree.of(Map.of("y", in.get("x").mul(t.get("w")))), in),
+        (res, ct) -> Tree.of(Map.of("x", ct.get("y")))).apply(t.filter("x"::equals)).get("y").sum()).apply(p));
+    assertTrue(e.getMessage().contains("only through its inputs"), e.getMessage());
+    assertTrue(e.getMessage().contains("AutodiffTest.java"), e.getMessage());
+  }
+
+  @Test
   void integerPathsCarryNoGradientAndNeedNoRule() {
     Graph g = new Graph("g");
     Tree<Tensor> p = g.parameters(Tree.of(Map.of("x", TensorType.of(DType.F32, 4, 3))));
