@@ -146,4 +146,31 @@ public final class Autodiff {
       return outputs;
     };
   }
+
+  /** What a scan returns: the final carry and the per-step outputs stacked along a new leading axis. */
+  public record ScanOut(Tree<Tensor> carry, Tree<Tensor> ys) {}
+
+  /** One scan step: the carry, this step's slice of xs, and the constants in; the next carry and ys out. */
+  @FunctionalInterface
+  public interface ScanBody {
+    ScanOut step(Tree<Tensor> carry, Tree<Tensor> x, Tree<Tensor> consts);
+  }
+
+  /**
+   * {@code lax.scan} that differentiates with respect to the initial carry, xs and the constants: the number
+   * of steps is xs' leading length (static), and everything the step differentiates must come in as carry, x
+   * or constant (a value it closes over is refused when differentiated). The backward re-runs each step on
+   * the carry saved for it, so memory grows with steps times carry size, not with the step's intermediates.
+   *
+   * <pre>{@code
+   * Autodiff.ScanOut r = Autodiff.scan(Tree.of(Map.of("h", h0)), Tree.of(Map.of("x", xs)), Tree.of(Map.of("w", w)),
+   *     (c, x, k) -> {
+   *       Tensor h = c.get("h").matmul(k.get("w")).add(x.get("x")).tanh();
+   *       return new Autodiff.ScanOut(Tree.of(Map.of("h", h)), Tree.of(Map.of("h", h)));
+   *     });
+   * }</pre>
+   */
+  public static ScanOut scan(Tree<Tensor> init, Tree<Tensor> xs, Tree<Tensor> consts, ScanBody step) {
+    return Scan.scan(init, xs, consts, step);
+  }
 }

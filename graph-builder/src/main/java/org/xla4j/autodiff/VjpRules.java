@@ -97,8 +97,8 @@ final class VjpRules {
       case Op.DotGeneral d -> dot(g, d, ct, need);
       case Op.Reduce r -> reduce(g, o, r, cts, need);
       case Op.While wl -> throw notDifferentiable(o, "a while loop runs a data-dependent number of times and is not"
-          + " differentiated (Lax.whileLoop, and Lax.scan/foriLoop, which lower to while today); unroll it or give"
-          + " it a custom VJP with Autodiff.customVjp");
+          + " differentiated (Lax.whileLoop, and Lax.scan/foriLoop, which lower to while); use Autodiff.scan, whose"
+          + " length is static, unroll the loop, or give it a custom VJP with Autodiff.customVjp");
       case Op.If i -> throw notDifferentiable(o, "conditionals are not differentiated yet; compute both sides and"
           + " pick with Jnp.where, or use Autodiff.customVjp");
       case Op.Case c -> throw notDifferentiable(o, "switchCase is not differentiated yet; compute the branches and"

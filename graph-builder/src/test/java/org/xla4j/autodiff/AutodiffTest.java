@@ -50,6 +50,19 @@ class AutodiffTest {
         () -> Autodiff.grad(t -> Lax.foriLoop(0, 3, t.get("x"), (i, c) -> c.mul(2.0)).sum()).apply(p));
     assertTrue(e.getMessage().startsWith("stablehlo.while: not differentiable"), e.getMessage());
     assertTrue(e.getMessage().contains("AutodiffTest.java"), e.getMessage());
+    assertTrue(e.getMessage().contains("use Autodiff.scan"), e.getMessage());
+  }
+
+  @Test
+  void aScanStepThatClosesOverADifferentiatedValueIsRefused() {
+    Graph g = new Graph("g");
+    Tree<Tensor> p = g.parameters(Tree.of(Map.of("w", V3, "xs", TensorType.of(DType.F32, 4, 3))));
+    OpException e = assertThrows(OpException.class, () -> Autodiff.grad(t -> Autodiff.scan(
+        Tree.of(Map.of("h", g.zeros(V3))), Tree.of(Map.of("x", t.get("xs"))), Tree.empty(), (c, x, k) -> {
+          Tensor h = c.get("h").mul(t.get("w")).add(x.get("x"));
+          return new Autodiff.ScanOut(Tree.of(Map.of("h", h)), Tree.empty());
+        }).carry().get("h").sum()).apply(p));
+    assertTrue(e.getMessage().contains("only through its inputs"), e.getMessage());
   }
 
   @Test
