@@ -124,6 +124,19 @@ class AutodiffTest {
   }
 
   @Test
+  void halfPrecisionWithF32AccumulationBuilds() {
+    // bf16 weights, a bf16 x bf16 -> f32 matmul and bf16 sums (which accumulate in f32): gradients stay bf16
+    Graph g = new Graph("g");
+    Tree<Tensor> p = g.parameters(Tree.of(Map.of("w", TensorType.of(DType.BF16, 4, 3))));
+    Tensor x = g.parameter(DType.BF16, 2, 4);
+    Tree<Tensor> grad = Autodiff.grad(t -> x.matmul(t.get("w"), DType.F32).tanh().astype(DType.BF16).sum()
+        .astype(DType.F32)).apply(p);
+    assertEquals(TensorType.of(DType.BF16, 4, 3), grad.get("w").type());
+    String text = StableHloPrinter.print(g.build(grad.get("w")), EmitOptions.unsharded());
+    assertTrue(text.contains("stablehlo.dot_general"), text);
+  }
+
+  @Test
   void gradRequiresAFloatScalar() {
     Graph g = new Graph("g");
     Tree<Tensor> p = g.parameters(Tree.of(Map.of("x", V3)));
