@@ -83,6 +83,32 @@ class TrainingGradTest {
     assertTrue(e.getMessage().contains("finite difference"), e.getMessage());
   }
 
+  @Test
+  void bf16GradientWithF32AccumulationRunsAndMatchesF32() {
+    // the same loss in bf16 (matmul accumulating in f32) and in f32; bf16 keeps 8 significant bits, so the
+    // gradients agree to 2^-6 relative to the largest entry
+    Random rnd = new Random(21);
+    double[] w = randn(rnd, 4 * 3, 0.5);
+    double[] x = randn(rnd, 2 * 4, 1);
+    double[][] got = new double[2][];
+    DType[] types = {DType.F32, DType.BF16};
+    for (int k = 0; k < 2; k++) {
+      DType d = types[k];
+      Graph g = new Graph("half");
+      Tensor wt = g.parameter(TensorType.of(d, 4, 3));
+      Tensor xt = g.parameter(TensorType.of(d, 2, 4));
+      Tree<Tensor> grad = Autodiff.grad(t -> xt.matmul(t.get("w"), DType.F32).tanh().square().sum())
+          .apply(Tree.of(Map.of("w", wt)));
+      got[k] = run1(g, grad.get("w").astype(DType.F32), HostTensor.ofDoubles(d, wt.shape(), w),
+          HostTensor.ofDoubles(d, xt.shape(), x));
+    }
+    double max = 0;
+    for (double v : got[0]) max = Math.max(max, Math.abs(v));
+    for (int i = 0; i < got[0].length; i++) {
+      assertEquals(got[0][i], got[1][i], max / 64, "dL/dw[" + i + "] in bf16 vs f32");
+    }
+  }
+
   // ---- a two-layer MLP with softmax cross-entropy ----
 
   static final int IN = 6;
