@@ -79,7 +79,7 @@ class Grok1ReferenceTest {
   }
 
   /**
-   * The comparison can fail: top-1 routing is another model, far outside the tolerance. (Mixtral's renormalized
+   * The comparison can fail: top-1 routing is another model, outside the tolerances. (Mixtral's renormalized
    * gates would not do: a per-token scale of the MoE output is undone by the rms_norm_3 after it.)
    */
   @Test
@@ -87,7 +87,10 @@ class Grok1ReferenceTest {
     float[][] r = logits(Grok1Config.tiny().toBuilder().experts(4, 1).build(), MoeOptions.defaults(),
         Mechanism.VANILLA, QuantMode.DEQUANTIZE);
     boolean[] seen = attended(GrokHarness.io("tokens"), Grok1Config.tiny().vocabSize());
-    assertTrue(GrokHarness.maxDiff(r[0], r[1], seen) > 10 * ABS, "max diff " + GrokHarness.maxDiff(r[0], r[1], seen));
+    double max = GrokHarness.maxDiff(r[0], r[1], seen);
+    double rms = rms(r[0], r[1], seen);
+    System.out.printf("grok tiny with top-1 routing: max |diff| %.4f, rms diff %.4f%n", max, rms);
+    assertTrue(max > 2 * ABS && rms > 2 * RMS, "max diff " + max + ", rms diff " + rms);
   }
 
   /** {expected, actual} logits for the fixture's tokens; checks that nothing was dropped. */
