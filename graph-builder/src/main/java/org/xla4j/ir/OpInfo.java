@@ -37,6 +37,7 @@ public final class OpInfo {
       case Op.Case c -> "stablehlo.case";
       case Op.Sort s -> "stablehlo.sort";
       case Op.TopK t -> "chlo.top_k";
+      case Op.RaggedDot r -> "chlo.ragged_dot";
       case Op.RngBitGenerator r -> "stablehlo.rng_bit_generator";
       case Op.OptimizationBarrier b -> "stablehlo.optimization_barrier";
       case Op.CustomCall c -> "stablehlo.custom_call";
@@ -82,6 +83,7 @@ public final class OpInfo {
       case Op.Case c -> List.of(c.index());
       case Op.Sort s -> s.inputs();
       case Op.TopK t -> List.of(t.operand());
+      case Op.RaggedDot r -> List.of(r.lhs(), r.rhs(), r.groupSizes());
       case Op.RngBitGenerator r -> List.of(r.state());
       case Op.OptimizationBarrier b -> b.operands();
       case Op.CustomCall c -> c.operands();

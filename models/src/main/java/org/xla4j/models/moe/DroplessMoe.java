@@ -4,6 +4,7 @@ import java.util.List;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Tensor;
+import org.xla4j.models.nn.Activations;
 import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 
@@ -38,9 +39,32 @@ final class DroplessMoe implements MoeImpl {
     Tensor sortedIds = ids.take(perm, 0);
     Tensor rows = p.x().take(perm.intDiv((long) k), 0);                  // [NK, D]
     Tensor counts = ids.oneHot((int) e, DType.I32).sum(0);               // [E]
-    Tensor y = grouped(g, p, rows, sortedIds, counts);                   // [NK, D], sorted order
+    Tensor y = useRaggedDot(p.options()) ? ragged(p, rows, counts)
+        : grouped(g, p, rows, sortedIds, counts);                         // [NK, D], sorted order
     Tensor back = y.take(perm.argsort(0, false), 0).reshape(n, k, p.model());
     return new Out(Experts.combine(back, p.gates(), p.x().dtype()), g.scalar(0L, DType.I32));
+  }
+
+  /**
+   * Whether the grouped matmuls are {@code chlo.ragged_dot}: when asked for, except on platform {@code cpu}
+   * (TensorFlow 2.18's XLA CPU does not take the op; RaggedDotCpuTest records what it says), where the
+   * portable form runs instead.
+   */
+  static boolean useRaggedDot(MoeOptions o) {
+    return o.raggedDot() && !"cpu".equalsIgnoreCase(o.platform() == null ? "" : o.platform().trim());
+  }
+
+  /** Rows sorted by expert through their experts as two-plus-one {@code chlo.ragged_dot}s (dequantized weights). */
+  private static Tensor ragged(MoeProblem p, Tensor rows, Tensor counts) {
+    MoeWeights w = p.weights();
+    DType dt = rows.dtype();
+    Tensor a = Lax.raggedDot(rows, w.linear().matrix().astype(dt), counts, null);
+    Tensor v = Lax.raggedDot(rows, w.linearV().matrix().astype(dt), counts, null);
+    Tensor act = switch (p.options().activation()) {
+      case GELU_TANH -> Activations.gelu(a, true);
+      case SILU -> Activations.silu(a);
+    };
+    return Lax.raggedDot(act.mul(v), w.linear1().matrix().astype(dt), counts, null);
   }
 
   /** Rows sorted by expert through their experts: the portable tiled form. */
