@@ -114,7 +114,7 @@ public final class OpInfo {
       case Op.Constant _, Op.Iota _, Op.Unary _, Op.Binary _, Op.Compare _, Op.Select _, Op.Clamp _,
           Op.Convert _, Op.BitcastConvert _, Op.BroadcastInDim _, Op.Reshape _, Op.Transpose _, Op.Slice _,
           Op.DynamicSlice _, Op.DynamicUpdateSlice _, Op.Concatenate _, Op.Pad _, Op.Reverse _, Op.Gather _,
-          Op.DotGeneral _, Op.TopK _, Op.RngBitGenerator _, Op.OptimizationBarrier _, Op.CustomCall _,
+          Op.DotGeneral _, Op.RaggedDot _, Op.TopK _, Op.RngBitGenerator _, Op.OptimizationBarrier _, Op.CustomCall _,
           Op.AllGather _, Op.CollectivePermute _, Op.AllToAll _, Op.PartitionId _, Op.ReplicaId _, Op.Call _,
           Op.ShardingConstraint _ -> List.of();
     };
