@@ -184,6 +184,21 @@ public final class Lax {
     return new RngResult(r.get(0), r.get(1));
   }
 
+  /**
+   * {@code lax.ragged_dot} ({@code chlo.ragged_dot}): {@code lhs [m, k]} rows grouped contiguously by
+   * {@code groupSizes [g]}, group i times {@code rhs[i] [k, n]}, giving {@code [m, n]} of {@code preferred} (null:
+   * the operands' dtype). Rows past the last group give 0. JAX lowers it so for GPUs; TensorFlow 2.18's XLA CPU
+   * does not take it (see {@code MoeOptions#raggedDot}).
+   *
+   * <pre>{@code
+   * Tensor y = Lax.raggedDot(sortedRows, expertWeights, groupSizes, DType.F32);   // [m, k] x [E, k, n] -> [m, n]
+   * }</pre>
+   */
+  public static Tensor raggedDot(Tensor lhs, Tensor rhs, Tensor groupSizes, DType preferred) {
+    Graph g = Graph.of("raggedDot", lhs, rhs, groupSizes);
+    return g.emit1(new Op.RaggedDot(lhs.value(), rhs.value(), groupSizes.value(), preferred));
+  }
+
   /** {@code lax.optimization_barrier}: XLA may not move computations across it. */
   public static List<Tensor> optimizationBarrier(Tensor... xs) {
     Graph g = Graph.of("optimizationBarrier", xs);

@@ -274,6 +274,12 @@ public final class StableHloPrinter {
         p.add("is_stable = " + AttrText.bool(s.stable()));
       }
       case Op.TopK t -> p.add("k = " + AttrText.i64(t.k()));
+      case Op.RaggedDot r -> {
+        p.add("precision_config = [#chlo<precision DEFAULT>, #chlo<precision DEFAULT>]");
+        p.add("ragged_dot_dimension_numbers = #chlo.ragged_dot<lhs_batching_dimensions = [], rhs_batching_dimensions = [], "
+            + "lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [1], lhs_ragged_dimensions = [0], "
+            + "rhs_group_dimensions = [0]>");
+      }
       case Op.RngBitGenerator r -> p.add("rng_algorithm = #stablehlo<rng_algorithm " + r.algorithm() + ">");
       case Op.OptimizationBarrier b -> { }
       case Op.CustomCall c -> {

@@ -155,6 +155,13 @@ public sealed interface Op {
     public Sort { inputs = List.copyOf(inputs); }
   }
 
+  /**
+   * {@code chlo.ragged_dot}, the grouped matmul of MoE layers: {@code lhs [m, k]} rows grouped contiguously by
+   * {@code groupSizes [g]} (integer), group i multiplied by {@code rhs[i] [k, n]}, giving {@code [m, n]}; rows past
+   * the last group give 0. {@code resultType} is the preferred result element type (null: the operands').
+   */
+  record RaggedDot(Value lhs, Value rhs, Value groupSizes, DType resultType) implements Op {}
+
   /** {@code chlo.top_k}: the k largest along the last dimension, with their i32 indices. */
   record TopK(Value operand, int k) implements Op {}
 

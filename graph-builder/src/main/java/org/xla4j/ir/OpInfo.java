@@ -37,6 +37,7 @@ public final class OpInfo {
       case Op.Case c -> "stablehlo.case";
       case Op.Sort s -> "stablehlo.sort";
       case Op.TopK t -> "chlo.top_k";
+      case Op.RaggedDot r -> "chlo.ragged_dot";
       case Op.RngBitGenerator r -> "stablehlo.rng_bit_generator";
       case Op.OptimizationBarrier b -> "stablehlo.optimization_barrier";
       case Op.CustomCall c -> "stablehlo.custom_call";
@@ -82,6 +83,7 @@ public final class OpInfo {
       case Op.Case c -> List.of(c.index());
       case Op.Sort s -> s.inputs();
       case Op.TopK t -> List.of(t.operand());
+      case Op.RaggedDot r -> List.of(r.lhs(), r.rhs(), r.groupSizes());
       case Op.RngBitGenerator r -> List.of(r.state());
       case Op.OptimizationBarrier b -> b.operands();
       case Op.CustomCall c -> c.operands();
@@ -112,7 +114,7 @@ public final class OpInfo {
       case Op.Constant _, Op.Iota _, Op.Unary _, Op.Binary _, Op.Compare _, Op.Select _, Op.Clamp _,
           Op.Convert _, Op.BitcastConvert _, Op.BroadcastInDim _, Op.Reshape _, Op.Transpose _, Op.Slice _,
           Op.DynamicSlice _, Op.DynamicUpdateSlice _, Op.Concatenate _, Op.Pad _, Op.Reverse _, Op.Gather _,
-          Op.DotGeneral _, Op.TopK _, Op.RngBitGenerator _, Op.OptimizationBarrier _, Op.CustomCall _,
+          Op.DotGeneral _, Op.RaggedDot _, Op.TopK _, Op.RngBitGenerator _, Op.OptimizationBarrier _, Op.CustomCall _,
           Op.AllGather _, Op.CollectivePermute _, Op.AllToAll _, Op.PartitionId _, Op.ReplicaId _, Op.Call _,
           Op.ShardingConstraint _ -> List.of();
     };

@@ -133,6 +133,17 @@ public final class ShapeRules {
         blockSignature(s.comparator(), args, List.of(TensorType.scalar(DType.PRED)), "comparator");
         yield types(s.inputs());
       }
+      case Op.RaggedDot r -> {
+        TensorType l = r.lhs().type();
+        TensorType w = r.rhs().type();
+        TensorType gs = r.groupSizes().type();
+        require(l.rank() == 2 && w.rank() == 3 && l.dim(1) == w.dim(1),
+            "lhs [m, k] and rhs [g, k, n] with equal k, got " + l + " and " + w);
+        require(l.dtype() == w.dtype() && l.dtype().isFloat(), "float lhs and rhs of one dtype, got " + l + " and " + w);
+        require(gs.rank() == 1 && gs.dim(0) == w.dim(0) && gs.dtype().isInteger(),
+            "integer group sizes [g] = [" + w.dim(0) + "], got " + gs);
+        yield List.of(TensorType.of(r.resultType() == null ? l.dtype() : r.resultType(), l.dim(0), w.dim(2)));
+      }
       case Op.TopK t -> {
         TensorType x = t.operand().type();
         require(x.rank() >= 1, "an operand of rank >= 1, got " + x);

@@ -1,0 +1,45 @@
+package org.xla4j.models.moe;
+
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Jnp;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.types.DType;
+
+/**
+ * {@link MoeImplementation#CAPACITY}: each expert takes at most {@code C = ceil(N·K/E · capacityFactor)} token
+ * copies into a dense {@code [E, C, D]} buffer; one batched matmul; copies beyond C are dropped (their gate
+ * is 0, so a token whose copies are all dropped gets 0) and counted.
+ *
+ * <p>Priority is by choice rank, then token order: every token's first choice is placed before any second
+ * choice (as GShard's capacity routing), so overflow drops second choices first.
+ */
+final class CapacityMoe implements MoeImpl {
+  /** The capacity per expert for {@code copies = N·K} token copies over {@code experts} experts. */
+  static long capacity(long copies, long experts, double factor) {
+    return Math.max(1, (long) Math.ceil((double) copies / experts * factor));
+  }
+
+  @Override
+  public Out compute(MoeProblem p) {
+    Graph g = p.x().graph();
+    long n = p.tokens();
+    int k = p.topK();
+    long e = p.numExperts();
+    long c = capacity(n * k, e, p.options().capacityFactor());
+    // copies in priority order: rank-major, [K, N] flattened
+    Tensor ids = p.experts().transpose(1, 0).reshape(k * n);
+    Tensor hot = ids.oneHot((int) e, DType.I32);                              // [KN, E]
+    Tensor before = hot.cumsum(0).sub(hot);                                   // copies of e ahead of this one
+    Tensor pos = before.mul(hot).sum(1);                                      // [KN]
+    Tensor kept = pos.lt(c);
+    Tensor dropped = kept.not().astype(DType.I32).sum();
+    // slot e·C + pos; dropped copies point past the buffer, which scatter ignores
+    Tensor slot = Jnp.where(kept, ids.mul(c).add(pos), e * c);
+    Tensor rows = p.x().expandDims(0).broadcastTo(k, n, p.model()).reshape(k * n, p.model());
+    Tensor buf = g.zeros(p.x().dtype(), e * c, p.model()).scatterAdd(slot, rows).reshape(e, c, p.model());
+    Tensor y = Experts.ffn(buf, p.weights(), p.options()).reshape(e * c, p.model());
+    Tensor back = y.take(slot.minimum(e * c - 1), 0).reshape(k, n, p.model()).transpose(1, 0, 2);   // [N, K, D]
+    Tensor gates = Jnp.where(kept.reshape(k, n).transpose(1, 0), p.gates(), 0.0);
+    return new Out(Experts.combine(back, gates, p.x().dtype()), dropped);
+  }
+}

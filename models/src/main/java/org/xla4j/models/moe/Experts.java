@@ -1,0 +1,57 @@
+package org.xla4j.models.moe;
+
+import java.util.List;
+import org.xla4j.dsl.Jnp;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.ir.DotDims;
+import org.xla4j.ir.Precision;
+import org.xla4j.models.nn.Activations;
+import org.xla4j.models.quant.QuantMode;
+import org.xla4j.models.quant.Weight;
+import org.xla4j.types.DType;
+
+/** The expert FFN {@code (act(x·W) ⊙ (x·V))·W1} on groups of rows, and the gated combination. */
+final class Experts {
+  private Experts() {}
+
+  /**
+   * Rows {@code xe [G, M, D]} through the experts {@code w} stacked as {@code [G, ...]} (group g uses
+   * expert matrices w[g]): {@code [G, M, D]} in x's dtype. Each matmul result is rounded to x's dtype.
+   */
+  static Tensor ffn(Tensor xe, MoeWeights w, MoeOptions o) {
+    QuantMode q = o.quant();
+    Tensor a = batched(xe, w.linear(), q);
+    Tensor v = batched(xe, w.linearV(), q);
+    Tensor act = switch (o.activation()) {
+      case GELU_TANH -> Activations.gelu(a, true);
+      case SILU -> Activations.silu(a);
+    };
+    return batched(act.mul(v), w.linear1(), q);
+  }
+
+  /** {@code [G, M, in] · [G, in, out] -> [G, M, out]} in x's dtype, for plain or int8 weights. */
+  static Tensor batched(Tensor x, Weight w, QuantMode mode) {
+    DotDims dims = new DotDims(List.of(0), List.of(0), List.of(2), List.of(1));
+    if (w instanceof Weight.Int8 q && mode == QuantMode.SCALE_AFTER) {
+      long g = x.dim(0);
+      long m = x.dim(1);
+      long in = x.dim(2);
+      long nb = q.blocks();
+      long out = q.weight().dim(2);
+      Tensor xb = x.reshape(g, m, nb, in / nb);
+      Tensor wb = q.weight().astype(x.dtype()).reshape(g, nb, in / nb, out);
+      Tensor yb = Jnp.einsum("gmzi,gzio->gmzo", DType.F32, xb, wb);
+      return yb.mul(q.scales().astype(DType.F32).reshape(g, 1, nb, out)).sum(2).astype(x.dtype());
+    }
+    return x.dotGeneral(w.matrix().astype(x.dtype()), dims, Precision.DEFAULT, null);
+  }
+
+  /**
+   * Gated sum over the K copies of each token: {@code y [N, K, D]} with gates {@code [N, K]} rounded to bf16,
+   * summed in f32, returned in {@code dtype}.
+   */
+  static Tensor combine(Tensor y, Tensor gates, DType dtype) {
+    Tensor g = gates.astype(DType.BF16).astype(DType.F32);
+    return y.astype(DType.F32).mul(g.expandDims(-1)).sum(1).astype(dtype);
+  }
+}

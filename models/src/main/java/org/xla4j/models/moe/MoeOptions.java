@@ -1,0 +1,103 @@
+package org.xla4j.models.moe;
+
+import java.util.Objects;
+import org.xla4j.models.quant.QuantMode;
+
+/**
+ * What MoE layer to compute and how; {@link Moe#apply} validates it once against the tensors.
+ *
+ * <pre>{@code
+ * MoeOptions o = MoeOptions.builder().implementation(MoeImplementation.CAPACITY).capacityFactor(1.25).build();
+ * MoeResult r = Moe.apply(o, x, weights);
+ * }</pre>
+ *
+ * @param implementation which evaluation runs
+ * @param router how the gates are made from the router's softmax
+ * @param topK experts per token (Grok-1: 2); 0 means "the caller's default" and is replaced by the model
+ * @param capacityFactor CAPACITY only: capacity per expert is {@code ceil(N·K/E · capacityFactor)}, > 0
+ * @param tileSize DROPLESS portable form: rows per tile of the grouped matmul; 0 picks N·K/E rounded up to a
+ *     power of two within [8, 128]
+ * @param raggedDot DROPLESS: emit {@code chlo.ragged_dot} for the grouped matmul; ignored (portable form) on
+ *     platform {@code cpu}, whose XLA (TensorFlow 2.18) does not take it
+ * @param platform the platform the program is for ({@code cpu}, {@code cuda}), or null when unknown
+ * @param quant where int8 weights' scales apply (DENSE and CAPACITY honour SCALE_AFTER; the others dequantize)
+ * @param activation the experts' gate activation
+ */
+public record MoeOptions(
+    MoeImplementation implementation,
+    RouterKind router,
+    int topK,
+    double capacityFactor,
+    int tileSize,
+    boolean raggedDot,
+    String platform,
+    QuantMode quant,
+    ExpertActivation activation) {
+
+  public MoeOptions {
+    Objects.requireNonNull(implementation, "implementation");
+    Objects.requireNonNull(router, "router");
+    Objects.requireNonNull(quant, "quant");
+    Objects.requireNonNull(activation, "activation");
+  }
+
+  /** Defaults: DENSE, Grok-1's router, top-k from the model, capacity factor 1.25, automatic tiles. */
+  public static Builder builder() { return new Builder(); }
+
+  public static MoeOptions defaults() { return builder().build(); }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.implementation = implementation;
+    b.router = router;
+    b.topK = topK;
+    b.capacityFactor = capacityFactor;
+    b.tileSize = tileSize;
+    b.raggedDot = raggedDot;
+    b.platform = platform;
+    b.quant = quant;
+    b.activation = activation;
+    return b;
+  }
+
+  /** These options with another implementation. */
+  public MoeOptions withImplementation(MoeImplementation i) { return toBuilder().implementation(i).build(); }
+
+  /** Builder of {@link MoeOptions}. */
+  public static final class Builder {
+    private MoeImplementation implementation = MoeImplementation.DENSE;
+    private RouterKind router = RouterKind.GROK;
+    private int topK;
+    private double capacityFactor = 1.25;
+    private int tileSize;
+    private boolean raggedDot;
+    private String platform;
+    private QuantMode quant = QuantMode.DEQUANTIZE;
+    private ExpertActivation activation = ExpertActivation.GELU_TANH;
+
+    private Builder() {}
+
+    public Builder implementation(MoeImplementation i) { this.implementation = i; return this; }
+
+    public Builder router(RouterKind r) { this.router = r; return this; }
+
+    public Builder topK(int k) { this.topK = k; return this; }
+
+    public Builder capacityFactor(double cf) { this.capacityFactor = cf; return this; }
+
+    public Builder tileSize(int rows) { this.tileSize = rows; return this; }
+
+    public Builder raggedDot(boolean on) { this.raggedDot = on; return this; }
+
+    public Builder platform(String p) { this.platform = p; return this; }
+
+    public Builder quant(QuantMode q) { this.quant = q; return this; }
+
+    public Builder activation(ExpertActivation a) { this.activation = a; return this; }
+
+    public MoeOptions build() {
+      return new MoeOptions(implementation, router, topK, capacityFactor, tileSize, raggedDot, platform, quant,
+          activation);
+    }
+  }
+}
