@@ -95,6 +95,8 @@ final class VjpRules {
       case Op.Gather ga -> list(gatherVjp(g, ga, ct), null);
       case Op.Scatter s -> scatterVjp(g, o, s, ct, need);
       case Op.DotGeneral d -> dot(g, d, ct, need);
+      case Op.RaggedDot r -> throw notDifferentiable(o, "chlo.ragged_dot is not differentiated yet; train with the"
+          + " DENSE or CAPACITY MoE (dot_general), or give the grouped matmul a custom VJP with Autodiff.customVjp");
       case Op.Reduce r -> reduce(g, o, r, cts, need);
       case Op.While wl -> throw notDifferentiable(o, "a while loop runs a data-dependent number of times and is not"
           + " differentiated (Lax.whileLoop, and Lax.scan/foriLoop, which lower to while); use Autodiff.scan, whose"
