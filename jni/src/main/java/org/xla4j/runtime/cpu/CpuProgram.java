@@ -167,15 +167,18 @@ final class CpuProgram {
   Signature signature() { return signature; }
 
   /**
-   * Runs the module on a large-stack thread; arguments must already match the signature. The first
-   * successful run is also where XLA compiles: until then, runs capture native stderr and report a
-   * failure as a {@link CompileException} with XLA's diagnostic, except running out of memory, which
-   * is the program's run-time failure (a TensorFlow exception, as from any later run).
+   * Runs the module; arguments must already match the signature. The first successful run is also
+   * where XLA compiles, so until then runs go to a large-stack thread, capture native stderr, and
+   * report a failure as a {@link CompileException} with XLA's diagnostic, except running out of
+   * memory, which is the program's run-time failure (a TensorFlow exception, as from any later run).
+   * Later runs stay on the caller's thread: running compiled code does not recurse along the program
+   * (a 5,000-op chain runs from a 512 KiB stack, see CpuRobustnessTest), and the hop to another
+   * thread cost 0.08-0.1 ms of a ~0.3 ms call.
    */
   List<HostTensor> run(List<HostTensor> args) {
-    if (compiled) return NativeStack.call(() -> runHere(args));
+    if (compiled) return runHere(args);
     synchronized (firstRunLock) {
-      if (compiled) return NativeStack.call(() -> runHere(args));
+      if (compiled) return runHere(args);
       return NativeStack.call(() -> {
         List<List<HostTensor>> out = new ArrayList<>(1);
         NativeStderrCapture.Outcome o = NativeStderrCapture.run(() -> out.add(runHere(args)));

@@ -62,7 +62,9 @@ class CpuRobustnessTest {
     Thread small = new Thread(null, () -> {
       try (CpuBackend cpu = new CpuBackend(); Executable exe = cpu.compile(text, OPTS)) {
         float[] first = exe.execute(HostTensor.of(new float[8], 8), HostTensor.of(ones, 8)).get(0).toFloatArray();
-        exe.execute(HostTensor.of(new float[8], 8), HostTensor.of(ones, 8)); // a compiled run too
+        // later runs stay on this small stack: running compiled code must not recurse along the chain
+        float[] again = exe.execute(HostTensor.of(new float[8], 8), HostTensor.of(ones, 8)).get(0).toFloatArray();
+        assertEquals(first[0], again[0]);
         f.complete(first);
       } catch (Throwable e) {
         f.completeExceptionally(e);
