@@ -2,6 +2,7 @@ package org.xla4j.runtime.cpu;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,14 @@ final class NativeStack {
    */
   static <T> T call(Supplier<T> action) {
     if (onWorker()) return action.get();
-    CompletableFuture<T> f = CompletableFuture.supplyAsync(action, POOL);
+    CompletableFuture<T> f;
+    try {
+      f = CompletableFuture.supplyAsync(action, POOL);
+    } catch (OutOfMemoryError | RejectedExecutionException e) {
+      // no address space for a large stack (ulimit -v, overcommit off): run here, as before; only
+      // programs with very deep dependency chains need more than the caller's stack
+      return action.get();
+    }
     boolean interrupted = false;
     try {
       while (true) {
