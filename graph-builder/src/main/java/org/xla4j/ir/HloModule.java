@@ -1,6 +1,8 @@
 package org.xla4j.ir;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +44,20 @@ public record HloModule(String name, List<Func> functions, int numReplicas, int 
     return out;
   }
 
-  private static void collect(Block b, List<Sharding> out) {
-    for (Operation op : b.ops()) {
+  /** Depth-first, in text order, with an explicit stack: region nesting never costs Java stack. */
+  private static void collect(Block body, List<Sharding> out) {
+    ArrayDeque<Iterator<Operation>> stack = new ArrayDeque<>();
+    stack.push(body.ops().iterator());
+    while (!stack.isEmpty()) {
+      Iterator<Operation> it = stack.peek();
+      if (!it.hasNext()) {
+        stack.pop();
+        continue;
+      }
+      Operation op = it.next();
       if (op.op() instanceof Op.ShardingConstraint s) out.add(s.sharding());
-      for (Block r : OpInfo.regions(op.op())) collect(r, out);
+      List<Block> regions = OpInfo.regions(op.op());
+      for (int i = regions.size() - 1; i >= 0; i--) stack.push(regions.get(i).ops().iterator());
     }
   }
 }

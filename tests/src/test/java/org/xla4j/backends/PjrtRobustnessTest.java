@@ -149,10 +149,49 @@ class PjrtRobustnessTest {
     System.out.println("[robustness] " + n * 4 / (1 << 30) + " GiB allocation: " + e.getClass().getSimpleName() + ": "
         + e.getMessage().lines().findFirst().orElse(""));
     assertTrue(e instanceof XlaException, "expected an XlaException, got " + e);
+    assertEquals(XlaException.Code.RESOURCE_EXHAUSTED, ((XlaException) e).code(), e.getMessage());
     try (PjrtExecutable exe = gpu.compile(add("tensor<3xf32>"), OPTS)) {
       assertArrayEquals(new float[] {2, 4, 6}, exe.execute(f32(1, 2, 3), f32(1, 2, 3)).get(0).toFloatArray());
     }
     System.out.printf("[robustness] client works again %.1f s after the failure%n", (System.nanoTime() - t1) / 1e9);
+  }
+
+  /**
+   * A result that fits the device but not the host's available memory: the copy to the host is
+   * refused before any host memory is touched, and the buffer and client stay usable. Runs where the
+   * device has more memory than the host has available (the H200: 141 GB device, 128 GB host).
+   */
+  @Test
+  void aResultLargerThanHostMemoryIsRefusedBeforeTheCopy() {
+    PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
+    org.xla4j.runtime.MemoryStats m = gpu.memoryStats(gpu.devices().get(0)).orElseThrow();
+    long hostAvailable = hostAvailableBytes();
+    long bytes = m.bytesLimit() / 10 * 9;
+    org.junit.jupiter.api.Assumptions.assumeTrue(bytes > hostAvailable + (4L << 30),
+        "SKIPPED: device limit " + m.bytesLimit() + " B is not above the host's available " + hostAvailable + " B");
+    try (PjrtExecutable big = gpu.compileUncached(broadcast(bytes / 4), OPTS);
+         DeviceBuffer s = gpu.toDevice(HostTensor.scalar(1f));
+         DeviceBuffer out = big.executeBuffers(List.of(s)).get(0)) {
+      XlaException e = assertThrows(XlaException.class, out::toHost);
+      assertEquals(XlaException.Code.RESOURCE_EXHAUSTED, e.code());
+      assertTrue(e.getMessage().contains("host memory"), e.getMessage());
+      System.out.println("[robustness] " + e.getMessage());
+    }
+    try (PjrtExecutable exe = gpu.compile(add("tensor<3xf32>"), OPTS)) {
+      assertArrayEquals(new float[] {2, 4, 6}, exe.execute(f32(1, 2, 3), f32(1, 2, 3)).get(0).toFloatArray());
+    }
+  }
+
+  /** MemAvailable from /proc/meminfo, read here independently of the code under test. */
+  static long hostAvailableBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no MemAvailable in /proc/meminfo");
   }
 
   @Test

@@ -136,8 +136,9 @@ public final class CpuBackend implements Backend {
   public List<Device> devices() { return List.of(device); }
 
   /**
-   * Compiles (and runs once on zeros, which is when TensorFlow actually compiles) a single-device
-   * StableHLO module.
+   * Compiles a single-device StableHLO module without running it: the module is parsed and verified
+   * here; XLA generates its code on the first execute, which reports a failure to do so as a
+   * {@link CompileException} too.
    *
    * @throws CompileException with MLIR's diagnostic when the module does not parse or compile
    * @throws UnsupportedOperationException when more than one replica or partition is asked for

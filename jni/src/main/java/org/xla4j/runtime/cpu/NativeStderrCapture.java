@@ -3,7 +3,12 @@ package org.xla4j.runtime.cpu;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs an action while native file descriptor 2 (stderr) points at a temporary file, then restores
@@ -20,6 +25,52 @@ final class NativeStderrCapture {
 
   private static final Object LOCK = new Object();
   private static final boolean VERBOSE = System.getenv("XLA4J_VERBOSE") != null;
+  /** Capture files are named {@code xla4j-stderr-PID-*.txt}, so a later process can tell whose they are. */
+  static final String PREFIX = "xla4j-stderr-" + ProcessHandle.current().pid() + "-";
+  private static final Pattern NAME = Pattern.compile("xla4j-stderr(?:-(\\d+)-)?.*\\.txt");
+  /** A capture file without an owner pid (older releases) is stale after this long. */
+  private static final Duration ORPHAN_AGE = Duration.ofHours(1);
+
+  /** The capture file in use, for the shutdown hook (System.exit during a compile). */
+  private static volatile Path open;
+
+  static {
+    // a JVM that dies during a compile (killed, or a native crash) cannot delete its capture file
+    sweepStale(Path.of(System.getProperty("java.io.tmpdir")));
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Path p = open;
+        if (p != null) p.toFile().delete();
+      }, "xla4j-stderr-cleanup"));
+    } catch (IllegalStateException | SecurityException e) {
+      // already shutting down
+    }
+  }
+
+  /**
+   * Deletes capture files in {@code dir} left by processes that no longer run (and pid-less ones
+   * older than an hour); returns how many. Never throws: a file it cannot delete stays.
+   */
+  static int sweepStale(Path dir) {
+    int n = 0;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "xla4j-stderr*.txt")) {
+      for (Path f : files) {
+        Matcher m = NAME.matcher(f.getFileName().toString());
+        if (!m.matches()) continue;
+        boolean stale;
+        if (m.group(1) != null) {
+          long pid = Long.parseLong(m.group(1));
+          stale = pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } else {
+          stale = Files.getLastModifiedTime(f).toInstant().isBefore(Instant.now().minus(ORPHAN_AGE));
+        }
+        if (stale && Files.deleteIfExists(f)) n++;
+      }
+    } catch (IOException | RuntimeException e) {
+      // sweeping is housekeeping: never fail a compile over it
+    }
+    return n;
+  }
 
   /** What an action threw (or null) and the text it printed to native stderr. */
   record Outcome(RuntimeException error, String text) {}
@@ -30,7 +81,8 @@ final class NativeStderrCapture {
       Path tmp;
       int saved;
       try {
-        tmp = Files.createTempFile("xla4j-stderr", ".txt");
+        tmp = Files.createTempFile(PREFIX, ".txt");
+        open = tmp;
         int fd = Libc.creat(tmp.toString());
         if (fd < 0) {
           Files.deleteIfExists(tmp);
@@ -57,6 +109,7 @@ final class NativeStderrCapture {
         Libc.close(saved);
       }
       String text = readAndDelete(tmp);
+      open = null;
       if (VERBOSE && !text.isEmpty()) {
         System.err.print(text);
         System.err.flush();

@@ -84,6 +84,7 @@ public final class PjrtBuffer implements DeviceBuffer {
 
   @Override
   public HostTensor toHost() {
+    awaitReady(); // a failed execution's error first, before host memory is sized from its result
     long n = type.byteSize();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment seg = n >= LARGE ? PjrtHostMemory.allocate(n, arena) : arena.allocate(Math.max(1, n), 64).asSlice(0, n);
@@ -100,6 +101,7 @@ public final class PjrtBuffer implements DeviceBuffer {
    * {@code arena}: the device-to-host copy writes it directly, with no copy through the Java heap.
    */
   public MemorySegment toSegment(Arena arena) {
+    awaitReady(); // a failed execution's error first, before host memory is sized from its result
     MemorySegment seg = PjrtHostMemory.allocate(type.byteSize(), arena);
     copyTo(seg);
     return seg;
