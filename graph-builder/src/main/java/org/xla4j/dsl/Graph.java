@@ -17,6 +17,7 @@ import org.xla4j.ir.ModuleBuilder;
 import org.xla4j.ir.Op;
 import org.xla4j.ir.OpException;
 import org.xla4j.ir.Value;
+import org.xla4j.program.Program;
 import org.xla4j.sharding.Sharding;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
@@ -32,8 +33,8 @@ import org.xla4j.types.TensorType;
  * Graph g = new Graph("mlp");
  * Tensor x = g.parameter(DType.F32, 8, 784);
  * Tensor w = g.parameter(DType.F32, 784, 10);
- * HloModule m = g.build(x.matmul(w).softmax(-1));
- * String text = StableHloPrinter.print(m, EmitOptions.unsharded());
+ * Program p = g.program(x.matmul(w).softmax(-1));
+ * String text = p.text();
  * }</pre>
  *
  * <p>A graph is single-threaded, like the builder under it. Tensors of two graphs cannot be mixed.
@@ -44,6 +45,8 @@ public final class Graph {
   private final FunctionBuilder main;
   // helper functions being built push here, so ops land in the function whose body is being traced
   private final Deque<FunctionBuilder> building = new ArrayDeque<>();
+  // Program names of main's arguments, in argument order
+  private final List<String> argNames = new ArrayList<>();
 
   /** Starts a module called {@code name} (an identifier) with an empty {@code main}. */
   public Graph(String name) {
@@ -55,32 +58,40 @@ public final class Graph {
 
   public String name() { return name; }
 
-  /** Sets {@code mhlo.num_partitions} (SPMD partitions), also used by the compile options. */
-  public Graph numPartitions(int n) {
-    module.numPartitions(n);
-    return this;
-  }
-
-  /** Sets {@code mhlo.num_replicas}. */
-  public Graph numReplicas(int n) {
-    module.numReplicas(n);
-    return this;
-  }
-
   // ---- parameters ----
 
-  /** Adds an argument of {@code main}: {@code g.parameter(TensorType.of(DType.BF16, 4, 128))}. */
+  /**
+   * Adds an argument of {@code main}: {@code g.parameter(TensorType.of(DType.BF16, 4, 128))}. In the
+   * {@link Program} it is named {@code argN}, N its position.
+   */
   public Tensor parameter(TensorType type) { return parameter(type, null); }
 
   /** Adds an argument of {@code main}: {@code g.parameter(DType.F32, 2, 3)}. */
   public Tensor parameter(DType dtype, long... dims) { return parameter(TensorType.of(dtype, dims), null); }
 
   /** Adds an argument of {@code main} laid out as {@code sharding} (null: unspecified). */
-  public Tensor parameter(TensorType type, Sharding sharding) {
+  public Tensor parameter(TensorType type, Sharding sharding) { return parameter("arg" + argNames.size(), type, sharding); }
+
+  /**
+   * Adds an argument of {@code main} named {@code path} in the {@link Program} (a tree path, e.g.
+   * {@code "cache"}), laid out as {@code sharding} (null: unspecified).
+   */
+  public Tensor parameter(String path, TensorType type, Sharding sharding) {
     if (fb() != main) throw error("parameter", "requires main to be the function being built, got helper '"
         + fb().name() + "'; helper arguments come from function(...)");
-    return wrap(main.arg(type, sharding));
+    try {
+      Tree.checkPath(path);
+    } catch (IllegalArgumentException e) {
+      throw error("parameter", "requires a tree path as the name: " + e.getMessage());
+    }
+    if (argNames.contains(path)) throw error("parameter", "requires a new name, got '" + path + "' a second time");
+    Tensor t = wrap(main.arg(type, sharding));
+    argNames.add(path);
+    return t;
   }
+
+  /** Adds an argument of {@code main} named {@code path} in the {@link Program}. */
+  public Tensor parameter(String path, TensorType type) { return parameter(path, type, null); }
 
   /**
    * Adds one argument of {@code main} per leaf of {@code types}, in the tree's flatten order, and returns
@@ -92,12 +103,13 @@ public final class Graph {
    * }</pre>
    */
   public Tree<Tensor> parameters(Tree<TensorType> types) {
-    return types.map(t -> parameter(t, null));
+    return types.mapWithPath((p, t) -> parameter(p, t, null));
   }
 
   /** As {@link #parameters(Tree)}, each argument laid out as the leaf of {@code shardings} at its path. */
   public Tree<Tensor> parameters(Tree<TensorType> types, Tree<Sharding> shardings) {
-    return types.zip(shardings, this::parameter);
+    types.requireSameStructure(shardings, "Graph.parameters: shardings");
+    return types.mapWithPath((p, t) -> parameter(p, t, shardings.get(p)));
   }
 
   // ---- constants ----
@@ -216,6 +228,38 @@ public final class Graph {
     public List<Tensor> call(Tensor... args) {
       return graph.emit(graph.module.call(func, graph.values("call", Arrays.asList(args))));
     }
+  }
+
+  // ---- finishing ----
+
+  /**
+   * Finishes {@code main} returning {@code outputs}, named {@code out0, out1, ...}, and makes the
+   * {@link Program}: {@code Program p = g.program(y).withDonated("cache");}
+   */
+  public Program program(Tensor... outputs) {
+    return program(Arrays.asList(outputs), Collections.nCopies(outputs.length, null));
+  }
+
+  /** As {@link #program(Tensor...)}, with one sharding per output (null entries: unspecified). */
+  public Program program(List<Tensor> outputs, List<Sharding> shardings) {
+    HloModule m = build(outputs, shardings);
+    List<String> names = new ArrayList<>(outputs.size());
+    for (int i = 0; i < outputs.size(); i++) names.add("out" + i);
+    return Program.of(m, argNames, names);
+  }
+
+  /**
+   * Finishes {@code main} returning the leaves of {@code outputs} in flatten order, each result named
+   * by its path: {@code g.program(Tree.of(Map.of("logits", y, "cache", c)))}.
+   */
+  public Program program(Tree<Tensor> outputs) {
+    return Program.of(build(outputs.leaves().toArray(Tensor[]::new)), argNames, outputs.paths());
+  }
+
+  /** As {@link #program(Tree)}, each result laid out as the leaf of {@code shardings} at its path. */
+  public Program program(Tree<Tensor> outputs, Tree<Sharding> shardings) {
+    outputs.requireSameStructure(shardings, "Graph.program: shardings");
+    return Program.of(build(outputs.leaves(), shardings.leaves()), argNames, outputs.paths());
   }
 
   /** Finishes {@code main} returning {@code outputs} and builds the module. */

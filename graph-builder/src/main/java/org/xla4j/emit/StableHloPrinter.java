@@ -31,6 +31,7 @@ import org.xla4j.types.TensorType;
  */
 public final class StableHloPrinter {
   private final EmitOptions options;
+  private final MainAttributes attributes;
   private final StringBuilder out = new StringBuilder(4096);
   private final Map<Value, String> names = new IdentityHashMap<>();
   /** The mesh a replicated Shardy sharding names: one the module declares (null when it needs none). */
@@ -39,19 +40,28 @@ public final class StableHloPrinter {
   static final String EMPTY_MESH = "empty_mesh";
   private int counter;
 
-  private StableHloPrinter(EmitOptions options) {
+  private StableHloPrinter(EmitOptions options, MainAttributes attributes) {
     this.options = options;
+    this.attributes = attributes;
   }
 
-  /** The module as StableHLO text. */
+  /**
+   * The module as StableHLO text. Sharded text states as many partitions as the meshes span; nothing is
+   * donated. A {@code Program} prints through {@link #print(HloModule, EmitOptions, MainAttributes)}.
+   */
   public static String print(HloModule m, EmitOptions options) {
-    return new StableHloPrinter(options).module(m);
+    return print(m, options, MainAttributes.counts(m.meshDevices(), 1));
+  }
+
+  /** The module as StableHLO text with the given counts and donation attributes on {@code @main}. */
+  public static String print(HloModule m, EmitOptions options, MainAttributes attributes) {
+    return new StableHloPrinter(options, attributes).module(m);
   }
 
   private String module(HloModule m) {
     boolean sharded = options.sharding() != ShardingFormat.NONE;
-    int partitions = sharded ? m.numPartitions() : 1;
-    int replicas = sharded ? m.numReplicas() : 1;
+    int partitions = sharded ? attributes.numPartitions() : 1;
+    int replicas = sharded ? attributes.numReplicas() : 1;
     out.append("module @").append(m.name()).append(" attributes {mhlo.num_partitions = ")
         .append(AttrText.i32(partitions)).append(", mhlo.num_replicas = ").append(AttrText.i32(replicas)).append("} {\n");
     if (options.sharding() == ShardingFormat.SHARDY) {
@@ -90,33 +100,50 @@ public final class StableHloPrinter {
     counter = 0;
     out.append("  func.func ").append(f.isPublic() ? "public" : "private").append(" @").append(f.name()).append('(');
     List<Value> args = f.body().args();
+    boolean entry = f.name().equals("main");
     for (int i = 0; i < args.size(); i++) {
       String n = "%arg" + i;
       names.put(args.get(i), n);
       out.append(i == 0 ? "" : ", ").append(n).append(": ").append(args.get(i).type().mlir());
-      shardingAttr(f.argShardings().get(i), args.get(i).type());
+      List<String> attrs = new ArrayList<>(2);
+      shardingAttr(f.argShardings().get(i), args.get(i).type(), attrs);
+      if (entry) donationAttr(i, attrs);
+      attrDict(attrs);
     }
     out.append(") -> (");
     for (int i = 0; i < f.resultTypes().size(); i++) {
       out.append(i == 0 ? "" : ", ").append(f.resultTypes().get(i).mlir());
-      shardingAttr(f.resultShardings().get(i), f.resultTypes().get(i));
+      List<String> attrs = new ArrayList<>(1);
+      shardingAttr(f.resultShardings().get(i), f.resultTypes().get(i), attrs);
+      attrDict(attrs);
     }
     out.append(") {\n");
     blockBody(f.body(), "    ", "func.return");
     out.append("  }\n");
   }
 
-  private void shardingAttr(Sharding s, TensorType t) {
+  private void shardingAttr(Sharding s, TensorType t, List<String> attrs) {
     if (s == null) return;
     switch (options.sharding()) {
       case NONE -> { }
-      case GSPMD -> out.append(" {mhlo.sharding = ").append(AttrText.string(ShardingText.gspmd(s, t.rank()))).append('}');
+      case GSPMD -> attrs.add("mhlo.sharding = " + AttrText.string(ShardingText.gspmd(s, t.rank())));
       case SHARDY -> {
         if (s instanceof Sharding.Named || replicatedMesh != null) {
-          out.append(" {sdy.sharding = ").append(ShardingText.shardy(s, t.rank(), replicatedMesh)).append('}');
+          attrs.add("sdy.sharding = " + ShardingText.shardy(s, t.rank(), replicatedMesh));
         }
       }
     }
+  }
+
+  /** The attributes XLA reads for donation, as JAX writes them for {@code jax.jit(f, donate_argnums=...)}. */
+  private void donationAttr(int arg, List<String> attrs) {
+    Integer result = attributes.aliasedOutputs().get(arg);
+    if (result != null) attrs.add("tf.aliasing_output = " + AttrText.i32(result));
+    else if (attributes.bufferDonors().contains(arg)) attrs.add("jax.buffer_donor = true");
+  }
+
+  private void attrDict(List<String> attrs) {
+    if (!attrs.isEmpty()) out.append(" {").append(String.join(", ", attrs)).append('}');
   }
 
   private void blockBody(Block b, String indent, String terminator) {

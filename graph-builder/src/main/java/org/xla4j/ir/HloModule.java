@@ -10,10 +10,11 @@ import org.xla4j.sharding.Mesh;
 import org.xla4j.sharding.Sharding;
 
 /**
- * A finished program: functions (one public {@code main}) plus replica/partition counts. Print it with
- * {@code org.xla4j.emit.StableHloPrinter}.
+ * A finished module: functions, one of them the public {@code main}. How many devices it runs on is
+ * not its business: a {@code org.xla4j.program.Program} derives that from the meshes its shardings
+ * name. Print it with {@code org.xla4j.emit.StableHloPrinter}, or wrap it in a Program.
  */
-public record HloModule(String name, List<Func> functions, int numReplicas, int numPartitions) {
+public record HloModule(String name, List<Func> functions) {
   public HloModule {
     functions = List.copyOf(functions);
   }
@@ -27,21 +28,46 @@ public record HloModule(String name, List<Func> functions, int numReplicas, int 
   /** Every mesh referenced by a sharding, by name, in first-use order. */
   public Map<String, Mesh> meshes() {
     Map<String, Mesh> out = new LinkedHashMap<>();
-    for (Func f : functions) {
-      List<Sharding> all = new ArrayList<>(f.argShardings());
-      all.addAll(f.resultShardings());
-      collect(f.body(), all);
-      for (Sharding s : all) {
-        if (s instanceof Sharding.Named n) {
-          Mesh prev = out.putIfAbsent(n.mesh().name(), n.mesh());
-          if (prev != null && !prev.equals(n.mesh())) {
-            throw new IllegalStateException("two different meshes are both named '" + n.mesh().name() + "': "
-                + prev + " and " + n.mesh());
-          }
+    for (Sharding s : shardings()) {
+      if (s instanceof Sharding.Named n) {
+        Mesh prev = out.putIfAbsent(n.mesh().name(), n.mesh());
+        if (prev != null && !prev.equals(n.mesh())) {
+          throw new IllegalStateException("two different meshes are both named '" + n.mesh().name() + "': "
+              + prev + " and " + n.mesh());
         }
       }
     }
     return out;
+  }
+
+  /**
+   * How many devices the module's meshes span: 1 when no sharding names a mesh.
+   *
+   * @throws IllegalStateException naming both meshes when two meshes have different device counts
+   */
+  public int meshDevices() {
+    Mesh first = null;
+    for (Mesh m : meshes().values()) {
+      if (first == null) first = m;
+      else if (m.size() != first.size()) {
+        throw new IllegalStateException("module '" + name + "': shardings name mesh '" + first.name() + "' of "
+            + first.size() + " devices and mesh '" + m.name() + "' of " + m.size()
+            + " devices; one program runs on one set of devices");
+      }
+    }
+    return first == null ? 1 : first.size();
+  }
+
+  /** Every sharding the module states (arguments, results, constraints), null entries left out. */
+  public List<Sharding> shardings() {
+    List<Sharding> all = new ArrayList<>();
+    for (Func f : functions) {
+      all.addAll(f.argShardings());
+      all.addAll(f.resultShardings());
+      collect(f.body(), all);
+    }
+    all.removeIf(java.util.Objects::isNull);
+    return all;
   }
 
   /** Depth-first, in text order, with an explicit stack: region nesting never costs Java stack. */

@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a module: functions, and the replica/partition counts that go both into the module's
- * attributes and into the compile options.
+ * Builds a module of functions. Device counts are not set here: a {@code Program} derives them from
+ * the shardings' meshes.
  *
  * <pre>{@code
- * ModuleBuilder mb = new ModuleBuilder("model").numPartitions(2);
+ * ModuleBuilder mb = new ModuleBuilder("model");
  * FunctionBuilder main = mb.function("main");
  * ...
  * HloModule m = mb.build();
@@ -20,26 +20,12 @@ public final class ModuleBuilder {
   private final String name;
   private final Map<String, FunctionBuilder> open = new LinkedHashMap<>();
   private final Map<String, Func> done = new LinkedHashMap<>();
-  private int numReplicas = 1;
-  private int numPartitions = 1;
 
   public ModuleBuilder(String name) {
     if (!name.matches("[A-Za-z_][A-Za-z0-9_$.]*")) {
       throw new IllegalArgumentException("module name must be an identifier, got '" + name + "'");
     }
     this.name = name;
-  }
-
-  public ModuleBuilder numReplicas(int n) {
-    if (n < 1) throw new IllegalArgumentException("numReplicas must be >= 1, got " + n);
-    numReplicas = n;
-    return this;
-  }
-
-  public ModuleBuilder numPartitions(int n) {
-    if (n < 1) throw new IllegalArgumentException("numPartitions must be >= 1, got " + n);
-    numPartitions = n;
-    return this;
   }
 
   /** Starts the public entry function {@code main} or, for any other name, a private helper function. */
@@ -89,6 +75,6 @@ public final class ModuleBuilder {
     List<Func> fs = new ArrayList<>();
     fs.add(done.get("main"));
     done.values().stream().filter(f -> !f.name().equals("main")).forEach(fs::add);
-    return new HloModule(name, fs, numReplicas, numPartitions);
+    return new HloModule(name, fs);
   }
 }

@@ -187,12 +187,12 @@ class EmittedTextTest {
   @Test
   void shardingConstraintAndNumPartitions() {
     Mesh mesh = Mesh.of("mesh", new java.util.LinkedHashMap<>(Map.of("data", 2)));
-    Graph g = new Graph("sh").numPartitions(2);
+    Graph g = new Graph("sh");
     Sharding rows = Sharding.named(mesh, PartitionSpec.of("data", null));
     Tensor x = g.parameter(org.xla4j.types.TensorType.of(DType.F32, 4, 8), rows);
     Tensor y = x.mul(2.0).shardingConstraint(rows);
-    String gspmd = StableHloPrinter.print(g.build(List.of(y), java.util.Collections.singletonList(rows)),
-        EmitOptions.gspmd());
+    String gspmd = g.program(List.of(y), java.util.Collections.singletonList(rows))
+        .withPartitioner(org.xla4j.program.Partitioner.GSPMD).text();
     assertTrue(gspmd.contains("mhlo.num_partitions = 2 : i32"), gspmd);
     assertTrue(gspmd.contains("call_target_name = \"Sharding\""), gspmd);
     assertTrue(gspmd.contains("mhlo.sharding"), gspmd);

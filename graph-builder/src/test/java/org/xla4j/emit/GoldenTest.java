@@ -77,7 +77,7 @@ class GoldenTest {
 
   static HloModule sharded() {
     Mesh mesh = Mesh.builder("mesh").axis("data", 2).axis("model", 4).build();
-    ModuleBuilder mb = new ModuleBuilder("sharded").numPartitions(8);
+    ModuleBuilder mb = new ModuleBuilder("sharded");
     FunctionBuilder fb = mb.function("main");
     Value x = fb.arg(TensorType.of(DType.F32, 8, 16), Sharding.named(mesh, PartitionSpec.of("data", null)));
     Value w = fb.arg(TensorType.of(DType.F32, 16, 32), Sharding.named(mesh, PartitionSpec.of(null, "model")));

@@ -71,7 +71,7 @@ public final class ExamplePrograms {
   /** A data- and model-parallel matmul on a 2x4 mesh (emit it with --sharding gspmd|shardy). */
   public static HloModule shardedMatmul() {
     Mesh mesh = Mesh.builder("mesh").axis("data", 2).axis("model", 4).build();
-    Graph g = new Graph("sharded_matmul").numPartitions(8);
+    Graph g = new Graph("sharded_matmul");
     Tensor x = g.parameter(org.xla4j.types.TensorType.of(DType.F32, 16, 32),
         Sharding.named(mesh, PartitionSpec.of("data", null)));
     Tensor w = g.parameter(org.xla4j.types.TensorType.of(DType.F32, 32, 64),
