@@ -211,7 +211,7 @@ class EmittedTextTest {
     assertFalse(t.contains("@mesh"), t);
     // with a named mesh in the module, that one is used and no empty mesh is declared
     Mesh mesh = Mesh.of("m", new java.util.LinkedHashMap<>(Map.of("data", 2)));
-    Graph h = new Graph("rep2").numPartitions(2);
+    Graph h = new Graph("rep2");
     Tensor a = h.parameter(org.xla4j.types.TensorType.of(DType.F32, 4, 8), Sharding.named(mesh, PartitionSpec.of("data", null)));
     String u = StableHloPrinter.print(h.build(a.mul(2.0).shardingConstraint(Sharding.replicated())), EmitOptions.shardy());
     assertTrue(u.contains("sharding = #sdy.sharding<@m, [{}, {}]>"), u);

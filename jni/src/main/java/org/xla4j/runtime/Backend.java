@@ -3,7 +3,7 @@ package org.xla4j.runtime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.xla4j.types.Signature;
+import org.xla4j.program.Program;
 import org.xla4j.types.StableHloVersion;
 
 /**
@@ -11,8 +11,9 @@ import org.xla4j.types.StableHloVersion;
  * Open one with {@link Backends#open(String)}; close it when done (it owns native memory).
  *
  * <pre>{@code
+ * Program program = g.program(x.matmul(w));
  * try (Backend cpu = Backends.open("cpu");
- *      Executable exe = cpu.compile(moduleText, CompileOptions.defaults())) {
+ *      Executable exe = cpu.compile(program)) {
  *   List<HostTensor> out = exe.execute(List.of(x, w));
  * }
  * }</pre>
@@ -60,11 +61,28 @@ public interface Backend extends AutoCloseable {
   List<Device> devices();
 
   /**
-   * Compiles StableHLO text. The module's {@code @main} signature becomes the executable's signature.
+   * Compiles a program. Its device counts, partitioner, result shardings and argument/result names
+   * come from the program; {@code options} adds only the device assignment and debug options.
+   *
+   * @throws CompileException carrying XLA's own diagnostic when XLA refuses the program
+   */
+  Executable compile(Program program, CompileOptions options);
+
+  /** Compiles a program on the backend's first devices. */
+  default Executable compile(Program program) {
+    return compile(program, CompileOptions.defaults());
+  }
+
+  /**
+   * Compiles StableHLO text that xla4j did not build (e.g. a JAX export, {@code xla4j exec FILE.mlir}).
+   * Its {@code @main} signature, device counts ({@code mhlo.num_partitions}/{@code mhlo.num_replicas})
+   * and sharding dialect are read by {@link org.xla4j.program.ModuleText}; arguments are named
+   * {@code arg0, ...} and results {@code out0, ...}. Programs built with the DSL go through
+   * {@link #compile(Program, CompileOptions)}.
    *
    * @throws CompileException carrying XLA's own diagnostic when the text does not parse or compile
    */
-  Executable compile(String stablehloText, CompileOptions options);
+  Executable compile(String externalText, CompileOptions options);
 
   /**
    * Loads a compiled-program artifact ({@code xla4j compile}, {@link Executable#toArtifact}) made for this
@@ -139,10 +157,5 @@ public interface Backend extends AutoCloseable {
       // a malformed attribute says nothing
     }
     return Optional.empty();
-  }
-
-  /** Reads the signature of a module's {@code @main}; shared by every backend. */
-  static Signature signatureOf(String stablehloText) {
-    return Signature.parseMain(stablehloText);
   }
 }

@@ -1,9 +1,13 @@
 package org.xla4j.runtime;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.xla4j.tree.Tree;
 import org.xla4j.types.Signature;
+import org.xla4j.types.TensorType;
 
 /**
  * A compiled program. Execute with host tensors (copied in and out) or with device buffers (results
@@ -21,6 +25,15 @@ public interface Executable extends AutoCloseable {
   /** Argument and result types of the program's {@code @main}. */
   Signature signature();
 
+  /**
+   * The arguments' names (tree paths), in argument order: the {@link org.xla4j.program.Program}'s, or
+   * {@code arg0, arg1, ...} for external text.
+   */
+  List<String> argPaths();
+
+  /** The results' names (tree paths), in result order: the Program's, or {@code out0, ...}. */
+  List<String> resultPaths();
+
   /** The backend that compiled this executable. */
   Backend backend();
 
@@ -33,6 +46,54 @@ public interface Executable extends AutoCloseable {
 
   default List<HostTensor> execute(HostTensor... args) {
     return execute(Arrays.asList(args));
+  }
+
+  /**
+   * Runs the program on host tensors keyed by argument path and returns the results keyed by result
+   * path.
+   *
+   * <pre>{@code
+   * Tree<HostTensor> out = exe.executeTree(Tree.of(Map.of("x", x, "mlp/w", w)));
+   * HostTensor y = out.get("y");
+   * }</pre>
+   *
+   * @throws org.xla4j.tree.TreeException naming the first path that one side has and the other lacks
+   */
+  default Tree<HostTensor> executeTree(Tree<HostTensor> args) {
+    return Tree.unflatten(resultPaths(), execute(inOrder(args, "executeTree")));
+  }
+
+  /**
+   * Runs on device arrays keyed by argument path, donating the arguments named in {@code donate};
+   * results stay on the devices, keyed by result path.
+   *
+   * <pre>{@code
+   * Tree<DeviceArray> out = exe.executeShardedTree(state, Set.of("cache"));
+   * }</pre>
+   *
+   * @throws org.xla4j.tree.TreeException naming the first path that one side has and the other lacks
+   * @throws IllegalArgumentException naming a donated path that is not an argument
+   */
+  default Tree<DeviceArray> executeShardedTree(Tree<DeviceArray> args, Set<String> donate) {
+    List<DeviceArray> in = inOrder(args, "executeShardedTree");
+    Set<Integer> d = new java.util.TreeSet<>();
+    for (String p : donate) {
+      int i = argPaths().indexOf(p);
+      if (i < 0) {
+        throw new IllegalArgumentException("executeShardedTree: donated path '" + p + "' is not an argument; arguments: "
+            + argPaths());
+      }
+      d.add(i);
+    }
+    return Tree.unflatten(resultPaths(), executeSharded(in, d));
+  }
+
+  /** The leaves of {@code args} in argument order, after checking its paths against {@link #argPaths()}. */
+  private <T> List<T> inOrder(Tree<T> args, String what) {
+    Tree.unflatten(argPaths(), signature().args()).requireSameStructure(args, what + ": arguments");
+    List<T> out = new ArrayList<>(argPaths().size());
+    for (String p : argPaths()) out.add(args.get(p));
+    return out;
   }
 
   /** Runs the program on device buffers; results stay on the device. */
@@ -111,14 +172,15 @@ public interface Executable extends AutoCloseable {
    * in another process, on the same platform, compiler version and device kind.
    *
    * <pre>{@code
-   * exe.toArtifact(moduleText).write(Path.of("prog.x4j"));
+   * exe.toArtifact().write(Path.of("prog.x4j"));
    * }</pre>
    *
-   * @param moduleText the StableHLO text this program was compiled from (its hash and @main's sharding
-   *     attributes go into the artifact)
+   * <p>The shardings written are those of what was compiled: a Program's own, or those external text
+   * states (read once, at compile).
+   *
    * @throws UnsupportedOperationException where the backend cannot serialize (the embedded CPU backend)
    */
-  default X4jArtifact toArtifact(String moduleText) {
+  default X4jArtifact toArtifact() {
     throw unsupported("package compiled programs as .x4j artifacts");
   }
 
@@ -151,7 +213,7 @@ public interface Executable extends AutoCloseable {
   }
 
   /** Checks argument types against the signature; shared by backends so every one says the same. */
-  static void checkArgs(Signature sig, List<org.xla4j.types.TensorType> given) {
+  static void checkArgs(Signature sig, List<TensorType> given) {
     if (given.size() != sig.args().size()) {
       throw new IllegalArgumentException("execute: the program's @main takes " + sig.args().size()
           + " argument(s) " + sig.args() + ", got " + given.size() + " " + given);

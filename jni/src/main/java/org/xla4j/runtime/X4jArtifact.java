@@ -14,8 +14,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 import org.xla4j.types.Signature;
@@ -42,7 +40,7 @@ import org.xla4j.types.TensorType;
  * cannot (the embedded CPU backend).
  *
  * <pre>{@code
- * X4jArtifact a = exe.toArtifact(moduleText);
+ * X4jArtifact a = exe.toArtifact();
  * a.write(Path.of("prog.x4j"));
  * try (Executable again = gpu.load(X4jArtifact.read(Path.of("prog.x4j")))) { ... }
  * }</pre>
@@ -283,89 +281,5 @@ public record X4jArtifact(
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static final Pattern MAIN = Pattern.compile("func\\.func\\s+(?:public\\s+)?@main\\s*\\(");
-  private static final Pattern SHARDING = Pattern.compile(
-      "(mhlo\\.sharding\\s*=\\s*\"[^\"]*\"|sdy\\.sharding\\s*=\\s*#sdy\\.sharding<[^>]*>)");
-
-  /**
-   * The sharding attribute text of each of @main's arguments (or results), "" where there is none or
-   * the module is not in the pretty form. For backends that keep shardings in artifacts.
-   */
-  public static List<String> shardings(String text, boolean args, int n) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) out.add("");
-    Matcher m = MAIN.matcher(text);
-    if (!m.find()) return out;
-    int open = m.end() - 1;
-    int close = matching(text, open);
-    if (close < 0) return out;
-    String list;
-    if (args) {
-      list = text.substring(open + 1, close);
-    } else {
-      int i = close + 1;
-      while (i < text.length() && Character.isWhitespace(text.charAt(i))) i++;
-      if (!text.startsWith("->", i)) return out;
-      i += 2;
-      while (i < text.length() && Character.isWhitespace(text.charAt(i))) i++;
-      if (i >= text.length() || text.charAt(i) != '(') return out;
-      int rc = matching(text, i);
-      if (rc < 0) return out;
-      list = text.substring(i + 1, rc);
-    }
-    List<String> parts = splitTopLevel(list);
-    for (int i = 0; i < Math.min(n, parts.size()); i++) {
-      Matcher s = SHARDING.matcher(parts.get(i));
-      if (s.find()) out.set(i, s.group(1));
-    }
-    return out;
-  }
-
-  private static int matching(String s, int open) {
-    int depth = 0;
-    boolean inStr = false;
-    for (int i = open; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (inStr) {
-        if (c == '\\') i++;
-        else if (c == '"') inStr = false;
-        continue;
-      }
-      if (c == '"') inStr = true;
-      else if (c == '(') depth++;
-      else if (c == ')' && --depth == 0) return i;
-    }
-    return -1;
-  }
-
-  private static List<String> splitTopLevel(String list) {
-    List<String> out = new ArrayList<>();
-    int depth = 0;
-    int start = 0;
-    boolean inStr = false;
-    for (int i = 0; i < list.length(); i++) {
-      char c = list.charAt(i);
-      if (inStr) {
-        if (c == '\\') i++;
-        else if (c == '"') inStr = false;
-        continue;
-      }
-      switch (c) {
-        case '"' -> inStr = true;
-        case '(', '<', '{', '[' -> depth++;
-        case ')', '>', '}', ']' -> depth--;
-        case ',' -> {
-          if (depth == 0) {
-            out.add(list.substring(start, i));
-            start = i + 1;
-          }
-        }
-        default -> { }
-      }
-    }
-    if (start < list.length() && !list.substring(start).isBlank()) out.add(list.substring(start));
-    return out;
   }
 }

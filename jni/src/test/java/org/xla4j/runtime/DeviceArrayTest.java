@@ -36,6 +36,9 @@ class DeviceArrayTest {
     @Override public String platformVersion() { return "0"; }
     @Override public List<Device> devices() { return devices; }
     @Override public Executable compile(String text, CompileOptions options) { throw new UnsupportedOperationException(); }
+    @Override public Executable compile(org.xla4j.program.Program p, CompileOptions options) {
+      throw new UnsupportedOperationException();
+    }
     @Override public void close() {}
 
     @Override

@@ -38,12 +38,6 @@ final class CompileCommand implements Callable<Integer> {
       description = "PJRT plugin to compile with (default: discovered, or $XLA4J_PJRT_PLUGIN).")
   String backend;
 
-  @Option(names = "--replicas", defaultValue = "1", description = "Number of replicas (default: ${DEFAULT-VALUE}).")
-  int replicas;
-
-  @Option(names = "--partitions", defaultValue = "1", description = "Number of SPMD partitions (default: ${DEFAULT-VALUE}).")
-  int partitions;
-
   @Option(names = "--device-assignment", split = ",", paramLabel = "ID,...",
       description = "Device ids, replica-major (default: the plugin's).")
   List<Integer> deviceAssignment = List.of();
@@ -67,8 +61,8 @@ final class CompileCommand implements Callable<Integer> {
       if (eq <= 0) throw new IllegalArgumentException("--xla-flag must look like NAME=VALUE, got '" + f + "'");
       dbg.put(f.substring(0, eq), f.substring(eq + 1));
     }
-    CompileOptions opts = CompileOptions.builder().numReplicas(replicas).numPartitions(partitions)
-        .spmd(partitions > 1).deviceAssignment(deviceAssignment).debugOptions(dbg).build();
+    // replicas and partitions are the module's own (mhlo.num_replicas / mhlo.num_partitions)
+    CompileOptions opts = CompileOptions.builder().deviceAssignment(deviceAssignment).debugOptions(dbg).build();
     // the artifact is the product: leave no compile-cache entries behind (the PJRT cache reads this
     // switch when the backend opens)
     String cacheSetting = System.getProperty("xla4j.cache");
@@ -83,7 +77,7 @@ final class CompileCommand implements Callable<Integer> {
       String hlo = null;
       double ms;
       try (Executable exe = b.compile(text, opts)) {
-        a = exe.toArtifact(text);
+        a = exe.toArtifact();
         ms = (System.nanoTime() - t) / 1e6;
         if (hloOut != null) {
           hlo = exe.optimizedHlo().orElseThrow(() -> new IllegalArgumentException("--hlo-out: the backend " + b

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.xla4j.program.ModuleText;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.CompileOptions;
@@ -49,7 +50,7 @@ final class ExecCommand implements Callable<Integer> {
     X4jArtifact artifact = isArtifact(module) ? X4jArtifact.read(module) : null;
     String spec = backend != null ? backend : artifact != null ? "pjrt" : "cpu";
     String text = artifact == null ? Files.readString(module) : null;
-    Signature sig = artifact != null ? artifact.signature() : Signature.parseMain(text);
+    Signature sig = artifact != null ? artifact.signature() : ModuleText.read(text).signature();
     List<HostTensor> args = readInputs(sig);
     try (Backend b = Backends.open(spec);
          Executable exe = artifact != null ? b.load(artifact) : b.compile(text, CompileOptions.defaults())) {

@@ -121,7 +121,7 @@ class PjrtArtifactTest {
     try (Executable exe = ((PjrtBackend) gpu).compileUncached(AXPY, CompileOptions.defaults())) {
       byte[] bytes = exe.serialize();
       assertTrue(bytes.length > 0);
-      X4jArtifact a = exe.toArtifact(AXPY);
+      X4jArtifact a = exe.toArtifact();
       assertTrue(a.executable().length > 0);
       // serialized bytes load back through the artifact's own layout, in memory
       try (Executable again = gpu.load(X4jArtifact.fromBytes(a.toBytes()))) {

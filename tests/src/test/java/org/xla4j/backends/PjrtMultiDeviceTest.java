@@ -62,7 +62,7 @@ class PjrtMultiDeviceTest {
   void allReducesOverTwoReplicasAndDonatesOnEach() {
     PjrtBackend gpu = BackendUnderTest.pjrtOrSkip();
     assumeTrue(gpu.devices().size() >= 2, () -> "SKIPPED: needs 2 devices, this machine has " + gpu.devices());
-    CompileOptions opts = CompileOptions.builder().numReplicas(2)
+    CompileOptions opts = CompileOptions.builder() // 2 replicas: the module's mhlo.num_replicas
         .deviceAssignment(List.of(gpu.devices().get(0).id(), gpu.devices().get(1).id())).build();
     try (PjrtExecutable exe = gpu.compile(ALL_REDUCE, opts)) {
       assertEquals(2, exe.numReplicas());
@@ -88,9 +88,9 @@ class PjrtMultiDeviceTest {
     return gpu;
   }
 
-  /** Two SPMD partitions on the first two devices. */
+  /** The first two devices (the two SPMD partitions are the module's mhlo.num_partitions). */
   private static CompileOptions twoPartitions(PjrtBackend gpu) {
-    return CompileOptions.builder().numPartitions(2).spmd(true)
+    return CompileOptions.builder()
         .deviceAssignment(List.of(gpu.devices().get(0).id(), gpu.devices().get(1).id())).build();
   }
 

@@ -40,7 +40,7 @@ class RuntimeCapabilitiesTest {
     try (Executable exe = cpu.compile(AXPY, CompileOptions.defaults())) {
       UnsupportedOperationException s = assertThrows(UnsupportedOperationException.class, exe::serialize);
       assertTrue(s.getMessage().contains("cpu backend") && s.getMessage().contains("serialize"), s.getMessage());
-      UnsupportedOperationException a = assertThrows(UnsupportedOperationException.class, () -> exe.toArtifact(AXPY));
+      UnsupportedOperationException a = assertThrows(UnsupportedOperationException.class, () -> exe.toArtifact());
       assertTrue(a.getMessage().contains("cpu backend") && a.getMessage().contains(".x4j"), a.getMessage());
       assertTrue(exe.optimizedHlo().isEmpty());
       assertTrue(exe.costAnalysis().isEmpty());
@@ -115,7 +115,7 @@ class RuntimeCapabilitiesTest {
   void pjrtArtifactLoadsThroughTheNeutralApi() {
     Backend gpu = BackendUnderTest.pjrtOrSkip();
     try (Executable exe = gpu.compile(AXPY, CompileOptions.defaults());
-         Executable loaded = gpu.load(X4jArtifact.fromBytes(exe.toArtifact(AXPY).toBytes()))) {
+         Executable loaded = gpu.load(X4jArtifact.fromBytes(exe.toArtifact().toBytes()))) {
       assertEquals(exe.signature(), loaded.signature());
       assertArrayEquals(PjrtArtifactTest.axpyWant(), loaded.execute(PjrtArtifactTest.axpyArgs()).get(0).toFloatArray());
       // a loaded program has no source to optimize again

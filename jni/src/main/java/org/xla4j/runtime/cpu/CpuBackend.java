@@ -9,9 +9,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.tensorflow.TensorFlow;
+import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.CompileException;
 import org.xla4j.runtime.CompileOptions;
@@ -19,8 +18,9 @@ import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.ProgramText;
 import org.xla4j.runtime.X4jArtifact;
-import org.xla4j.runtime.XlaException.Code;
+import org.xla4j.sharding.ShardingFormat;
 import org.xla4j.types.Signature;
 
 /**
@@ -29,7 +29,7 @@ import org.xla4j.types.Signature;
  *
  * <pre>{@code
  * try (Backend cpu = new CpuBackend();
- *      Executable exe = cpu.compile(moduleText, CompileOptions.defaults())) {
+ *      Executable exe = cpu.compile(program)) {
  *   HostTensor y = exe.execute(x).get(0);
  * }
  * }</pre>
@@ -46,7 +46,6 @@ public final class CpuBackend implements Backend {
   public static final int CACHE_SIZE = 64;
 
   private static final AtomicInteger LIVE = new AtomicInteger();
-  private static final Pattern DEVICE_COUNT_ATTR = Pattern.compile("mhlo\\.num_(partitions|replicas)\\s*=\\s*(\\d+)");
 
   static {
     // before TensorFlow's native library loads: its INFO/WARNING logs would flood stderr; the
@@ -136,38 +135,54 @@ public final class CpuBackend implements Backend {
   public List<Device> devices() { return List.of(device); }
 
   /**
-   * Compiles a single-device StableHLO module without running it: the module is parsed and verified
-   * here; XLA generates its code on the first execute, which reports a failure to do so as a
-   * {@link CompileException} too.
+   * Compiles a one-device program: its unsharded text ({@link ShardingFormat#NONE}), donation
+   * attributes included. The module is parsed and verified here; XLA generates its code on the first
+   * execute, which reports a failure to do so as a {@link CompileException} too.
    *
-   * @throws CompileException with MLIR's diagnostic when the module does not parse or compile
-   * @throws UnsupportedOperationException when more than one replica or partition is asked for
+   * @throws CompileException with MLIR's diagnostic when XLA refuses the module
+   * @throws UnsupportedOperationException when the program runs on more than one device
    */
   @Override
-  public Executable compile(String stablehloText, CompileOptions options) {
-    Objects.requireNonNull(stablehloText, "stablehloText");
-    checkSingleDevice(stablehloText, options);
-    Signature sig;
-    try {
-      sig = Signature.parseMain(stablehloText);
-    } catch (IllegalArgumentException e) {
-      throw new CompileException(Code.INVALID_ARGUMENT, "cannot read the module's @main signature", e.getMessage());
-    }
-    Key key = new Key(X4jArtifact.sha256(stablehloText), sig);
+  public Executable compile(Program program, CompileOptions options) {
+    Objects.requireNonNull(program, "program");
+    checkSingleDevice(program.numReplicas(), program.numPartitions(), "program '" + program.name() + "'",
+        "Compile it for one device (no mesh), or use a PJRT backend (Backends.open(\"pjrt:/path/to/plugin.so\")).");
+    return compile(ProgramText.of(program, ShardingFormat.NONE));
+  }
+
+  /**
+   * Compiles external single-device StableHLO text, without running it (see
+   * {@link #compile(Program, CompileOptions)}).
+   *
+   * @throws CompileException with MLIR's diagnostic when the module does not parse or compile
+   * @throws UnsupportedOperationException when the module states more than one replica or partition
+   */
+  @Override
+  public Executable compile(String externalText, CompileOptions options) {
+    Objects.requireNonNull(externalText, "externalText");
+    ProgramText t = ProgramText.external(externalText);
+    checkSingleDevice(t.numReplicas(), t.numPartitions(), "the module",
+        "Export it for one device, or run it on a PJRT backend (--backend pjrt[:PLUGIN]).");
+    return compile(t);
+  }
+
+  private Executable compile(ProgramText t) {
+    Signature sig = t.signature();
+    Key key = new Key(X4jArtifact.sha256(t.text()), sig);
     synchronized (state) {
       checkOpen();
       CpuProgram p = state.cache.get(key);
       if (p != null && p.retain()) {
         state.hits++;
-        return new CpuExecutable(this, state, p);
+        return new CpuExecutable(this, state, p, t.argPaths(), t.resultPaths());
       }
-      p = CpuProgram.compile(stablehloText, sig);
+      p = CpuProgram.compile(t.text(), sig);
       state.programs.add(p);
       p.retain(); // the cache's reference
       state.cache.put(key, p);
       p.retain(); // the executable's reference
       evictBeyondCacheSize();
-      return new CpuExecutable(this, state, p);
+      return new CpuExecutable(this, state, p, t.argPaths(), t.resultPaths());
     }
   }
 
@@ -208,19 +223,10 @@ public final class CpuBackend implements Backend {
     }
   }
 
-  private static void checkSingleDevice(String text, CompileOptions options) {
-    int replicas = options.numReplicas();
-    int partitions = options.numPartitions();
-    Matcher m = DEVICE_COUNT_ATTR.matcher(text);
-    while (m.find()) {
-      int v = Integer.parseInt(m.group(2));
-      if (m.group(1).equals("partitions")) partitions = Math.max(partitions, v);
-      else replicas = Math.max(replicas, v);
-    }
+  private static void checkSingleDevice(int replicas, int partitions, String what, String wayOut) {
     if (replicas > 1 || partitions > 1) {
-      throw new UnsupportedOperationException("the embedded CPU backend is single-device; this compile asks for "
-          + replicas + " replica(s) x " + partitions + " partition(s). Compile the unsharded program for CPU, "
-          + "or use a PJRT backend (Backends.open(\"pjrt:/path/to/plugin.so\")).");
+      throw new UnsupportedOperationException("the embedded CPU backend runs on one device; " + what + " runs "
+          + replicas + " replica(s) x " + partitions + " partition(s). " + wayOut);
     }
   }
 }

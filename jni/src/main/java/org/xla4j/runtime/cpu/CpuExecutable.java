@@ -21,6 +21,8 @@ final class CpuExecutable implements Executable {
   static final AtomicInteger LIVE = new AtomicInteger();
 
   private final CpuBackend backend;
+  private final List<String> argPaths;
+  private final List<String> resultPaths;
   private final Handle handle;
   private final Cleaner.Cleanable cleanable;
 
@@ -47,8 +49,11 @@ final class CpuExecutable implements Executable {
   }
 
   /** Takes over one reference on {@code program}, already retained by the caller. */
-  CpuExecutable(CpuBackend backend, CpuBackend.State owner, CpuProgram program) {
+  CpuExecutable(CpuBackend backend, CpuBackend.State owner, CpuProgram program, List<String> argPaths,
+      List<String> resultPaths) {
     this.backend = backend;
+    this.argPaths = List.copyOf(argPaths);
+    this.resultPaths = List.copyOf(resultPaths);
     this.handle = new Handle(program, owner);
     LIVE.incrementAndGet();
     this.cleanable = CpuBackend.CLEANER.register(this, handle);
@@ -56,6 +61,12 @@ final class CpuExecutable implements Executable {
 
   @Override
   public Signature signature() { return handle.program.signature(); }
+
+  @Override
+  public List<String> argPaths() { return argPaths; }
+
+  @Override
+  public List<String> resultPaths() { return resultPaths; }
 
   @Override
   public Backend backend() { return backend; }

@@ -13,12 +13,14 @@ import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.MemoryStats;
 import org.xla4j.runtime.CompileException;
 import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Device;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.ProgramText;
 import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.types.Signature;
@@ -30,7 +32,7 @@ import org.xla4j.types.TensorType;
  *
  * <pre>{@code
  * try (PjrtBackend gpu = PjrtBackend.open(PjrtBackend.Options.defaults());
- *      Executable exe = gpu.compile(moduleText, CompileOptions.defaults())) {
+ *      Executable exe = gpu.compile(program)) {
  *   List<HostTensor> out = exe.execute(List.of(x, y));
  * }
  * }</pre>
@@ -223,30 +225,44 @@ public final class PjrtBackend implements Backend {
   public void setCompileCache(PjrtCompileCache c) { this.cache = Objects.requireNonNull(c); }
 
   /**
-   * Compiles StableHLO text; consults the on-disk compile cache first and stores new results there.
-   * Several devices (replicas x partitions) are supported: run such a program with
+   * Compiles a program in its partitioner's dialect, with its device counts, partitioner and result
+   * shardings; consults the on-disk compile cache first and stores new results there. A program on
+   * several devices (replicas x partitions) runs with {@link PjrtExecutable#executeSharded} or
    * {@link PjrtExecutable#executeOnDevices}.
    */
   @Override
-  public PjrtExecutable compile(String stablehloText, CompileOptions options) {
-    return compile(stablehloText, options, true);
+  public PjrtExecutable compile(Program program, CompileOptions options) {
+    return compile(ProgramText.of(program, program.partitioner().format()), options, true);
+  }
+
+  /**
+   * Compiles external StableHLO text (see {@link Backend#compile(String, CompileOptions)}); result
+   * shardings are those the text states in {@code mhlo.sharding} form.
+   */
+  @Override
+  public PjrtExecutable compile(String externalText, CompileOptions options) {
+    return compile(ProgramText.external(externalText), options, true);
   }
 
   /** Compiles without looking at or writing the compile cache. */
-  public PjrtExecutable compileUncached(String stablehloText, CompileOptions options) {
-    return compile(stablehloText, options, false);
+  public PjrtExecutable compileUncached(Program program, CompileOptions options) {
+    return compile(ProgramText.of(program, program.partitioner().format()), options, false);
   }
 
-  private PjrtExecutable compile(String stablehloText, CompileOptions options, boolean useCache) {
-    Signature sig = Backend.signatureOf(stablehloText);
-    if (options.numDevices() > devices.size()) {
-      throw new IllegalArgumentException("compile: " + options.numReplicas() + " replica(s) x " + options.numPartitions()
-          + " partition(s) need " + options.numDevices() + " devices; this backend has " + devices.size() + " " + devices);
+  /** Compiles external text without looking at or writing the compile cache. */
+  public PjrtExecutable compileUncached(String externalText, CompileOptions options) {
+    return compile(ProgramText.external(externalText), options, false);
+  }
+
+  private PjrtExecutable compile(ProgramText t, CompileOptions options, boolean useCache) {
+    Signature sig = t.signature();
+    if (t.numDevices() > devices.size()) {
+      throw new IllegalArgumentException("compile: " + t.numReplicas() + " replica(s) x " + t.numPartitions()
+          + " partition(s) need " + t.numDevices() + " devices; this backend has " + devices.size() + " " + devices);
     }
     for (int id : options.deviceAssignment()) indexOfId(id);
-    boolean shardy = stablehloText.contains("sdy.");
-    byte[] opts = PjrtCompileOptions.toProto(options, shardy).toByteArray();
-    String hash = X4jArtifact.sha256(stablehloText);
+    byte[] opts = PjrtCompileOptions.toProto(t, options).toByteArray();
+    String hash = X4jArtifact.sha256(t.text());
     PjrtCompileCache c = useCache ? cache : PjrtCompileCache.disabled();
     String key = c.enabled() ? PjrtCompileCache.key(this, hash, opts) : null;
     if (key != null) {
@@ -254,14 +270,15 @@ public final class PjrtBackend implements Backend {
       if (hit.isPresent()) {
         try {
           PjrtExecutable exe = load(hit.get());
-          exe.rememberSource(stablehloText, options);
+          exe.describe(t);
+          exe.rememberSource(t, options);
           return exe;
         } catch (RuntimeException e) {
           c.demote(); // stale or foreign entry: compile again and overwrite it
         }
       }
     }
-    byte[] code = stablehloText.getBytes(StandardCharsets.UTF_8);
+    byte[] code = t.text().getBytes(StandardCharsets.UTF_8);
     PjrtExecutable exe;
     state.enter();
     try (BytePointer pc = new BytePointer(code.length); BytePointer po = new BytePointer(Math.max(1, opts.length))) {
@@ -277,11 +294,11 @@ public final class PjrtBackend implements Backend {
     } finally {
       state.exit();
     }
-    exe.resultShardingsFromModule(X4jArtifact.shardings(stablehloText, false, sig.results().size()));
-    exe.rememberSource(stablehloText, options);
+    exe.describe(t);
+    exe.rememberSource(t, options);
     if (key != null) {
       try {
-        c.store(key, exe.toArtifact(stablehloText));
+        c.store(key, exe.toArtifact());
       } catch (RuntimeException e) {
         // a plugin that cannot serialize simply does not cache
       }
@@ -322,7 +339,7 @@ public final class PjrtBackend implements Backend {
       Pointer h = PjrtNative.x4j_executable_deserialize(state.client, pb, bytes.length);
       if (h == null || h.isNull()) throw ClientState.error();
       PjrtExecutable exe = adopt(h, a.signature(), a.programHash(), a.compileOptions());
-      exe.resultShardingsFromModule(a.results().stream().map(X4jArtifact.Arg::sharding).toList());
+      exe.describe(a);
       return exe;
     } finally {
       state.exit();
@@ -333,16 +350,23 @@ public final class PjrtBackend implements Backend {
    * The optimized HLO text XLA produces for a module (for graph dumps): compiles it once more with
    * {@code xla_dump_to} into a temporary directory and returns the {@code after_optimizations} dump.
    */
-  public String optimizedHloText(String stablehloText, CompileOptions options) {
+  public String optimizedHloText(Program program, CompileOptions options) {
+    return optimizedHloText(ProgramText.of(program, program.partitioner().format()), options);
+  }
+
+  /** As {@link #optimizedHloText(Program, CompileOptions)} for external text. */
+  public String optimizedHloText(String externalText, CompileOptions options) {
+    return optimizedHloText(ProgramText.external(externalText), options);
+  }
+
+  String optimizedHloText(ProgramText t, CompileOptions options) {
     Path dir = null;
     try {
       dir = java.nio.file.Files.createTempDirectory("xla4j-hlo");
       Map<String, String> dbg = new LinkedHashMap<>(options.debugOptions());
       dbg.put("xla_dump_to", dir.toString());
       dbg.put("xla_dump_hlo_as_text", "true");
-      CompileOptions o = new CompileOptions(options.numReplicas(), options.numPartitions(), options.spmd(),
-          options.deviceAssignment(), dbg);
-      compileUncached(stablehloText, o).close();
+      compile(t, options.withDebugOptions(dbg), false).close();
       try (var files = java.nio.file.Files.list(dir)) {
         Path f = files.filter(p -> p.getFileName().toString().endsWith("after_optimizations.txt")).sorted().findFirst()
             .orElseThrow(() -> new XlaException(XlaException.Code.UNIMPLEMENTED,

@@ -2,7 +2,9 @@ package org.xla4j.runtime.pjrt;
 
 import java.util.List;
 import java.util.Map;
+import org.xla4j.program.Partitioner;
 import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.ProgramText;
 import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.CompileOptionsProto;
 import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.DeviceAssignmentProto;
 import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.ExecutableBuildOptionsProto;
@@ -13,25 +15,28 @@ public final class PjrtCompileOptions {
   private PjrtCompileOptions() {}
 
   /**
-   * Builds the proto. {@code shardy}: use the Shardy partitioner (programs annotated with
-   * {@code sdy.*}); otherwise GSPMD reads {@code mhlo.sharding}.
-   * The device assignment list is read replica-major: {@code ids[r * numPartitions + p]}.
-   * Debug options become {@code env_option_overrides} (XLA applies them over its defaults).
+   * Builds the proto. Counts, SPMD (on when there is more than one partition) and the partitioner
+   * (Shardy or GSPMD) come from the program {@code t}; {@code o} adds the device assignment, read
+   * replica-major ({@code ids[r * numPartitions + p]}), and debug options, which become
+   * {@code env_option_overrides} (XLA applies them over its defaults).
    */
-  public static CompileOptionsProto toProto(CompileOptions o, boolean shardy) {
+  public static CompileOptionsProto toProto(ProgramText t, CompileOptions o) {
+    int replicas = t.numReplicas();
+    int partitions = t.numPartitions();
+    o.checkFor(replicas, partitions);
     ExecutableBuildOptionsProto.Builder b = ExecutableBuildOptionsProto.newBuilder()
         .setDeviceOrdinal(-1)
-        .setNumReplicas(o.numReplicas())
-        .setNumPartitions(o.numPartitions())
-        .setUseSpmdPartitioning(o.spmd())
-        .setUseShardyPartitioner(shardy);
+        .setNumReplicas(replicas)
+        .setNumPartitions(partitions)
+        .setUseSpmdPartitioning(t.spmd())
+        .setUseShardyPartitioner(t.partitioner() == Partitioner.SHARDY);
     List<Integer> ids = o.deviceAssignment();
     if (!ids.isEmpty()) {
       DeviceAssignmentProto.Builder da = DeviceAssignmentProto.newBuilder()
-          .setReplicaCount(o.numReplicas()).setComputationCount(o.numPartitions());
-      for (int p = 0; p < o.numPartitions(); p++) {
+          .setReplicaCount(replicas).setComputationCount(partitions);
+      for (int p = 0; p < partitions; p++) {
         DeviceAssignmentProto.ComputationDevice.Builder cd = DeviceAssignmentProto.ComputationDevice.newBuilder();
-        for (int r = 0; r < o.numReplicas(); r++) cd.addReplicaDeviceIds(ids.get(r * o.numPartitions() + p));
+        for (int r = 0; r < replicas; r++) cd.addReplicaDeviceIds(ids.get(r * partitions + p));
         da.addComputationDevices(cd);
       }
       b.setDeviceAssignment(da);

@@ -20,6 +20,7 @@ import org.xla4j.runtime.DeviceArray;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.ProgramText;
 import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.sharding.Sharding;
@@ -63,13 +64,17 @@ public final class PjrtExecutable implements Executable {
   private final String programHash;
   private final byte[] compileOptions;
 
-  /** The text and options this was compiled from (for {@link #optimizedHlo()}); null when loaded from an artifact. */
+  /** What this was compiled from and with (for {@link #optimizedHlo()}); null when loaded from an artifact. */
   private volatile Source source;
 
-  private record Source(String text, CompileOptions options) {}
+  private record Source(ProgramText text, CompileOptions options) {}
 
-  /** Result shardings from the module text (see {@link #resultShardingsFromModule}); null when it states none. */
-  private volatile List<Sharding> moduleResultShardings;
+  /** What the compiled program states (see {@link #describe}): names, result shardings, sharding texts. */
+  private volatile Description description;
+
+  /** The program's names and shardings, from its Program, the external text's reader, or an artifact. */
+  record Description(List<String> argPaths, List<String> resultPaths, List<Sharding> resultShardings,
+      List<String> argShardingTexts, List<String> resultShardingTexts) {}
 
   PjrtExecutable(PjrtBackend backend, ClientState client, Pointer handle, Signature signature, Cleaner cleaner,
                  String programHash, byte[] compileOptions) {
@@ -92,13 +97,46 @@ public final class PjrtExecutable implements Executable {
     for (int d : deviceIndices) {
       if (d < 0) throw new XlaException(XlaException.Code.INTERNAL, "executable runs on a device this client does not list");
     }
+    int na = signature.args().size();
+    int nr = signature.results().size();
+    this.description = new Description(numbered("arg", na), numbered("out", nr),
+        java.util.Collections.nCopies(nr, null), java.util.Collections.nCopies(na, ""), java.util.Collections.nCopies(nr, ""));
   }
+
+  private static List<String> numbered(String prefix, int n) {
+    List<String> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) out.add(prefix + i);
+    return out;
+  }
+
+  /** Takes names and shardings from what was compiled: a Program's own, or what external text states. */
+  void describe(ProgramText t) {
+    description = new Description(t.argPaths(), t.resultPaths(), t.resultShardings(), t.argShardingTexts(),
+        t.resultShardingTexts());
+  }
+
+  /** Takes result shardings from an artifact's sharding texts ({@code mhlo.sharding} form). */
+  void describe(X4jArtifact a) {
+    List<Sharding> rs = new ArrayList<>();
+    for (X4jArtifact.Arg r : a.results()) rs.add(org.xla4j.program.ModuleText.gspmdSharding(r.sharding(), r.type().rank()));
+    Description d = description;
+    description = new Description(d.argPaths(), d.resultPaths(), rs,
+        a.args().stream().map(X4jArtifact.Arg::sharding).toList(), a.results().stream().map(X4jArtifact.Arg::sharding).toList());
+  }
+
+  Description description() { return description; }
 
   /** Executables not yet freed, in this process (for leak tests). */
   public static long liveCount() { return LIVE.get(); }
 
   @Override
   public Signature signature() { return signature; }
+
+  @Override
+  public List<String> argPaths() { return description.argPaths(); }
+
+  @Override
+  public List<String> resultPaths() { return description.resultPaths(); }
 
   @Override
   public Backend backend() { return backend; }
@@ -177,47 +215,22 @@ public final class PjrtExecutable implements Executable {
   /**
    * Runs on device arrays. A program compiled for several devices takes shard {@code i} of every
    * argument on its device {@code i} (in {@link #devices()} order; put arguments with
-   * {@code DeviceArray.put(backend, host, sharding, exe.devices())}). Results carry the shardings the
-   * module declared on @main's results ({@code mhlo.sharding}, read at compile or load time, see
-   * {@link #resultShardings()}); a result whose sharding the module does not state in that form (none,
-   * Shardy text, or per-device shapes that disagree with it) comes back as per-device shards of unknown
-   * layout ({@link DeviceArray#sharding()} null). {@link #executeSharded(List, Set, List)} takes them
-   * from the caller instead.
+   * {@code DeviceArray.put(backend, host, sharding, exe.devices())}). Results carry the shardings of
+   * {@link #resultShardings()}; a result without one (or whose per-device shapes disagree with it)
+   * comes back as per-device shards of unknown layout ({@link DeviceArray#sharding()} null).
+   * {@link #executeSharded(List, Set, List)} takes them from the caller instead.
    */
   @Override
   public List<DeviceArray> executeSharded(List<DeviceArray> args, Set<Integer> donate) {
-    return run(args, donate, moduleResultShardings, false);
+    List<Sharding> r = description.resultShardings();
+    return run(args, donate, r.stream().allMatch(java.util.Objects::isNull) ? null : r, false);
   }
 
-  /** The result shardings @main declares in {@code mhlo.sharding} form, null entries where it says none. */
-  public List<Sharding> resultShardings() {
-    List<Sharding> r = moduleResultShardings;
-    return r == null ? java.util.Collections.nCopies(signature.results().size(), null) : r;
-  }
-
-  /** Reads the results' {@code mhlo.sharding} attribute texts (as {@link X4jArtifact} keeps them). */
-  void resultShardingsFromModule(List<String> attrTexts) {
-    List<Sharding> out = new ArrayList<>();
-    boolean any = false;
-    for (int j = 0; j < signature.results().size(); j++) {
-      String a = j < attrTexts.size() ? attrTexts.get(j) : "";
-      java.util.regex.Matcher m = GSPMD_ATTR.matcher(a == null ? "" : a);
-      Sharding sh = null;
-      if (m.find()) {
-        try {
-          sh = org.xla4j.sharding.ShardingText.parseGspmd(m.group(1), signature.results().get(j).rank());
-        } catch (IllegalArgumentException e) {
-          sh = null; // a form without a mesh equivalent (maximal, manual): shards of unknown layout
-        }
-      }
-      any |= sh != null;
-      out.add(sh);
-    }
-    moduleResultShardings = any ? java.util.Collections.unmodifiableList(out) : null;
-  }
-
-  private static final java.util.regex.Pattern GSPMD_ATTR =
-      java.util.regex.Pattern.compile("mhlo\\.sharding\\s*=\\s*\"([^\"]*)\"");
+  /**
+   * The results' shardings, null where unknown: a Program's own; for external text those it states in
+   * {@code mhlo.sharding} form (Shardy result shardings of external text are not read).
+   */
+  public List<Sharding> resultShardings() { return description.resultShardings(); }
 
   /**
    * As {@link #executeSharded(List, Set)}, with the result shardings (as the module's
@@ -385,8 +398,8 @@ public final class PjrtExecutable implements Executable {
     return new TensorType(PjrtTypes.fromPjrt(et), Shape.of(Arrays.copyOf(dims, r)));
   }
 
-  /** Keeps the module text and options this was compiled from, so {@link #optimizedHlo()} can compile it again. */
-  void rememberSource(String text, CompileOptions options) { this.source = new Source(text, options); }
+  /** Keeps the program and options this was compiled from, so {@link #optimizedHlo()} can compile it again. */
+  void rememberSource(ProgramText text, CompileOptions options) { this.source = new Source(text, options); }
 
   /** The plugin's serialization of this executable (loads only on the same plugin version). */
   @Override
@@ -421,16 +434,17 @@ public final class PjrtExecutable implements Executable {
 
   /** Serializes this executable with its signature, shardings, hash and compile options (see {@link X4jArtifact}). */
   @Override
-  public X4jArtifact toArtifact(String moduleText) {
-    List<String> argSh = X4jArtifact.shardings(moduleText, true, signature.args().size());
-    List<String> resSh = X4jArtifact.shardings(moduleText, false, signature.results().size());
+  public X4jArtifact toArtifact() {
+    Description d = description;
+    List<String> argSh = d.argShardingTexts();
+    List<String> resSh = d.resultShardingTexts();
     List<X4jArtifact.Arg> args = new ArrayList<>();
     for (int i = 0; i < signature.args().size(); i++) args.add(new X4jArtifact.Arg(signature.args().get(i), argSh.get(i)));
     List<X4jArtifact.Arg> res = new ArrayList<>();
     for (int i = 0; i < signature.results().size(); i++) res.add(new X4jArtifact.Arg(signature.results().get(i), resSh.get(i)));
     return new X4jArtifact(X4jArtifact.FORMAT_VERSION, backend.platformName(), backend.platformVersion(),
         backend.apiVersion(), backend.devices().get(0).kind(),
-        programHash.isEmpty() ? X4jArtifact.sha256(moduleText) : programHash, args, res, compileOptions, serialize(),
+        programHash, args, res, compileOptions, serialize(),
         numReplicas, numPartitions, "xla4j 0.1.0");
   }
 

@@ -300,11 +300,20 @@ class CpuBackendTest {
   @Test
   void multiDeviceRequestsAreRefused() {
     try (Backend cpu = new CpuBackend()) {
-      var e = assertThrows(UnsupportedOperationException.class,
-          () -> cpu.compile(ADD_REDUCE, CompileOptions.builder().numPartitions(2).build()));
-      assertTrue(e.getMessage().contains("the embedded CPU backend is single-device"), e.getMessage());
+      org.xla4j.sharding.Mesh mesh = org.xla4j.sharding.Mesh.of("mesh", java.util.Map.of("x", 2));
+      org.xla4j.dsl.Graph g = new org.xla4j.dsl.Graph("two");
+      org.xla4j.dsl.Tensor x = g.parameter("x", TensorType.of(DType.F32, 4),
+          org.xla4j.sharding.Sharding.named(mesh, org.xla4j.sharding.PartitionSpec.of("x")));
+      org.xla4j.program.Program p = g.program(x.exp());
+      var e = assertThrows(UnsupportedOperationException.class, () -> cpu.compile(p));
+      assertTrue(e.getMessage().contains("runs on one device; program 'two' runs 1 replica(s) x 2 partition(s)"),
+          e.getMessage());
       String sharded = ADD_REDUCE.replace("module @add_reduce {", "module @add_reduce attributes {mhlo.num_partitions = 2 : i32} {");
-      assertThrows(UnsupportedOperationException.class, () -> cpu.compile(sharded, OPTS));
+      var e2 = assertThrows(UnsupportedOperationException.class, () -> cpu.compile(sharded, OPTS));
+      assertTrue(e2.getMessage().contains("2 partition(s)"), e2.getMessage());
+      // a count in a comment is not the module's: this one compiles
+      String commented = "// mhlo.num_partitions = 2 : i32\n" + ADD_REDUCE;
+      cpu.compile(commented, OPTS).close();
     }
   }
 

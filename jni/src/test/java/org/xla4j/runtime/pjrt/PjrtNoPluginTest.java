@@ -12,6 +12,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.Loader;
 import org.junit.jupiter.api.Test;
 import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.ProgramText;
 import org.xla4j.runtime.XlaException;
 import org.xla4j.runtime.pjrt.proto.CompileOptionsProtos.CompileOptionsProto;
 
@@ -57,11 +58,12 @@ class PjrtNoPluginTest {
 
   @Test
   void compileOptionsProtoCarriesCountsAssignmentAndOverrides() throws Exception {
-    CompileOptions o = CompileOptions.builder().numReplicas(1).numPartitions(2).spmd(true)
+    CompileOptions o = CompileOptions.builder()
         .deviceAssignment(List.of(3, 5))
         .debugOptions(Map.of("xla_dump_to", "/tmp/d", "xla_gpu_autotune_level", "0", "xla_foo", "true"))
         .build();
-    byte[] bytes = PjrtCompileOptions.toProto(o, true).toByteArray();
+    org.xla4j.program.Program program = twoPartitions();
+    byte[] bytes = PjrtCompileOptions.toProto(ProgramText.of(program, program.partitioner().format()), o).toByteArray();
     CompileOptionsProto p = CompileOptionsProto.parseFrom(bytes);
     var b = p.getExecutableBuildOptions();
     assertEquals(-1, b.getDeviceOrdinal());
@@ -75,5 +77,54 @@ class PjrtNoPluginTest {
     assertEquals("/tmp/d", p.getEnvOptionOverridesOrThrow("xla_dump_to").getStringField());
     assertEquals(0L, p.getEnvOptionOverridesOrThrow("xla_gpu_autotune_level").getIntField());
     assertTrue(p.getEnvOptionOverridesOrThrow("xla_foo").getBoolField());
+  }
+
+  /** y = 2x with x split over a two-device mesh: 2 partitions, Shardy, from the mesh alone. */
+  private static org.xla4j.program.Program twoPartitions() {
+    org.xla4j.sharding.Mesh mesh = org.xla4j.sharding.Mesh.of("mesh", Map.of("x", 2));
+    org.xla4j.dsl.Graph g = new org.xla4j.dsl.Graph("two");
+    org.xla4j.dsl.Tensor x = g.parameter("x", org.xla4j.types.TensorType.of(org.xla4j.types.DType.F32, 4),
+        org.xla4j.sharding.Sharding.named(mesh, org.xla4j.sharding.PartitionSpec.of("x")));
+    return g.program(x.mul(2.0));
+  }
+
+  @Test
+  void gspmdProgramAndOneDeviceProgramSetTheProtoFromTheProgram() throws Exception {
+    org.xla4j.program.Program g = twoPartitions().withPartitioner(org.xla4j.program.Partitioner.GSPMD);
+    var b = CompileOptionsProto.parseFrom(PjrtCompileOptions.toProto(ProgramText.of(g, g.partitioner().format()),
+        CompileOptions.defaults()).toByteArray()).getExecutableBuildOptions();
+    assertEquals(2, b.getNumPartitions());
+    assertTrue(b.getUseSpmdPartitioning());
+    assertFalse(b.getUseShardyPartitioner());
+    org.xla4j.dsl.Graph one = new org.xla4j.dsl.Graph("one");
+    org.xla4j.program.Program p = one.program(one.parameter(org.xla4j.types.DType.F32, 3).exp());
+    var b1 = CompileOptionsProto.parseFrom(PjrtCompileOptions.toProto(ProgramText.of(p, p.partitioner().format()),
+        CompileOptions.defaults()).toByteArray()).getExecutableBuildOptions();
+    assertEquals(1, b1.getNumPartitions());
+    assertFalse(b1.getUseSpmdPartitioning());
+  }
+
+  @Test
+  void deviceAssignmentOfTheWrongSizeNamesBothCounts() {
+    org.xla4j.program.Program program = twoPartitions();
+    CompileOptions three = CompileOptions.builder().deviceAssignment(List.of(0, 1, 2)).build();
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> PjrtCompileOptions.toProto(ProgramText.of(program, program.partitioner().format()), three));
+    assertTrue(e.getMessage().contains("3 entries") && e.getMessage().contains("= 2 devices"), e.getMessage());
+  }
+
+  @Test
+  void externalTextStatesItsCountsAndDialect() {
+    ProgramText t = ProgramText.external("""
+        module @m attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
+          sdy.mesh @mesh = <["x"=2]>
+          func.func public @main(%arg0: tensor<4xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}]>}) -> tensor<4xf32> {
+            return %arg0 : tensor<4xf32>
+          }
+        }""");
+    assertEquals(2, t.numPartitions());
+    assertEquals(org.xla4j.program.Partitioner.SHARDY, t.partitioner());
+    assertEquals(List.of("sdy.sharding = #sdy.sharding<@mesh, [{\"x\"}]>"), t.argShardingTexts());
+    assertEquals(List.of("arg0"), t.argPaths());
   }
 }
