@@ -12,16 +12,14 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.models.attention.Attention;
 import org.xla4j.models.attention.AttentionInputs;
 import org.xla4j.models.attention.AttentionOptions;
 import org.xla4j.models.attention.KVMemory;
 import org.xla4j.models.attention.Mechanism;
+import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
@@ -91,17 +89,17 @@ final class AttentionCommand implements Callable<Integer> {
    * The module for one mechanism on q, k, v (DECODE: a prefill of the whole sequence into a cache of the
    * same length, which equals full attention), with an optional padding mask (B, Sk).
    */
-  static String module(AttentionOptions o, TensorType q, TensorType k, TensorType v, TensorType mask) {
+  static Program module(AttentionOptions o, TensorType q, TensorType k, TensorType v, TensorType mask) {
     Graph g = new Graph("attention_" + o.mechanism().name().toLowerCase(Locale.ROOT));
-    Tensor qt = g.parameter(q);
-    Tensor kt = g.parameter(k);
-    Tensor vt = g.parameter(v);
+    Tensor qt = g.parameter("q", q);
+    Tensor kt = g.parameter("k", k);
+    Tensor vt = g.parameter("v", v);
     AttentionInputs in = AttentionInputs.none();
-    if (mask != null) in = in.withMask(g.parameter(mask));
+    if (mask != null) in = in.withMask(g.parameter("mask", mask));
     if (o.mechanism() == Mechanism.DECODE) {
       in = in.withMemory(new KVMemory(g.zeros(k), g.zeros(v), g.scalar(0L, DType.I32)));
     }
-    return StableHloPrinter.print(g.build(Attention.apply(o, qt, kt, vt, in)), EmitOptions.unsharded());
+    return g.program(Attention.apply(o, qt, kt, vt, in));
   }
 
   // ------------------------------------------------------------------------------------------ compare
@@ -173,14 +171,14 @@ final class AttentionCommand implements Callable<Integer> {
                 + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented") + ")"));
             continue;
           }
-          String text;
+          Program text;
           try {
             text = module(common.options(m, platform), qt, kt, kt, null);
           } catch (IllegalArgumentException e) {
             rows.add(Row.skipped(m, "rejected: " + e.getMessage()));
             continue;
           }
-          try (Executable exe = b.compile(text, CompileOptions.defaults())) {
+          try (Executable exe = b.compile(text)) {
             long inUse = inUse(b);
             float[] out = exe.execute(q, k, v).get(0).toFloatArray();
             double msPerCall = time(b, exe, List.of(q, k, v));
@@ -198,9 +196,9 @@ final class AttentionCommand implements Callable<Integer> {
         List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
         float[] ref = null;
         String refNote = "";
-        String refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
+        Program refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
             f32.get(2).type(), null);
-        try (Executable exe = b.compile(refText, CompileOptions.defaults())) {
+        try (Executable exe = b.compile(refText)) {
           ref = exe.execute(f32).get(0).toFloatArray();
         } catch (org.xla4j.runtime.XlaException e) {
           refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
@@ -325,12 +323,12 @@ final class AttentionCommand implements Callable<Integer> {
       try (Backend b = Backends.open(common.backend)) {
         AttentionOptions o = common.options(mechanism, b.platformName());
         HostTensor mask = in.get("mask");
-        String text = module(o, in.get("q").type(), in.get("k").type(), in.get("v").type(),
+        Program text = module(o, in.get("q").type(), in.get("k").type(), in.get("v").type(),
             mask == null ? null : mask.type());
         List<HostTensor> args = new ArrayList<>(List.of(in.get("q"), in.get("k"), in.get("v")));
         if (mask != null) args.add(mask);
         long t0 = System.nanoTime();
-        try (Executable exe = b.compile(text, CompileOptions.defaults())) {
+        try (Executable exe = b.compile(text)) {
           HostTensor out = exe.execute(args).get(0);
           Safetensors.write(output, Map.of("out", out));
           System.err.printf(Locale.ROOT, "ran %s attention on %s: out %s -> %s (%.1f ms with compile)%n", mechanism,

@@ -14,9 +14,9 @@ import org.xla4j.ir.Op;
 import org.xla4j.ir.Precision;
 import org.xla4j.ir.UnaryKind;
 import org.xla4j.ir.Value;
+import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
@@ -120,10 +120,10 @@ final class BenchCommand implements Callable<Integer> {
     Value a = fb.arg(TensorType.of(DType.F32, 4));
     Value b = fb.arg(TensorType.of(DType.F32, 4));
     fb.ret(fb.emit1(new Op.Binary(BinaryKind.ADD, a, b)));
-    String text = StableHloPrinter.print(mb.build(), EmitOptions.unsharded());
+    Program program = Program.of(mb.build());
     HostTensor x = HostTensor.of(new float[] {1, 2, 3, 4}, 4);
     List<HostTensor> args = List.of(x, x);
-    try (Backend be = Backends.open(backend); Executable exe = be.compile(text, CompileOptions.defaults())) {
+    try (Backend be = Backends.open(backend); Executable exe = be.compile(program)) {
       for (int i = 0; i < 2000; i++) exe.execute(args);
       long[] t = new long[calls];
       for (int i = 0; i < calls; i++) {

@@ -3,12 +3,10 @@ package org.xla4j.cli;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.models.examples.ExamplePrograms;
+import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import picocli.CommandLine.Command;
@@ -26,7 +24,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String text = StableHloPrinter.print(ExamplePrograms.softmaxXw(), EmitOptions.unsharded());
+    Program program = Program.of(ExamplePrograms.softmaxXw());
+    String text = program.text();
     System.out.println("== StableHLO of softmax(x·W), x f32[4,8], W f32[8,16]\n" + text);
     Random rnd = new Random(42);
     float[] x = new float[4 * 8];
@@ -35,7 +34,7 @@ final class DemoCommand implements Callable<Integer> {
     for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
     try (Backend be = Backends.open(backend)) {
       long t0 = System.nanoTime();
-      try (Executable exe = be.compile(text, CompileOptions.defaults())) {
+      try (Executable exe = be.compile(program)) {
         long t1 = System.nanoTime();
         List<HostTensor> out = exe.execute(HostTensor.of(x, 4, 8), HostTensor.of(w, 8, 16));
         long t2 = System.nanoTime();

@@ -9,10 +9,7 @@ import java.util.List;
 import java.util.Random;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.runtime.Backend;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
@@ -22,10 +19,9 @@ import org.xla4j.types.Shape;
 final class AttentionHarness {
   private AttentionHarness() {}
 
-  /** Prints {@code outputs} of {@code g} as a module, compiles and runs it on {@code args}. */
+  /** Makes {@code outputs} of {@code g} a program, compiles and runs it on {@code args}. */
   static List<HostTensor> run(Backend backend, Graph g, List<HostTensor> args, Tensor... outputs) {
-    String text = StableHloPrinter.print(g.build(outputs), EmitOptions.unsharded());
-    try (Executable exe = backend.compile(text, CompileOptions.defaults())) {
+    try (Executable exe = backend.compile(g.program(outputs))) {
       List<HostTensor> out = exe.execute(args);
       for (int i = 0; i < outputs.length; i++) {
         assertEquals(outputs[i].type(), out.get(i).type(), "result " + i + " type");

@@ -9,11 +9,8 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
@@ -36,8 +33,7 @@ class DslNumericsTest {
   static void close() { cpu.close(); }
 
   private static List<HostTensor> run(Graph g, List<Tensor> outs, HostTensor... args) {
-    String text = StableHloPrinter.print(g.build(outs.toArray(Tensor[]::new)), EmitOptions.unsharded());
-    try (Executable exe = cpu.compile(text, CompileOptions.defaults())) {
+    try (Executable exe = cpu.compile(g.program(outs.toArray(Tensor[]::new)))) {
       return exe.execute(args);
     }
   }

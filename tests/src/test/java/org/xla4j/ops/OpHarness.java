@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.ir.FunctionBuilder;
 import org.xla4j.ir.HloModule;
 import org.xla4j.ir.ModuleBuilder;
 import org.xla4j.ir.Value;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
@@ -58,8 +55,11 @@ final class OpHarness implements AutoCloseable {
     List<Value> build(ModuleBuilder mb, FunctionBuilder main, List<Value> args);
   }
 
-  /** A printed program and the result types the IR inferred for it. */
-  record Program(String text, List<TensorType> argTypes, List<TensorType> resultTypes) {}
+  /** A program and the result types the IR inferred for it. */
+  record Program(org.xla4j.program.Program program, List<TensorType> argTypes, List<TensorType> resultTypes) {
+    /** Its one-device text, for failure messages. */
+    String text() { return program.text(); }
+  }
 
   static Program program(List<TensorType> argTypes, Body body) {
     return program(argTypes, (mb, fb, args) -> body.build(fb, args));
@@ -72,7 +72,7 @@ final class OpHarness implements AutoCloseable {
     List<Value> results = body.build(mb, fb, fb.args());
     fb.ret(results.toArray(Value[]::new));
     HloModule m = mb.build();
-    return new Program(StableHloPrinter.print(m, EmitOptions.unsharded()), argTypes,
+    return new Program(org.xla4j.program.Program.of(m), argTypes,
         results.stream().map(Value::type).toList());
   }
 
@@ -83,7 +83,7 @@ final class OpHarness implements AutoCloseable {
 
     private Compiled(Program program) {
       this.program = program;
-      this.exe = backend.compile(program.text(), CompileOptions.defaults());
+      this.exe = backend.compile(program.program());
       assertEquals(program.argTypes(), exe.signature().args(), "executable argument types\n" + program.text());
       assertEquals(program.resultTypes(), exe.signature().results(), "executable result types\n" + program.text());
     }
