@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.xla4j.sharding.Mesh;
 import org.xla4j.sharding.Sharding;
 import org.xla4j.sharding.ShardingText;
 import org.xla4j.types.Signature;
@@ -108,15 +109,91 @@ public record ModuleText(String text, Signature signature, List<String> argAttri
   public List<String> argShardingTexts() { return argAttributes.stream().map(ModuleText::shardingText).toList(); }
 
   /**
-   * Each result's sharding where the text states it in GSPMD form with a mesh equivalent; null where it
-   * states none, another form, or Shardy (whose results a PJRT executable reports itself).
+   * Each result's sharding where the text states it: in GSPMD form with a mesh equivalent, or in Shardy
+   * form over a mesh the module declares ({@code sdy.mesh}, pretty form) with closed dimension shardings
+   * of whole axes; null where it states none or another form (sub-axes, open dimensions, priorities,
+   * maximal or manual).
    */
   public List<Sharding> resultShardings() {
+    java.util.Map<String, Mesh> meshes = shardyMeshes(text, mask(text));
     List<Sharding> out = new ArrayList<>();
     for (int j = 0; j < resultAttributes.size(); j++) {
-      out.add(gspmdSharding(resultAttributes.get(j), signature.results().get(j).rank()));
+      String a = resultAttributes.get(j);
+      int rank = signature.results().get(j).rank();
+      Sharding s = gspmdSharding(a, rank);
+      out.add(s != null ? s : shardySharding(shardingText(a), rank, meshes));
     }
     return java.util.Collections.unmodifiableList(out);
+  }
+
+  private static final Pattern SDY_MESH = Pattern.compile("\\bsdy\\.mesh\\s+@([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*<");
+  private static final Pattern MESH_AXIS = Pattern.compile("\"([^\"]+)\"\\s*=\\s*(\\d+)");
+  private static final Pattern DEVICE_IDS = Pattern.compile("device_ids\\s*=\\s*\\[([\\d,\\s]*)\\]");
+  private static final Pattern SDY_SHARDING =
+      Pattern.compile("sdy\\.sharding\\s*=\\s*#sdy\\.sharding<@([A-Za-z_][A-Za-z0-9_]*)\\s*,\\s*\\[(.*)\\]\\s*>",
+          Pattern.DOTALL);
+
+  /** The module's {@code sdy.mesh} declarations (pretty form), by name; a mesh that does not read is left out. */
+  private static java.util.Map<String, Mesh> shardyMeshes(String text, String code) {
+    java.util.Map<String, Mesh> out = new java.util.LinkedHashMap<>();
+    Matcher m = SDY_MESH.matcher(code);
+    while (m.find()) {
+      int depth = 0;
+      int end = -1;
+      for (int i = m.end() - 1; i < code.length() && end < 0; i++) {
+        if (code.charAt(i) == '<') depth++;
+        else if (code.charAt(i) == '>' && --depth == 0) end = i;
+      }
+      if (end < 0) continue;
+      String body = text.substring(m.end(), end);
+      java.util.LinkedHashMap<String, Integer> axes = new java.util.LinkedHashMap<>();
+      Matcher a = MESH_AXIS.matcher(body);
+      while (a.find()) axes.put(a.group(1), Integer.parseInt(a.group(2)));
+      try {
+        Matcher ids = DEVICE_IDS.matcher(body);
+        Mesh mesh = Mesh.of(m.group(1), axes);
+        if (ids.find() && !ids.group(1).isBlank()) {
+          List<Integer> d = new ArrayList<>();
+          for (String x : ids.group(1).split(",")) d.add(Integer.parseInt(x.strip()));
+          mesh = new Mesh(m.group(1), axes, d);
+        }
+        out.put(m.group(1), mesh);
+      } catch (IllegalArgumentException e) {
+        // a mesh xla4j cannot represent (e.g. a maximal mesh): its shardings stay unknown
+      }
+    }
+    return out;
+  }
+
+  /** A Shardy sharding of whole axes over a declared mesh, or null. */
+  private static Sharding shardySharding(String attr, int rank, java.util.Map<String, Mesh> meshes) {
+    Matcher m = SDY_SHARDING.matcher(attr);
+    if (!m.matches()) return null;
+    Mesh mesh = meshes.get(m.group(1));
+    if (mesh == null) return null;
+    String dims = m.group(2).strip();
+    List<List<String>> spec = new ArrayList<>();
+    if (!dims.isEmpty()) {
+      for (String d : dims.split("\\}\\s*,\\s*\\{")) {
+        String inner = d.replace("{", "").replace("}", "").strip();
+        List<String> axes = new ArrayList<>();
+        if (!inner.isEmpty()) {
+          for (String ax : inner.split(",")) {
+            String t = ax.strip();
+            if (!t.matches("\"[^\"]+\"")) return null; // sub-axis, open dimension, priority
+            axes.add(t.substring(1, t.length() - 1));
+          }
+        }
+        spec.add(axes);
+      }
+    }
+    if (spec.size() != rank) return null;
+    if (spec.stream().allMatch(List::isEmpty)) return Sharding.replicated();
+    try {
+      return Sharding.named(mesh, new org.xla4j.sharding.PartitionSpec(spec));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** The sharding an attribute text states in GSPMD form, or null (none, or no mesh equivalent). */

@@ -152,6 +152,26 @@ class ModuleTextTest {
       assertEquals(f == ShardingFormat.SHARDY, m.shardy(), f.name());
     }
     assertEquals(rows.getClass(), ModuleText.read(p.text(ShardingFormat.GSPMD)).resultShardings().get(0).getClass());
+    // Shardy text names the program's own mesh: the result sharding reads back equal
+    assertEquals(rows, ModuleText.read(p.text(ShardingFormat.SHARDY)).resultShardings().get(0));
+  }
+
+  @Test
+  void shardyResultShardingsOverADeclaredMesh() {
+    String text = """
+        module @m attributes {mhlo.num_partitions = 8 : i32} {
+          sdy.mesh @mesh = <["data"=2, "model"=4], device_ids=[7, 6, 5, 4, 3, 2, 1, 0]>
+          func.func public @main(%arg0: tensor<4x8xf32>) -> (tensor<4x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data", "model"}, {}]>}, tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}]>}, tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"model":(1)2}]>}, tensor<8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"data", ?}]>}) {
+            return
+          }
+        }""";
+    List<Sharding> r = ModuleText.read(text).resultShardings();
+    Sharding.Named s0 = (Sharding.Named) r.get(0);
+    assertEquals(PartitionSpec.of(List.of("data", "model"), null), s0.spec());
+    assertEquals(List.of(7, 6, 5, 4, 3, 2, 1, 0), s0.mesh().deviceIds());
+    assertEquals(Sharding.replicated(), r.get(1));
+    assertNull(r.get(2), "sub-axis: no mesh equivalent");
+    assertNull(r.get(3), "open dimension");
   }
 
   @Test

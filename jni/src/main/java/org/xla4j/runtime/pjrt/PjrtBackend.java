@@ -237,7 +237,7 @@ public final class PjrtBackend implements Backend {
 
   /**
    * Compiles external StableHLO text (see {@link Backend#compile(String, CompileOptions)}); result
-   * shardings are those the text states in {@code mhlo.sharding} form.
+   * shardings are those the text states, in GSPMD or Shardy form, as {@code ModuleText} reads them.
    */
   @Override
   public PjrtExecutable compile(String externalText, CompileOptions options) {

@@ -227,8 +227,9 @@ public final class PjrtExecutable implements Executable {
   }
 
   /**
-   * The results' shardings, null where unknown: a Program's own; for external text those it states in
-   * {@code mhlo.sharding} form (Shardy result shardings of external text are not read).
+   * The results' shardings, null where unknown: a Program's own; for external text those it states
+   * ({@code mhlo.sharding}, or {@code sdy.sharding} over a declared mesh, as {@code ModuleText} reads
+   * them); for a loaded artifact those in its {@code mhlo.sharding} texts.
    */
   public List<Sharding> resultShardings() { return description.resultShardings(); }
 
