@@ -38,7 +38,7 @@ for j in "${jars[@]}"; do
   if [ ! -f "$m2/$j" ]; then
     IFS=/ read -ra parts <<< "$j"; n=${#parts[@]}
     ver=${parts[n-2]}; art=${parts[n-3]}; grp=$(IFS=.; echo "${parts[*]:0:n-3}")
-    mvn -B -q dependency:get -Dartifact="$grp:$art:$ver" >/dev/null
+    "$root/build" -q dependency:get -Dartifact="$grp:$art:$ver" >/dev/null
   fi
   cp "$m2/$j" .devcarry/lib/
 done
