@@ -160,7 +160,7 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--mechanisms", split = ",", paramLabel = "M[,M...]",
+    @Option(names = "--mechanisms", split = ",", paramLabel = "M",
         description = "Only these, any case: ${COMPLETION-CANDIDATES} (default: all the backend supports).")
     List<CliMechanism> only;
 

@@ -23,6 +23,7 @@ final class Progress implements AutoCloseable {
   private static volatile boolean quiet;
 
   private final ProgressBar bar; // null: progress is off
+  private boolean closed;
 
   private Progress(ProgressBar bar) {
     this.bar = bar;
@@ -76,9 +77,10 @@ final class Progress implements AutoCloseable {
     return bar == null ? Duration.ZERO : bar.getTotalElapsed();
   }
 
-  /** Ends the display (the last line stays, with the total time). */
+  /** Ends the display (the last line stays, with the total time); later calls do nothing. */
   @Override
   public void close() {
-    if (bar != null) bar.close();
+    if (bar != null && !closed) bar.close();
+    closed = true;
   }
 }
