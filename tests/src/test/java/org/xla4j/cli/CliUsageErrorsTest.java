@@ -160,6 +160,18 @@ class CliUsageErrorsTest {
   }
 
   @Test
+  void aWrongInputTypeNamesTheFileWithoutNull() throws Exception {
+    Path x = tmp.resolve("x.safetensors");
+    Safetensors.write(x, Map.of("x", HostTensor.of(new float[] {1, 2, 3, 4}, 4)));
+    Path in = RES.resolve("mlp_softmax.in.safetensors");
+    Result r = run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + x,
+        "--input", "w=" + in + ":a1", "--input", "b=" + in + ":a2");
+    assertEquals(2, r.rc(), r.err());
+    assertTrue(r.err().contains("from " + x), r.err());
+    assertFalse(r.err().contains(":null"), r.err());
+  }
+
+  @Test
   void randomBytesAreNamedForWhatTheyAreNot() throws Exception {
     byte[] junk = new byte[64];
     new Random(3).nextBytes(junk);
