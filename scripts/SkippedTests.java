@@ -53,10 +53,12 @@ public class SkippedTests {
     System.out.println("Skipped tests: " + total + " (reasons from target/surefire-reports)");
     for (var e : byReason.entrySet()) {
       System.out.println("  " + e.getKey());
-      List<String> tests = e.getValue();
-      int show = Math.min(tests.size(), 6);
-      System.out.println("    " + String.join(", ", tests.subList(0, show))
-          + (tests.size() > show ? " and " + (tests.size() - show) + " more" : ""));
+      // per class: one test named in full, or the class with its count
+      Map<String, List<String>> byClass = new TreeMap<>();
+      for (String t : e.getValue()) byClass.computeIfAbsent(t.substring(0, t.indexOf('.')), k -> new ArrayList<>()).add(t);
+      List<String> parts = new ArrayList<>();
+      byClass.forEach((cls, ts) -> parts.add(ts.size() == 1 ? ts.get(0) : cls + " (" + ts.size() + " tests)"));
+      System.out.println("    " + String.join(", ", parts));
     }
   }
 
