@@ -10,7 +10,7 @@ trap 'rm -rf "$bin"' EXIT
 IFS=: read -ra dirs <<<"$PATH"
 for d in "${dirs[@]}"; do
   for f in "$d"/*; do
-    b=$(basename "$f")
+    b=${f##*/}
     case "$b" in g++*|c++*|*-g++*|*-c++*) continue ;; esac
     [ -e "$bin/$b" ] || ln -s "$f" "$bin/$b" 2>/dev/null
   done
