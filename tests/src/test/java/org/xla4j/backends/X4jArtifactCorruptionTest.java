@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.xla4j.runtime.pjrt.X4jArtifact;
+import org.xla4j.runtime.X4jArtifact;
 
 /**
  * A {@code .x4j} whose header is right but whose body is damaged: every way of reading it either gives

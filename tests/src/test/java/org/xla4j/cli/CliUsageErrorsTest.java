@@ -114,7 +114,7 @@ class CliUsageErrorsTest {
     float[] x = new float[2 * 4 * 2 * 4];
     for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat();
     Safetensors.write(q, Map.of("q", HostTensor.of(x, 2, 4, 2, 4)));
-    Result r = run("attention", "run", "--mechanism", "cudnn", "--input", "q=" + q + ":q,k=" + q + ":q,v=" + q + ":q",
+    Result r = run("attention", "run", "--mechanism", "cudnn", "--input", "q=" + q + "#q,k=" + q + "#q,v=" + q + "#q",
         "--output", tmp.resolve("o.safetensors").toString());
     assertEquals(2, r.rc(), r.err());
     assertTrue(r.err().contains("--backend pjrt"), r.err());
@@ -145,12 +145,12 @@ class CliUsageErrorsTest {
   void outputIntoAMissingFolderFailsBeforeTheRun() {
     Path in = RES.resolve("mlp_softmax.in.safetensors");
     Path out = tmp.resolve("no/such/folder/out.safetensors");
-    Result r = run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + in + ":a0",
-        "--input", "w=" + in + ":a1", "--input", "b=" + in + ":a2", "--output", out.toString());
+    Result r = run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + in + "#a0",
+        "--input", "w=" + in + "#a1", "--input", "b=" + in + "#a2", "--output", out.toString());
     assertEquals(2, r.rc(), r.err());
     assertTrue(r.err().contains("does not exist"), r.err());
     assertFalse(r.err().contains("ran "), "ran before failing: " + r.err());
-    Result att = run("attention", "run", "--mechanism", "vanilla", "--input", "q=" + in + ":a0,k=a,v=b",
+    Result att = run("attention", "run", "--mechanism", "vanilla", "--input", "q=" + in + "#a0,k=a,v=b",
         "--output", out.toString());
     assertEquals(2, att.rc(), att.err());
     assertTrue(att.err().contains("does not exist"), att.err());
@@ -165,7 +165,7 @@ class CliUsageErrorsTest {
     Safetensors.write(x, Map.of("x", HostTensor.of(new float[] {1, 2, 3, 4}, 4)));
     Path in = RES.resolve("mlp_softmax.in.safetensors");
     Result r = run("exec", RES.resolve("mlp_softmax.mlir").toString(), "--input", "x=" + x,
-        "--input", "w=" + in + ":a1", "--input", "b=" + in + ":a2");
+        "--input", "w=" + in + "#a1", "--input", "b=" + in + "#a2");
     assertEquals(2, r.rc(), r.err());
     assertTrue(r.err().contains("from " + x), r.err());
     assertFalse(r.err().contains(":null"), r.err());
