@@ -44,7 +44,7 @@ final class EmitCommand implements Callable<Integer> {
     }
     HloModule m = ExamplePrograms.build(program);
     // an unsharded program prints the same in every format: say so rather than ignore the flag
-    if (f != ShardingFormat.NONE && m.numPartitions() == 1 && m.numReplicas() == 1 && m.meshes().isEmpty()) {
+    if (f != ShardingFormat.NONE && m.shardings().isEmpty()) {
       throw new ParameterException(spec.commandLine(), "--sharding " + sharding + ": '" + program
           + "' has no shardings, so there are none to print; drop --sharding, or emit a sharded program: "
           + shardedNames());
@@ -56,7 +56,7 @@ final class EmitCommand implements Callable<Integer> {
   private static java.util.List<String> shardedNames() {
     return ExamplePrograms.names().stream().filter(n -> {
       HloModule m = ExamplePrograms.build(n);
-      return m.numPartitions() > 1 || !m.meshes().isEmpty();
+      return !m.shardings().isEmpty();
     }).toList();
   }
 }
