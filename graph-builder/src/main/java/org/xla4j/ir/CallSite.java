@@ -4,12 +4,16 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Finds the user's call site: the first stack frame outside the library's own packages. Layers built
- * on top (nn, attention) register their packages so errors point past them, at the user's code.
+ * Finds the user's call site: the first stack frame outside the library. Every {@code org.xla4j} class
+ * is library code (graph-builder, runtime, layers, the CLI) except test classes and the examples, which
+ * are written as a user would; other libraries built on xla4j register their packages too. When no user
+ * frame exists (the CLI building a module for its user) the location is {@link Location#UNKNOWN} and
+ * messages leave it out.
  */
 public final class CallSite {
-  private static final List<String> LIBRARY = new CopyOnWriteArrayList<>(List.of(
-      "org.xla4j.ir.", "org.xla4j.dsl.", "org.xla4j.emit.", "org.xla4j.sharding.", "org.xla4j.types."));
+  private static final List<String> LIBRARY = new CopyOnWriteArrayList<>(List.of("org.xla4j."));
+  /** Code under org.xla4j that reads as user code: it is what the user would write. */
+  private static final List<String> USER_LIKE = List.of("org.xla4j.models.examples.");
   private static final StackWalker WALKER = StackWalker.getInstance();
 
   private CallSite() {}
@@ -24,13 +28,17 @@ public final class CallSite {
     return WALKER.walk(frames -> frames
         .filter(f -> !isLibrary(f.getClassName()))
         .findFirst()
-        .map(f -> new Location(scope, f.getFileName() == null ? "unknown" : f.getFileName(), f.getLineNumber(),
-            simpleName(f.getClassName()) + "." + methodName(f.getMethodName())))
+        // a frame without debug information has no file name and a negative line: those parts are left out
+        .map(f -> new Location(scope, f.getFileName() == null ? "unknown" : f.getFileName(),
+            Math.max(0, f.getLineNumber()), simpleName(f.getClassName()) + "." + methodName(f.getMethodName())))
         .orElse(new Location(scope, "unknown", 0, "")));
   }
 
   private static boolean isLibrary(String className) {
-    if (className.startsWith("java.") || className.startsWith("jdk.")) return true;
+    if (className.startsWith("java.") || className.startsWith("jdk.") || className.startsWith("sun.")) return true;
+    for (String p : USER_LIKE) {
+      if (className.startsWith(p)) return false;
+    }
     for (String p : LIBRARY) {
       if (className.startsWith(p)) {
         String simple = simpleName(className);

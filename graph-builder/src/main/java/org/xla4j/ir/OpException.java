@@ -9,7 +9,7 @@ public class OpException extends IllegalArgumentException {
   private final transient Location location;
 
   public OpException(String opName, String detail, Location location) {
-    super(opName + ": " + detail + (location == null ? "" : " (" + location + ")"));
+    super(opName + ": " + detail + (location == null || location.toString().isEmpty() ? "" : " (" + location + ")"));
     this.opName = opName;
     this.location = location;
   }

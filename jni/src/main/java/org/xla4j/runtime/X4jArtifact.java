@@ -155,9 +155,30 @@ public record X4jArtifact(
       }
       return new X4jArtifact(version, r.str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.tensors(6), r.tensors(7),
           r.bytes(8), r.bytes(9), r.intField(10), r.intField(11), r.str(12));
-    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
+      // A damaged body shows as an offset or length past the end (IndexOutOfBounds, BufferUnderflow,
+      // NegativeArraySize), a bad dtype name or invalid UTF-8: all mean the same to the reader.
       if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith("artifact")) throw iae;
-      throw new IllegalArgumentException("corrupt xla4j artifact: " + e, e);
+      throw new IllegalArgumentException("corrupt xla4j compiled-program artifact: it has the '" + FILE_ID
+          + "' header but its body (" + bytes.length + " bytes) does not read as an artifact (" + reason(e)
+          + "); it was damaged or truncated, compile it again with xla4j compile", e);
+    }
+  }
+
+  private static String reason(RuntimeException e) {
+    return switch (e) {
+      case IndexOutOfBoundsException x -> "an offset or length points past the end";
+      case java.nio.BufferUnderflowException x -> "an offset or length points past the end";
+      case NegativeArraySizeException x -> "a negative length";
+      case IllegalArgumentException x -> x.getMessage() == null ? "an invalid field" : x.getMessage();
+      default -> "an invalid field";
+    };
+  }
+
+  /** Checks a vector of {@code n} elements of {@code width} bytes at {@code start} lies in the buffer. */
+  private static void checkVector(ByteBuffer bb, int start, int n, int width) {
+    if (n < 0 || start < 0 || (long) start + (long) n * width > bb.limit()) {
+      throw new IndexOutOfBoundsException("vector of " + n + " at " + start);
     }
   }
 
@@ -182,6 +203,7 @@ public record X4jArtifact(
       if (o == 0) return new byte[0];
       int n = __vector_len(o);
       int start = __vector(o);
+      checkVector(bb, start, n, 1);
       byte[] out = new byte[n];
       bb.get(start, out);
       return out;
@@ -191,6 +213,7 @@ public record X4jArtifact(
       int o = __offset(4 + 2 * field);
       if (o == 0) return List.of();
       int n = __vector_len(o);
+      checkVector(bb, __vector(o), n, 4);
       List<Arg> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         int t = __indirect(__vector(o) + i * 4);
@@ -207,7 +230,9 @@ public record X4jArtifact(
       int o0 = __offset(4);
       String dtype = o0 != 0 ? __string(o0 + bb_pos) : "";
       int o1 = __offset(6);
-      long[] dims = new long[o1 != 0 ? __vector_len(o1) : 0];
+      int rank = o1 != 0 ? __vector_len(o1) : 0;
+      if (o1 != 0) checkVector(bb, __vector(o1), rank, 8);
+      long[] dims = new long[rank];
       if (o1 != 0) {
         int start = __vector(o1);
         for (int k = 0; k < dims.length; k++) dims[k] = bb.getLong(start + 8 * k);

@@ -29,7 +29,10 @@ import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code xla4j attention compare|run}: every attention mechanism on the same inputs, or one mechanism on
@@ -78,6 +81,28 @@ final class AttentionCommand implements Callable<Integer> {
         description = "Backend (default: ${DEFAULT-VALUE}).")
     String backend;
 
+    /** Option values valid whatever the inputs; checked before any work. */
+    void check(CommandSpec spec) {
+      OptionChecks.nonNegative(spec, "--chunk-q", chunkQ, "seq/4 within [512, 2048]");
+      OptionChecks.nonNegative(spec, "--chunk-k", chunkK, "seq/4 within [512, 2048]");
+    }
+
+    /**
+     * CLI advice for a mechanism the backend cannot run (the library's message names Java calls).
+     * CUDNN is the only CLI mechanism that does not run everywhere.
+     */
+    static void checkRuns(CommandSpec spec, Mechanism m, String platform) {
+      if (!m.runsOn(platform)) {
+        throw new ParameterException(spec.commandLine(), "--mechanism " + m + " cannot run on the " + platform
+            + " backend: " + cudnnAdvice());
+      }
+    }
+
+    static String cudnnAdvice() {
+      return "cuDNN fused attention needs a CUDA GPU; pass --backend pjrt (or pjrt:/path/to/plugin.so) on a machine "
+          + "with an NVIDIA GPU, or use --mechanism VANILLA or BLOCKWISE, which run on every backend";
+    }
+
     AttentionOptions options(Mechanism m, String platform) {
       return AttentionOptions.builder().mechanism(m).causal(causal).chunks(chunkQ, chunkK).softmaxScale(scale)
           .logitSoftCap(softCap).attnOutputMultiplier(multiplier).float32Logits(float32Logits).platform(platform)
@@ -108,6 +133,9 @@ final class AttentionCommand implements Callable<Integer> {
       description = "Run every mechanism the backend supports on the same random inputs: max abs error vs "
           + "VANILLA computed in f32, median time per call, device memory where the backend reports it.")
   static final class Compare implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     Common common = new Common();
 
@@ -132,19 +160,19 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "0") long seed;
 
-    @Option(names = "--mechanisms", split = ",", description = "Only these (default: all the backend supports).")
-    List<Mechanism> only;
+    @Option(names = "--mechanisms", split = ",", paramLabel = "M",
+        description = "Only these, any case: ${COMPLETION-CANDIDATES} (default: all the backend supports).")
+    List<CliMechanism> only;
 
     @Option(names = "--reference", defaultValue = "VANILLA",
-        description = "Mechanism computing the f32 reference (default: ${DEFAULT-VALUE}; BLOCKWISE for long sequences, "
-            + "where f32 VANILLA logits would not fit).")
-    Mechanism reference;
+        description = "Mechanism computing the f32 reference: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; "
+            + "BLOCKWISE for long sequences, where f32 VANILLA logits would not fit).")
+    ReferenceMechanism referenceOption;
 
     @Override
     public Integer call() {
-      DType dt = DType.fromMlir(dtype.toLowerCase(Locale.ROOT));
-      if (!dt.isFloat()) throw new IllegalArgumentException("--dtype requires a float type, got " + dtype);
-      if (runs < 1 || iters < 1) throw new IllegalArgumentException("--runs and --iters must be >= 1");
+      DType dt = check();
+      Mechanism reference = referenceOption.mechanism();
       TensorType qt = TensorType.of(dt, batch, seq, heads, headDim);
       TensorType kt = TensorType.of(dt, batch, seq, kvHeads, headDim);
       Random r = new Random(seed);
@@ -156,52 +184,60 @@ final class AttentionCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
             heads, kvHeads, headDim, dt.mlir(), common.causal ? " causal" : "",
             " chunks " + chunk(common.chunkQ, seq) + "x" + chunk(common.chunkK, seq), platform, b.platformVersion());
-        if (reference != Mechanism.VANILLA && reference != Mechanism.BLOCKWISE) {
-          throw new IllegalArgumentException("--reference requires VANILLA or BLOCKWISE, got " + reference);
-        }
         List<Mechanism> ms = only == null || only.isEmpty()
-            ? List.of(Mechanism.CUDNN, Mechanism.BLOCKWISE, Mechanism.DECODE, Mechanism.VANILLA) : only;
+            ? List.of(Mechanism.CUDNN, Mechanism.BLOCKWISE, Mechanism.DECODE, Mechanism.VANILLA)
+            : only.stream().map(CliMechanism::mechanism).distinct().toList();
         // Mechanisms run first, smallest first, so each allocator peak says something; the f32 reference
         // (the largest program) runs last and the errors are computed once it is known.
         List<Row> rows = new ArrayList<>();
         long peakBefore = peak(b);
-        for (Mechanism m : ms) {
-          if (!m.runsOn(b.platform())) {
-            rows.add(Row.skipped(m, "not on " + platform + " ("
-                + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend" : "not implemented") + ")"));
-            continue;
-          }
-          Program text;
-          try {
-            text = module(common.options(m, platform), qt, kt, kt, null);
-          } catch (IllegalArgumentException e) {
-            rows.add(Row.skipped(m, "rejected: " + e.getMessage()));
-            continue;
-          }
-          try (Executable exe = b.compile(text)) {
-            long inUse = inUse(b);
-            float[] out = exe.execute(q, k, v).get(0).toFloatArray();
-            double msPerCall = time(b, exe, List.of(q, k, v));
-            long p = peak(b);
-            String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
-                : "<= earlier peak";
-            peakBefore = Math.max(peakBefore, p);
-            rows.add(new Row(m, out, msPerCall, mem, ""));
-          } catch (org.xla4j.runtime.XlaException e) {
-            // e.g. VANILLA's S x S logits not fitting the device: report it and go on with the others
-            rows.add(Row.skipped(m, "failed: " + firstLine(e)));
-          }
-        }
-        // the reference: VANILLA (or --reference) on the same values in f32
-        List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
         float[] ref = null;
         String refNote = "";
-        Program refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
-            f32.get(2).type(), null);
-        try (Executable exe = b.compile(refText)) {
-          ref = exe.execute(f32).get(0).toFloatArray();
-        } catch (org.xla4j.runtime.XlaException e) {
-          refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
+        // one unit per mechanism, one for the reference: long sequences take minutes on the CPU backend
+        try (Progress progress = Progress.bar("attention compare", ms.size() + 1)) {
+          for (Mechanism m : ms) {
+            progress.message(m.name());
+            if (!m.runsOn(b.platform())) {
+              rows.add(Row.skipped(m, "not on " + platform + " ("
+                  + (m == Mechanism.CUDNN ? "needs a CUDA GPU backend: --backend pjrt on an NVIDIA GPU" : "not implemented")
+                  + ")"));
+              progress.step();
+              continue;
+            }
+            Program text;
+            try {
+              text = module(common.options(m, platform), qt, kt, kt, null);
+            } catch (IllegalArgumentException e) {
+              rows.add(Row.skipped(m, "rejected: " + e.getMessage()));
+              progress.step();
+              continue;
+            }
+            try (Executable exe = b.compile(text)) {
+              long inUse = inUse(b);
+              float[] out = exe.execute(q, k, v).get(0).toFloatArray();
+              double msPerCall = time(b, exe, List.of(q, k, v));
+              long p = peak(b);
+              String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
+                  : "<= earlier peak";
+              peakBefore = Math.max(peakBefore, p);
+              rows.add(new Row(m, out, msPerCall, mem, ""));
+            } catch (org.xla4j.runtime.XlaException e) {
+              // e.g. VANILLA's S x S logits not fitting the device: report it and go on with the others
+              rows.add(Row.skipped(m, "failed: " + firstLine(e)));
+            }
+            progress.step();
+          }
+          // the reference: VANILLA (or --reference) on the same values in f32
+          progress.message("f32 " + reference + " reference");
+          List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
+          Program refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
+              f32.get(2).type(), null);
+          try (Executable exe = b.compile(refText)) {
+            ref = exe.execute(f32).get(0).toFloatArray();
+          } catch (org.xla4j.runtime.XlaException e) {
+            refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
+          }
+          progress.step();
         }
         System.out.printf(Locale.ROOT, "%-10s %26s %16s %22s  %s%n", "mechanism", "max|err| vs f32 " + reference,
             "ms/call (median)", "device memory", "note");
@@ -225,6 +261,37 @@ final class AttentionCommand implements Callable<Integer> {
         }
       }
       return 0;
+    }
+
+    /** Every option value, before any work: a bad one is a usage error naming the option. */
+    private DType check() {
+      OptionChecks.positive(spec, "--batch", batch);
+      OptionChecks.positive(spec, "--seq", seq);
+      OptionChecks.positive(spec, "--heads", heads);
+      OptionChecks.positive(spec, "--kv-heads", kvHeads);
+      OptionChecks.positive(spec, "--head-dim", headDim);
+      OptionChecks.positive(spec, "--runs", runs);
+      OptionChecks.positive(spec, "--iters", iters);
+      common.check(spec);
+      if (heads % kvHeads != 0) {
+        throw new ParameterException(spec.commandLine(), "--heads (" + heads + ") must be a multiple of --kv-heads ("
+            + kvHeads + "): each key/value head serves heads/kv-heads query heads");
+      }
+      long elements = (long) batch * seq * Math.max(heads, kvHeads) * headDim;
+      if (elements > Integer.MAX_VALUE - 8) {
+        throw new ParameterException(spec.commandLine(), "--batch x --seq x --heads x --head-dim = " + elements
+            + " elements per tensor, more than one Java array holds (" + (Integer.MAX_VALUE - 8) + ")");
+      }
+      DType dt;
+      try {
+        dt = DType.fromMlir(dtype.toLowerCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        dt = null;
+      }
+      if (dt == null || !dt.isFloat()) {
+        throw new ParameterException(spec.commandLine(), "--dtype must be f32, bf16 or f16, got '" + dtype + "'");
+      }
+      return dt;
     }
 
     private static long chunk(int c, int s) { return Attention.blockwiseChunk(c, s); }
@@ -294,11 +361,15 @@ final class AttentionCommand implements Callable<Integer> {
   @Command(name = "run", mixinStandardHelpOptions = true,
       description = "Run one mechanism on q, k, v (BTNH) from safetensors files; writes 'out'.")
   static final class Run implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     Common common = new Common();
 
-    @Option(names = "--mechanism", required = true, description = "VANILLA, BLOCKWISE, CUDNN or DECODE.")
-    Mechanism mechanism;
+    @Option(names = "--mechanism", required = true, paramLabel = "M",
+        description = "Any case: ${COMPLETION-CANDIDATES}.")
+    CliMechanism mechanismOption;
 
     @Option(names = "--input", required = true, split = ",", paramLabel = InputSpec.SYNTAX,
         description = "q=..., k=..., v=... and optionally mask=... (a (B, Sk) padding mask: bool or integer keeps where "
@@ -309,18 +380,22 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+      common.check(spec);
+      OptionChecks.writableOutput(spec, "--output", output);
+      Mechanism mechanism = mechanismOption.mechanism();
       Map<String, HostTensor> in = new LinkedHashMap<>();
       for (String s : inputs) {
-        InputSpec spec = InputSpec.parse(s);
-        if (!List.of("q", "k", "v", "mask").contains(spec.name())) {
-          throw new IllegalArgumentException("--input names are q, k, v and mask, got '" + spec.name() + "'");
+        InputSpec input = InputSpec.parse(s);
+        if (!List.of("q", "k", "v", "mask").contains(input.name())) {
+          throw new IllegalArgumentException("--input names are q, k, v and mask, got '" + input.name() + "'");
         }
-        in.put(spec.name(), spec.read());
+        in.put(input.name(), input.read());
       }
       for (String need : List.of("q", "k", "v")) {
         if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);
       }
       try (Backend b = Backends.open(common.backend)) {
+        Common.checkRuns(spec, mechanism, b.platformName());
         AttentionOptions o = common.options(mechanism, b.platformName());
         HostTensor mask = in.get("mask");
         Program text = module(o, in.get("q").type(), in.get("k").type(), in.get("v").type(),

@@ -22,8 +22,11 @@ import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code xla4j bench}: emission time of a large program; per-call overhead of a backend. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -31,6 +34,9 @@ import picocli.CommandLine.Parameters;
         + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py),"
         + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory).")
 final class BenchCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
   @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload")
   String what;
 
@@ -58,11 +64,22 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     switch (what) {
-      case "emit" -> emit();
-      case "call" -> callOverhead();
+      case "emit" -> {
+        OptionChecks.positive(spec, "--ops", ops);
+        OptionChecks.positive(spec, "--iters", iters);
+        emit();
+      }
+      case "call" -> {
+        OptionChecks.positive(spec, "--calls", calls);
+        callOverhead();
+      }
       case "attention-modules" -> AttentionBenchModules.write(out, sweep);
-      case "upload" -> upload();
-      default -> throw new IllegalArgumentException("bench: unknown benchmark '" + what + "'; use emit, call, attention-modules or upload");
+      case "upload" -> {
+        OptionChecks.positive(spec, "--bytes", bytes);
+        upload();
+      }
+      default -> throw new ParameterException(spec.commandLine(),
+          "unknown benchmark '" + what + "'; use emit, call, attention-modules or upload");
     }
     return 0;
   }

@@ -12,8 +12,10 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.X4jArtifact;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code xla4j compile}: compiles a StableHLO module through a PJRT plugin into a {@code .x4j}
@@ -24,6 +26,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "compile", mixinStandardHelpOptions = true,
     description = "Compile a StableHLO text module into a .x4j compiled-program artifact (PJRT).")
 final class CompileCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
   @Parameters(index = "0", paramLabel = "MODULE", description = "StableHLO text module (.mlir)")
   Path module;
 
@@ -50,11 +55,13 @@ final class CompileCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(module)) throw new IllegalArgumentException("module file not found: " + module);
+    OptionChecks.existingFile(spec, "MODULE", module);
+    OptionChecks.writableOutput(spec, "--output", output);
+    OptionChecks.writableOutput(spec, "--hlo-out", hloOut);
     if (!backend.equals("pjrt") && !backend.startsWith("pjrt:")) {
       throw new IllegalArgumentException("--backend must be pjrt or pjrt:/path/to/plugin.so, got '" + backend + "'");
     }
-    String text = Files.readString(module);
+    String text = ModuleFiles.readText(module);
     Map<String, String> dbg = new LinkedHashMap<>();
     for (String f : xlaFlags) {
       int eq = f.indexOf('=');

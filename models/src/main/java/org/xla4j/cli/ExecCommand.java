@@ -19,13 +19,18 @@ import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code xla4j exec}: runs any StableHLO text module (ours or JAX-exported) on safetensors inputs. */
 @Command(name = "exec", mixinStandardHelpOptions = true,
     description = "Run a StableHLO text module. Inputs are positional: the i-th --input is @main's i-th argument.")
 final class ExecCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
   @Parameters(index = "0", paramLabel = "MODULE",
       description = "StableHLO text module (.mlir), or a compiled-program artifact (.x4j, from xla4j compile; runs on PJRT)")
   Path module;
@@ -46,15 +51,22 @@ final class ExecCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (!Files.isRegularFile(module)) throw new IllegalArgumentException("module file not found: " + module);
-    X4jArtifact artifact = isArtifact(module) ? X4jArtifact.read(module) : null;
-    String spec = backend != null ? backend : artifact != null ? "pjrt" : "cpu";
-    String text = artifact == null ? Files.readString(module) : null;
+    OptionChecks.existingFile(spec, "MODULE", module);
+    OptionChecks.writableOutput(spec, "--output", output);
+    boolean isArtifact = isArtifact(module);
+    ModuleFiles.checkArtifactName(module, isArtifact);
+    X4jArtifact artifact = isArtifact ? X4jArtifact.read(module) : null;
+    String backendSpec = backend != null ? backend : artifact != null ? "pjrt" : "cpu";
+    String text = artifact == null ? ModuleFiles.readText(module) : null;
     Signature sig = artifact != null ? artifact.signature() : ModuleText.read(text).signature();
     List<HostTensor> args = readInputs(sig);
-    try (Backend b = Backends.open(spec);
+    Progress progress = Progress.stage("exec " + module.getFileName()).message("compile");
+    try (progress;
+         Backend b = Backends.open(backendSpec);
          Executable exe = artifact != null ? b.load(artifact) : b.compile(text, CompileOptions.defaults())) {
+      progress.message("run");
       List<HostTensor> results = exe.execute(args);
+      progress.close();
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
       if (output != null) Safetensors.write(output, named);

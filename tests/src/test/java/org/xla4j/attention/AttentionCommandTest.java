@@ -34,6 +34,19 @@ class AttentionCommandTest {
     return buf.toString(StandardCharsets.UTF_8);
   }
 
+  /** stderr of {@code r}: an expected error message is checked here rather than printed like a failure. */
+  private static String captureErr(Runnable r) {
+    PrintStream old = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      r.run();
+    } finally {
+      System.setErr(old);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
   @Test
   void runWritesTheOracleOutput() throws Exception {
     Random r = new Random(4);
@@ -53,8 +66,9 @@ class AttentionCommandTest {
     AttentionHarness.assertClose("attention run", o.run(q.toFloatArray(), k.toFloatArray(), v.toFloatArray()),
         Safetensors.read(out, "out"), 1e-5, 1e-4);
     // a usage error names what is missing
-    assertEquals(2, Main.run("attention", "run", "--mechanism", "VANILLA", "--input", "q=" + qf, "--output",
-        out.toString()));
+    String err = captureErr(() -> assertEquals(2, Main.run("attention", "run", "--mechanism", "VANILLA", "--input",
+        "q=" + qf, "--output", out.toString())));
+    assertTrue(err.contains("missing k"), err);
   }
 
   @Test

@@ -225,7 +225,8 @@ public final class CpuBackend implements Backend {
 
   private static void checkSingleDevice(int replicas, int partitions, String what, String wayOut) {
     if (replicas > 1 || partitions > 1) {
-      throw new UnsupportedOperationException("the embedded CPU backend runs on one device; " + what + " runs "
+      throw new org.xla4j.runtime.DeviceCountException("cpu", replicas, partitions, 1,
+          "the embedded CPU backend runs on one device; " + what + " runs "
           + replicas + " replica(s) x " + partitions + " partition(s). " + wayOut);
     }
   }
