@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "xla4j", mixinStandardHelpOptions = true, version = "xla4j 0.1.0",
     description = "Build, compile and run XLA (StableHLO) programs from Java.",
     subcommands = {ExecCommand.class, EmitCommand.class, DemoCommand.class, BenchCommand.class, CompileCommand.class, AttentionCommand.class,
-        LogitsCommand.class})
+        LogitsCommand.class, ModelCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));
