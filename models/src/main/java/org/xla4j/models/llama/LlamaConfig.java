@@ -170,7 +170,7 @@ public record LlamaConfig(
     JsonElement rs = o.get("rope_scaling");
     if (rs != null && !rs.isJsonNull()) b.ropeScaling(ropeScaling(rs.getAsJsonObject()));
     JsonElement dt = o.get("torch_dtype");
-    if (dt != null && !dt.isJsonNull()) b.dtype(torchDtype(dt.getAsString()));
+    b.dtype(dt != null && !dt.isJsonNull() ? torchDtype(dt.getAsString()) : DType.F32);
     return b.build();
   }
 
