@@ -96,7 +96,10 @@ class ModelCommandTest {
       t.put(pre + n + ".weight", rnd(r, DType.F32, 16));
     }
     Path dir = Files.createDirectories(tmp.resolve("grok"));
-    Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"grok-1\", \"hidden_size\": 16}");
+    Files.writeString(dir.resolve("config.json"), """
+        {"model_type": "grok-1", "vocab_size": 32, "hidden_size": 16, "num_hidden_layers": 1,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8, "intermediate_size": 24, "num_experts": 2,
+         "num_experts_per_tok": 2}""");
     Safetensors.write(dir.resolve("model.safetensors"), t);
     return dir;
   }

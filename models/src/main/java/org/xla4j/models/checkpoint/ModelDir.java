@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import org.xla4j.checkpoint.CheckpointMap;
 import org.xla4j.checkpoint.CheckpointTensor;
+import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.llama.LlamaCheckpoint;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.runtime.Backend;
@@ -126,21 +127,25 @@ public final class ModelDir implements AutoCloseable {
   }
 
   /**
-   * The parameters the model expects, when this loader knows them from the config (LLAMA); for GROK1 the
-   * caller passes its config's types to {@link #parameters(Tree)}.
+   * The Grok-1 config (INT8 when the checkpoint has {@code .scales} tensors).
+   *
+   * @throws IllegalStateException when this is not a Grok-1 directory
    */
-  public Optional<Tree<TensorType>> expectedTypes() {
+  public Grok1Config grok1Config() {
+    if (type != ModelType.GROK1) throw new IllegalStateException(dir + " holds a " + type + " model, not GROK1");
+    return Grok1HfConfig.read(config, reader.names());
+  }
+
+  /** The parameters the model expects, from its config. */
+  public Tree<TensorType> expectedTypes() {
     return switch (type) {
-      case LLAMA -> Optional.of(llamaConfig().parameterTypes());
-      case GROK1 -> Optional.empty();
+      case LLAMA -> llamaConfig().parameterTypes();
+      case GROK1 -> grok1Config().parameterTypes();
     };
   }
 
-  /** Every parameter as a lazily read leaf, checked against {@link #expectedTypes()} where known. */
-  public Tree<CheckpointTensor> parameters() {
-    Optional<Tree<TensorType>> want = expectedTypes();
-    return want.isPresent() ? map().apply(reader, want.get()) : map().apply(reader);
-  }
+  /** Every parameter as a lazily read leaf, checked against {@link #expectedTypes()}. */
+  public Tree<CheckpointTensor> parameters() { return map().apply(reader, expectedTypes()); }
 
   /** Every parameter, checked against {@code expected} (missing, extra, wrong shape or dtype: an error). */
   public Tree<CheckpointTensor> parameters(Tree<TensorType> expected) { return map().apply(reader, expected); }

@@ -167,8 +167,9 @@ class ModelDirTest {
   @Test
   void grokInt8LayoutGivesWeightsAndScalesTheModelDequantizes() throws Exception {
     Map<String, HostTensor> t = HfFixtures.grokTensors(true, 9);
-    try (ModelDir d = ModelDir.open(HfFixtures.write(tmp.resolve("grok8"), "{\"model_type\": \"grok-1\"}", t))) {
+    try (ModelDir d = ModelDir.open(HfFixtures.write(tmp.resolve("grok8"), HfFixtures.GROK_CONFIG.replace("{", "{\"model_type\": \"grok-1\", "), t))) {
       assertEquals(ModelType.GROK1, d.type());
+      assertEquals(org.xla4j.models.grok.WeightFormat.INT8, d.grok1Config().weightFormat());
       Tree<CheckpointTensor> p = d.parameters();
       String a = "transformer/decoder_layer_0/multi_head_attention/";
       assertEquals(TensorType.of(DType.I8, HfFixtures.D, HfFixtures.HQ * HfFixtures.KS), p.get(a + "query/w").type());
@@ -189,6 +190,30 @@ class ModelDirTest {
           assertEquals(want, w.getFloat(1, i, o) * s.getFloat(1, i / (in / 8), o), "W[" + i + ", " + o + "]");
         }
       }
+    }
+  }
+
+  @Test
+  void grokConfigKeysAndAWronglyTypedGrokTensor() throws Exception {
+    Map<String, HostTensor> t = HfFixtures.grokTensors(false, 11);
+    t.put("transformer.decoder_layer.1.rms_norm_2.weight", HfFixtures.random(new java.util.Random(0), DType.BF16, 16));
+    try (ModelDir d = ModelDir.open(HfFixtures.write(tmp.resolve("grokcfg"), HfFixtures.GROK_CONFIG, t))) {
+      org.xla4j.models.grok.Grok1Config c = d.grok1Config();
+      assertEquals(16, c.embeddingSize());
+      assertEquals(24, c.ffnSize());
+      assertEquals(4.0, c.embeddingMultiplier());
+      assertEquals(0.3535533905932738, c.attnOutputMultiplier());
+      assertEquals(30.0, c.maxAttnValue());
+      assertEquals(2, c.numExperts());
+      assertEquals(org.xla4j.models.grok.WeightFormat.BF16, c.weightFormat());
+      String m = assertThrows(CheckpointException.class, d::parameters).getMessage();
+      assertTrue(m.contains("wrong type: path 'transformer/decoder_layer_1/rms_norm_2/scale' expects tensor<16xf32>, "
+          + "checkpoint tensor 'transformer.decoder_layer.1.rms_norm_2.weight' in ") && m.contains("gives tensor<16xbf16>"), m);
+    }
+    String bad = HfFixtures.GROK_CONFIG.replace("\"intermediate_size\": 24", "\"intermediate_size\": 25");
+    try (ModelDir d = ModelDir.open(HfFixtures.write(tmp.resolve("grokbad"), bad, HfFixtures.grokTensors(false, 12)))) {
+      String m = assertThrows(IllegalArgumentException.class, d::grok1Config).getMessage();
+      assertTrue(m.contains("intermediate_size 25"), m);
     }
   }
 
