@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.xla4j.checkpoint.CheckpointTensor;
+import org.xla4j.models.checkpoint.Grok1HfNames;
 import org.xla4j.models.checkpoint.ModelDir;
+import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.llama.LlamaCheckpoint;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.runtime.Backend;
@@ -26,7 +28,8 @@ import picocli.CommandLine.Parameters;
  * them uploaded to a device with a progress bar.
  *
  * <pre>
- * ./xla4j model info tiny-llama --rules grok1 --mesh data=2,model=4 --json
+ * ./xla4j model info tiny-llama --json
+ * ./xla4j model info grok-1 --rules grok1 --mesh data=2,model=4
  * ./xla4j model info /models/grok-1-hf --rules grok1 --mesh data=1,model=8
  * ./xla4j model load /models/Llama-3.2-1B --backend pjrt
  * </pre>
@@ -36,11 +39,11 @@ import picocli.CommandLine.Parameters;
     subcommands = {ModelCommand.Info.class, ModelCommand.Load.class})
 final class ModelCommand implements Callable<Integer> {
   /** Presets that need no directory. */
-  static final List<String> PRESETS = List.of("tiny-llama");
+  static final List<String> PRESETS = List.of("tiny-llama", "tiny-grok", "grok-1");
 
   @Override
   public Integer call() {
-    System.out.println("usage: xla4j model info DIR|tiny-llama [--rules grok1] [--mesh data=2,model=4] [--json] | "
+    System.out.println("usage: xla4j model info DIR|tiny-llama|tiny-grok|grok-1 [--rules grok1] [--mesh data=2,model=4] [--json] | "
         + "xla4j model load DIR [--backend cpu|pjrt]; see --help");
     return 0;
   }
@@ -49,7 +52,7 @@ final class ModelCommand implements Callable<Integer> {
       description = "Every parameter: tree path, checkpoint name, dtype, shape in the model's layout, bytes, and the "
           + "PartitionSpec the rules give.")
   static final class Info implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "DIR|PRESET", description = "A model directory, or a preset: tiny-llama.")
+    @Parameters(index = "0", paramLabel = "DIR|PRESET", description = "A model directory, or a preset: tiny-llama, tiny-grok, grok-1.")
     String model;
 
     @Option(names = "--rules", defaultValue = "none", paramLabel = "none|grok1",
@@ -80,11 +83,14 @@ final class ModelCommand implements Callable<Integer> {
   static ModelInfo describe(String model, PartitionRules rules, Mesh mesh) {
     List<ModelInfo.Row> rows = new ArrayList<>();
     if (PRESETS.contains(model) && !Files.isDirectory(Path.of(model))) {
-      for (Tree.Leaf<TensorType> l : LlamaConfig.tiny().parameterTypes()) {
-        rows.add(new ModelInfo.Row(l.path(), LlamaCheckpoint.nameOf(l.path()), l.value(),
-            ModelInfo.spec(l.path(), l.value(), rules, mesh)));
+      boolean llama = model.equals("tiny-llama");
+      Tree<TensorType> types = llama ? LlamaConfig.tiny().parameterTypes()
+          : (model.equals("grok-1") ? Grok1Config.full() : Grok1Config.tiny()).parameterTypes();
+      for (Tree.Leaf<TensorType> l : types) {
+        String name = llama ? LlamaCheckpoint.nameOf(l.path()) : Grok1HfNames.nameOf(l.path(), l.value());
+        rows.add(new ModelInfo.Row(l.path(), name, l.value(), ModelInfo.spec(l.path(), l.value(), rules, mesh)));
       }
-      return new ModelInfo(model + " (LLAMA preset)", rows);
+      return new ModelInfo(model + " (" + (llama ? "LLAMA" : "GROK1") + " preset)", rows);
     }
     if (!Files.isDirectory(Path.of(model))) {
       throw new IllegalArgumentException("'" + model + "' is neither a model directory nor a preset " + PRESETS);

@@ -130,6 +130,26 @@ class ModelCommandTest {
   }
 
   @Test
+  void grok1PresetHas314BParametersShardedByGrok1Rules() {
+    Out o = run("model", "info", "grok-1", "--rules", "grok1", "--mesh", "data=1,model=8", "--json");
+    assertEquals(0, o.rc, o.err);
+    JsonObject root = JsonParser.parseString(o.out).getAsJsonObject();
+    Map<String, JsonObject> p = byPath(root);
+    assertEquals(2 + 64 * 12, p.size());
+    long elements = 0;
+    for (JsonObject r : p.values()) {
+      long n = 1;
+      for (JsonElement d : r.getAsJsonArray("shape")) n *= d.getAsLong();
+      elements += n;
+    }
+    assertEquals(315_684_820_992L, elements);   // vocab·D + D + 64·(attention + router + 8 experts + 4 norms): "314B"
+    JsonObject moe = p.get("transformer/decoder_layer_63/moe/linear/w");
+    assertEquals("transformer.decoder_layer.63.moe.{0..7}.linear.weight", moe.get("name").getAsString());
+    assertEquals("[8,6144,32768]", moe.get("shape").toString());
+    assertEquals("[null,\"data\",\"model\"]", moe.get("spec").toString());
+  }
+
+  @Test
   void aMeshTheShapesDoNotDivideAndBadOptionsAreUsageErrors() throws Exception {
     Out o = run("model", "info", grokDir().toString(), "--rules", "grok1", "--mesh", "data=3,model=4");
     assertEquals(2, o.rc);

@@ -48,4 +48,25 @@ public final class Grok1HfNames {
 
   /** The name map (float and int8 layouts alike). */
   public static CheckpointMap map() { return MAP; }
+
+  /**
+   * The checkpoint name of a Grok-1 parameter path (the inverse of {@link #map}); expert stacks are written
+   * {@code transformer.decoder_layer.0.moe.{0..7}.linear.weight} with E from the leaf's leading axis.
+   *
+   * @throws IllegalArgumentException for a path that is not one of Grok1Config's
+   */
+  public static String nameOf(String path, org.xla4j.types.TensorType type) {
+    switch (path) {
+      case "language_model/in_out_embed/embeddings" -> { return "transformer.in_out_embed.weight"; }
+      case "language_model/rms_norm/scale" -> { return "transformer.rms_norm.weight"; }
+      default -> { }
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("transformer/decoder_layer_(\\d+)/(.+)/(w|scale|scales)").matcher(path);
+    if (!m.matches()) throw new IllegalArgumentException("'" + path + "' is not a Grok-1 parameter path");
+    String module = m.group(2).replace('/', '.');
+    if (module.startsWith("moe.")) module = "moe.{0.." + (type.shape().dim(0) - 1) + "}." + module.substring(4);
+    String leaf = m.group(3).equals("scales") ? "scales" : "weight";
+    return "transformer.decoder_layer." + m.group(1) + "." + module + "." + leaf;
+  }
 }

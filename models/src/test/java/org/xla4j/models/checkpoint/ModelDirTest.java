@@ -243,6 +243,21 @@ class ModelDirTest {
   }
 
   @Test
+  void grokNamesInvertTheMapForBothWeightFormats() {
+    for (var f : org.xla4j.models.grok.WeightFormat.values()) {
+      for (Tree.Leaf<TensorType> l : org.xla4j.models.grok.Grok1Config.tiny().withWeightFormat(f).parameterTypes()) {
+        String name = Grok1HfNames.nameOf(l.path(), l.value());
+        // a stack's name with its first index maps back to the stacked path
+        String first = name.replaceAll("\\{0\\.\\.\\d+}", "0");
+        assertEquals(l.path(), Grok1HfNames.map().pathOf(first).orElseThrow(), name);
+      }
+    }
+    assertEquals("transformer.decoder_layer.3.moe.{0..7}.linear_1.scales", Grok1HfNames.nameOf(
+        "transformer/decoder_layer_3/moe/linear_1/scales", TensorType.of(DType.BF16, 8, 8, 6144)));
+    assertThrows(IllegalArgumentException.class, () -> Grok1HfNames.nameOf("model/norm/scale", TensorType.of(DType.F32, 4)));
+  }
+
+  @Test
   void typeDetectionPrefersTheConfig() {
     com.google.gson.JsonObject c = new com.google.gson.JsonObject();
     c.addProperty("model_type", "llama");
