@@ -8,12 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
-import org.xla4j.emit.EmitOptions;
-import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.runtime.Backend;
-import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.tree.Tree;
@@ -36,12 +33,11 @@ final class LlamaRunner {
       Llama.Options o) {
     Graph g = new Graph("llama");
     Tensor out = Llama.build(g, c, tokens.shape().dim(0), tokens.shape().dim(1), mask != null, o);
-    String text = StableHloPrinter.print(g.build(out), EmitOptions.unsharded());
     List<HostTensor> args = new ArrayList<>();
     for (String p : c.parameterTypes().paths()) args.add(weights.get(p));
     args.add(tokens);
     if (mask != null) args.add(mask);
-    try (Executable exe = backend.compile(text, CompileOptions.defaults())) {
+    try (Executable exe = backend.compile(g.program(out))) {
       HostTensor r = exe.execute(args).get(0);
       assertEquals(out.type(), r.type(), "logits type");
       return r;
