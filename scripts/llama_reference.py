@@ -1,122 +1,198 @@
-"""Independent numpy oracle for xla4j's Llama (Hugging Face LlamaForCausalLM) forward pass, from its equations.
+#!/usr/bin/env python3
+"""Independent numpy oracle for Hugging Face LlamaForCausalLM, written from the equations.
 
-Makes a tiny random Llama from a seed, in float32, and computes its logits in float64 numpy:
-  h = E[tokens]; per layer: x = N(h); q, k, v = x Wq^T + bq, ...; rope (rotate_half, inv_freq = 1/theta^(arange(0,d,2)/d),
-  positions 0..T-1); causal softmax(q k^T / sqrt(d)) v with query head h reading kv head h // (H / Hkv);
-  h += o(...); x = N(h); h += down(silu(gate(x)) * up(x)); final N; logits = h lm_head^T.
-  N(x) = weight * x / sqrt(mean(x^2) + eps).
-Writes OUTDIR/llama_tiny_f32.safetensors (HF names, [out, in] matrices) and OUTDIR/llama_tiny_io.safetensors
-(tokens i32 [B, T], logits f32 [B, T, vocab]; __metadata__ config).
-Usage: python3 scripts/llama_reference.py [OUTDIR] [--seed N]
+Writes, for a seed and a variant, a tiny random HF checkpoint directory plus the expected logits:
+  DIR/config.json           HF keys (vocab_size, hidden_size, ..., rope_scaling, tie_word_embeddings, torch_dtype)
+  DIR/model.safetensors     HF tensor names, torch Linear layout [out, in], F32 or BF16
+  DIR/io.safetensors        tokens I32 [B, T], attention_mask I32 [B, T], logits F32 [B, T, vocab]
+
+Equations (computed in float64 from the stored, possibly bf16-rounded, weights):
+  h = E[tokens]
+  per layer: x = rms(h) * w_in;  h += o(attn(x));  y = rms(h) * w_post;  h += down(silu(gate(y)) * up(y))
+  rms(x) = x / sqrt(mean(x^2) + eps)
+  attn: q, k, v = x Wq^T (+bq), ...; RoPE rotate_half with inv_freq = 1/theta^(arange(0, d, 2)/d)
+        (llama3 scaling when configured), positions 0..T-1; query head h uses kv head h // (H/Hkv);
+        scores = q.k / sqrt(d); key j visible to query i iff j <= i and attention_mask[j] != 0;
+        softmax over visible keys (a query with none gets 0); out Wo^T (+bo)
+  logits = rms(h) * w_norm @ lm_head^T   (or @ E^T when tie_word_embeddings)
+
+Usage: python3 scripts/llama_reference.py VARIANT OUTDIR [SEED]   (VARIANT: base | tied | llama3)
 """
-import json, math, struct, sys, pathlib
+import json, math, pathlib, struct, sys
 import numpy as np
 
-CONFIG = dict(vocab_size=96, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
-              num_key_value_heads=2, head_dim=8, rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=False,
-              attention_bias=True, mlp_bias=False)
+VARIANTS = {
+    # f32 weights, untied, q/k/v/o biases, pad id 0 (right padding in row 1)
+    "base": dict(dtype="float32", tie=False, attention_bias=True, mlp_bias=False, pad=0, theta=10000.0, scaling=None),
+    # bf16 weights, tied embeddings, MLP biases, no pad id (an explicit attention_mask instead)
+    "tied": dict(dtype="bfloat16", tie=True, attention_bias=False, mlp_bias=True, pad=None, theta=10000.0, scaling=None),
+    # f32, rope_scaling llama3 with a small theta and original length so all three bands occur at d=8
+    "llama3": dict(dtype="float32", tie=False, attention_bias=False, mlp_bias=False, pad=None, theta=100.0,
+                   scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+                                original_max_position_embeddings=32)),
+}
+VOCAB, D, F, LAYERS, H, HKV, HD = 64, 32, 48, 2, 4, 2, 8
+EPS = 1e-5
+B, T = 2, 7
 
 
-def norm(x, w, eps):
-    return w * (x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps))
+def bf16_round(x):
+    """Round float32 values to bfloat16 (nearest, ties to even); returns float32 holding them."""
+    u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16 << 16
+    return u.astype(np.uint32).view(np.float32)
 
 
-def rope(x):  # x [B, T, H, D]
-    d = x.shape[-1]
-    inv = 1.0 / (CONFIG['rope_theta'] ** (np.arange(0, d, 2) / d))
-    ang = np.outer(np.arange(x.shape[1]), inv)
+def write_safetensors(path, tensors):
+    """tensors: dict name -> (dtype string, np array). Data in insertion order, no padding."""
+    header, blobs, at = {}, [], 0
+    for name, (dt, a) in tensors.items():
+        if dt == "BF16":
+            raw = (np.asarray(a, np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+        elif dt == "F32":
+            raw = np.asarray(a, "<f4").tobytes()
+        elif dt == "I32":
+            raw = np.asarray(a, "<i4").tobytes()
+        else:
+            raise ValueError(dt)
+        header[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [at, at + len(raw)]}
+        blobs.append(raw)
+        at += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for r in blobs:
+            f.write(r)
+
+
+def inv_freq(d, theta, scaling):
+    inv = 1.0 / theta ** (np.arange(0, d, 2, dtype=np.float64) / d)
+    if scaling is None:
+        return inv
+    factor, lo, hi, orig = (scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"],
+                            scaling["original_max_position_embeddings"])
+    out = np.empty_like(inv)
+    for i, f in enumerate(inv):
+        wl = 2 * math.pi / f
+        if wl < orig / hi:
+            out[i] = f
+        elif wl > orig / lo:
+            out[i] = f / factor
+        else:
+            s = (orig / wl - lo) / (hi - lo)
+            out[i] = (1 - s) * f / factor + s * f
+    return out
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+
+
+def rms(x, w):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * w
+
+
+def forward(p, cfg, tokens, mask):
+    h = p["model.embed_tokens.weight"][tokens]
+    inv = inv_freq(HD, cfg["theta"], cfg["scaling"]).astype(np.float32).astype(np.float64)
+    ang = np.arange(T, dtype=np.float64)[:, None] * inv[None, :]
     cos = np.cos(np.concatenate([ang, ang], -1))[None, :, None, :]
     sin = np.sin(np.concatenate([ang, ang], -1))[None, :, None, :]
-    rot = np.concatenate([-x[..., d // 2:], x[..., :d // 2]], -1)
-    return x * cos + rot * sin
+    visible = np.tril(np.ones((T, T), bool))[None, :, :] & (mask[:, None, :] != 0)  # [B, Tq, Tk]
 
+    def lin(x, name, bias):
+        y = x @ p[name + ".weight"].T
+        return y + p[name + ".bias"] if bias else y
 
-def lin(x, p, name):
-    y = x @ p[name + '.weight'].T
-    return y + p[name + '.bias'] if name + '.bias' in p else y
-
-
-def forward(p, tokens):
-    c = CONFIG
-    b, t = tokens.shape
-    hq, hkv, dh = c['num_attention_heads'], c['num_key_value_heads'], c['head_dim']
-    h = p['model.embed_tokens.weight'][tokens]
-    causal = np.tril(np.ones((t, t), bool))
-    for l in range(c['num_hidden_layers']):
-        pre = f'model.layers.{l}.'
-        x = norm(h, p[pre + 'input_layernorm.weight'], c['rms_norm_eps'])
-        q = rope(lin(x, p, pre + 'self_attn.q_proj').reshape(b, t, hq, dh))
-        k = rope(lin(x, p, pre + 'self_attn.k_proj').reshape(b, t, hkv, dh))
-        v = lin(x, p, pre + 'self_attn.v_proj').reshape(b, t, hkv, dh)
-        out = np.zeros((b, t, hq, dh))
-        for head in range(hq):
-            kv = head // (hq // hkv)
-            s = np.einsum('btd,bsd->bts', q[:, :, head], k[:, :, kv]) / math.sqrt(dh)
-            s = np.where(causal[None], s, -np.inf)
-            w = np.exp(s - s.max(-1, keepdims=True))
-            w /= w.sum(-1, keepdims=True)
-            out[:, :, head] = np.einsum('bts,bsd->btd', w, v[:, :, kv])
-        h = h + lin(out.reshape(b, t, hq * dh), p, pre + 'self_attn.o_proj')
-        x = norm(h, p[pre + 'post_attention_layernorm.weight'], c['rms_norm_eps'])
-        g = lin(x, p, pre + 'mlp.gate_proj')
-        h = h + lin(g / (1 + np.exp(-g)) * lin(x, p, pre + 'mlp.up_proj'), p, pre + 'mlp.down_proj')
-    h = norm(h, p['model.norm.weight'], c['rms_norm_eps'])
-    head = p['model.embed_tokens.weight'] if c['tie_word_embeddings'] else p['lm_head.weight']
+    for l in range(LAYERS):
+        pre = f"model.layers.{l}."
+        x = rms(h, p[pre + "input_layernorm.weight"])
+        ab = cfg["attention_bias"]
+        q = lin(x, pre + "self_attn.q_proj", ab).reshape(B, T, H, HD)
+        k = lin(x, pre + "self_attn.k_proj", ab).reshape(B, T, HKV, HD)
+        v = lin(x, pre + "self_attn.v_proj", ab).reshape(B, T, HKV, HD)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        out = np.zeros((B, T, H, HD))
+        for hh in range(H):
+            kv = hh // (H // HKV)
+            s = np.einsum("bqd,bkd->bqk", q[:, :, hh], k[:, :, kv]) / math.sqrt(HD)
+            s = np.where(visible, s, -np.inf)
+            m = np.max(s, axis=-1, keepdims=True)
+            e = np.where(visible, np.exp(s - np.where(np.isfinite(m), m, 0)), 0.0)
+            z = e.sum(-1, keepdims=True)
+            w = np.where(z > 0, e / np.where(z > 0, z, 1), 0.0)
+            out[:, :, hh] = np.einsum("bqk,bkd->bqd", w, v[:, :, kv])
+        h = h + lin(out.reshape(B, T, H * HD), pre + "self_attn.o_proj", ab)
+        y = rms(h, p[pre + "post_attention_layernorm.weight"])
+        mb = cfg["mlp_bias"]
+        g = lin(y, pre + "mlp.gate_proj", mb)
+        act = g / (1 + np.exp(-g))
+        h = h + lin(act * lin(y, pre + "mlp.up_proj", mb), pre + "mlp.down_proj", mb)
+    h = rms(h, p["model.norm.weight"])
+    head = p["model.embed_tokens.weight"] if cfg["tie"] else p["lm_head.weight"]
     return h @ head.T
 
 
-def random_model(rng):
-    c = CONFIG
-    d, f, dh = c['hidden_size'], c['intermediate_size'], c['head_dim']
-    q, kv = c['num_attention_heads'] * dh, c['num_key_value_heads'] * dh
-    mat = lambda o, i: rng.standard_normal((o, i)) / math.sqrt(i)
-    p = {'model.embed_tokens.weight': rng.standard_normal((c['vocab_size'], d)),
-         'model.norm.weight': 1 + 0.1 * rng.standard_normal(d)}
-    if not c['tie_word_embeddings']:
-        p['lm_head.weight'] = mat(c['vocab_size'], d)
-    for l in range(c['num_hidden_layers']):
-        pre = f'model.layers.{l}.'
-        for n, o, i in (('q_proj', q, d), ('k_proj', kv, d), ('v_proj', kv, d), ('o_proj', d, q)):
-            p[pre + f'self_attn.{n}.weight'] = mat(o, i)
-            if c['attention_bias']:
-                p[pre + f'self_attn.{n}.bias'] = 0.1 * rng.standard_normal(o)
-        for n, o, i in (('gate_proj', f, d), ('up_proj', f, d), ('down_proj', d, f)):
-            p[pre + f'mlp.{n}.weight'] = mat(o, i)
-        p[pre + 'input_layernorm.weight'] = 1 + 0.1 * rng.standard_normal(d)
-        p[pre + 'post_attention_layernorm.weight'] = 1 + 0.1 * rng.standard_normal(d)
-    return {k: v.astype(np.float32) for k, v in p.items()}
-
-
-def save(path, tensors, metadata):
-    header, blobs, off = {'__metadata__': metadata}, [], 0
-    for k, (dt, arr) in tensors.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        header[k] = {'dtype': dt, 'shape': list(arr.shape), 'data_offsets': [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as fh:
-        fh.write(struct.pack('<Q', len(h)))
-        fh.write(h)
-        for b in blobs:
-            fh.write(b)
-
-
-def main(argv):
-    seed = int(argv[argv.index('--seed') + 1]) if '--seed' in argv else 5
-    args = [a for i, a in enumerate(argv) if not a.startswith('--') and (i == 0 or argv[i - 1] != '--seed')]
-    out = pathlib.Path(args[0] if args else 'tests/src/test/resources/llama')
-    out.mkdir(parents=True, exist_ok=True)
+def main():
+    variant, out = sys.argv[1], pathlib.Path(sys.argv[2])
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+    cfg = VARIANTS[variant]
     rng = np.random.default_rng(seed)
-    p = random_model(rng)
-    tokens = np.array([[1, 17, 33, 4, 90, 12, 7], [3, 3, 58, 0, 21, 95, 44]], dtype=np.int32)
-    logits = forward({k: v.astype(np.float64) for k, v in p.items()}, tokens).astype(np.float32)
-    meta = {'config': json.dumps(CONFIG), 'seed': str(seed)}
-    save(out / 'llama_tiny_f32.safetensors', {k: ('F32', v) for k, v in p.items()}, meta)
-    save(out / 'llama_tiny_io.safetensors', {'tokens': ('I32', tokens), 'logits': ('F32', logits)}, meta)
-    print(f'wrote {out}: seed {seed}, max |logit| {np.abs(logits).max():.3f}')
+    params = {}
+
+    def put(name, *shape, scale=None, center=0.0):
+        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
+        a = (center + s * rng.standard_normal(shape)).astype(np.float32)
+        params[name] = bf16_round(a) if cfg["dtype"] == "bfloat16" else a
+
+    # tied: the table is also the output projection, so 1/sqrt(D) keeps logits O(1) as lm_head does
+    put("model.embed_tokens.weight", VOCAB, D, scale=1.0 / math.sqrt(D) if cfg["tie"] else 1.0)
+    for l in range(LAYERS):
+        pre = f"model.layers.{l}."
+        for n, o, i in (("q", H * HD, D), ("k", HKV * HD, D), ("v", HKV * HD, D), ("o", D, H * HD)):
+            put(pre + f"self_attn.{n}_proj.weight", o, i)
+            if cfg["attention_bias"]:
+                put(pre + f"self_attn.{n}_proj.bias", o, scale=0.1)
+        for n, o, i in (("gate", F, D), ("up", F, D), ("down", D, F)):
+            put(pre + f"mlp.{n}_proj.weight", o, i)
+            if cfg["mlp_bias"]:
+                put(pre + f"mlp.{n}_proj.bias", o, scale=0.1)
+        put(pre + "input_layernorm.weight", D, scale=0.1, center=1.0)
+        put(pre + "post_attention_layernorm.weight", D, scale=0.1, center=1.0)
+    put("model.norm.weight", D, scale=0.1, center=1.0)
+    if not cfg["tie"]:
+        put("lm_head.weight", VOCAB, D)
+
+    tokens = rng.integers(1, VOCAB, size=(B, T)).astype(np.int32)
+    mask = np.ones((B, T), np.int32)
+    if cfg["pad"] is not None:
+        tokens[1, T - 2:] = cfg["pad"]  # right padding: the pad keys are hidden, every query still sees key 0
+        mask = (tokens != cfg["pad"]).astype(np.int32)
+    else:
+        mask[1, T - 3:] = 0             # an explicit attention_mask (no pad id in the config)
+
+    logits = forward({k: v.astype(np.float64) for k, v in params.items()}, cfg, tokens, mask)
+
+    out.mkdir(parents=True, exist_ok=True)
+    config = {
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+        "vocab_size": VOCAB, "hidden_size": D, "intermediate_size": F, "num_hidden_layers": LAYERS,
+        "num_attention_heads": H, "num_key_value_heads": HKV, "head_dim": HD, "rms_norm_eps": EPS,
+        "rope_theta": cfg["theta"], "rope_scaling": cfg["scaling"], "max_position_embeddings": 128,
+        "tie_word_embeddings": cfg["tie"], "attention_bias": cfg["attention_bias"], "mlp_bias": cfg["mlp_bias"],
+        "bos_token_id": 1, "eos_token_id": [2, 3], "pad_token_id": cfg["pad"], "torch_dtype": cfg["dtype"],
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    st = "BF16" if cfg["dtype"] == "bfloat16" else "F32"
+    write_safetensors(out / "model.safetensors", {k: (st, v) for k, v in params.items()})
+    write_safetensors(out / "io.safetensors", {"tokens": ("I32", tokens), "attention_mask": ("I32", mask),
+                                               "logits": ("F32", logits.astype(np.float32))})
+    print(f"{variant}: {len(params)} tensors, logits |max| {np.abs(logits).max():.3f} -> {out}")
 
 
-if __name__ == '__main__':
-    main(sys.argv[1:])
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,8 @@
 /**
- * Hugging Face {@code LlamaForCausalLM} on the DSL: {@link org.xla4j.models.llama.LlamaConfig} (parameters under
- * the HF names, '.' as '/') and {@link org.xla4j.models.llama.Llama} (forward to f32 logits). Tested against
- * {@code scripts/llama_reference.py}.
+ * Hugging Face {@code LlamaForCausalLM} on the DSL: {@link org.xla4j.models.llama.LlamaConfig} (read from
+ * {@code config.json}; parameters under paths mirroring the HF names, matrices {@code [in, out]}),
+ * {@link org.xla4j.models.llama.LlamaCheckpoint} (HF names to those paths), {@link org.xla4j.models.llama.Llama}
+ * (forward to f32 logits) and {@link org.xla4j.models.llama.LlamaRope} (inverse frequencies with llama3 scaling).
+ * Tested against {@code scripts/llama_reference.py}.
  */
 package org.xla4j.models.llama;
