@@ -17,7 +17,7 @@ import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
 
 class OpGraphTest {
-  static final int MATMUL_LINE = 28; // the line of x.matmul(w) below
+  static final int MATMUL_LINE = 27; // the line of x.matmul(w) below
 
   /** y = tanh(x @ w) under scope layer0/mlp, plus a reduction at the top: 4x8 @ 8x16. */
   static Program mlp() {
