@@ -112,10 +112,11 @@ public final class CompileDump {
     if (hlo.isPresent()) return hlo.get();
     if (exe.backend().platformName().equals("cpu")) {
       String flags = System.getenv("XLA_FLAGS");
-      return "# not available: the embedded CPU backend compiles inside TensorFlow's XlaCallModule, which does not\n"
-          + "# hand its optimized HLO out. XLA writes it only when the process starts with\n"
+      return "# not available: the embedded CPU backend compiles inside TensorFlow's XlaCallModule, which hands its\n"
+          + "# optimized HLO out only through XLA's dump, written when the process starts with\n"
           + "#   XLA_FLAGS=--xla_dump_to=DIR --xla_dump_hlo_as_text\n"
-          + "# (read once when TensorFlow loads, for every compile of the process: *after_optimizations.txt in DIR).\n"
+          + "# (read once when TensorFlow loads, for every compile of the process; this file then holds the compile's\n"
+          + "# *cpu_after_optimizations.txt, with op_name/source_file/source_line from the locations).\n"
           + "# XLA_FLAGS of this process: " + (flags == null ? "(unset)" : flags) + "\n";
     }
     return "# not available: this executable does not give its optimized HLO (for example one loaded from a .x4j\n"

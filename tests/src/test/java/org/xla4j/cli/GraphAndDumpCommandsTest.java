@@ -116,4 +116,28 @@ class GraphAndDumpCommandsTest {
     }
     assertTrue(err2.toString(StandardCharsets.UTF_8).contains("no_such_target"), err2.toString(StandardCharsets.UTF_8));
   }
+
+  /**
+   * XLA's dump, asked for at process start, gives the CPU bundle its optimized HLO, and the op metadata in it
+   * names our scope path, op kind, Java file and line (run in a child JVM: XLA_FLAGS is read once per process).
+   */
+  @Test
+  void cpuOptimizedHloCarriesTheLocationsAsOpMetadata() throws Exception {
+    Path m = Files.writeString(tmp.resolve("e.mlir"), EXP);
+    Path in = tmp.resolve("x.safetensors");
+    Safetensors.write(in, Map.of("x", HostTensor.of(new float[] {0, 1, 2, 3}, 4)));
+    Path dump = tmp.resolve("dump");
+    Path jvm = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb = new ProcessBuilder(jvm.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
+        System.getProperty("java.class.path"), "org.xla4j.cli.Main", "exec", m.toString(), "--input", "x=" + in,
+        "--dump", dump.toString());
+    pb.environment().put("XLA_FLAGS", "--xla_dump_to=" + tmp.resolve("xla") + " --xla_dump_hlo_as_text");
+    pb.redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+    Process p = pb.start();
+    assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "child JVM did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("child.log")));
+    String hlo = Files.readString(dump.resolve("04-optimized-hlo.txt"));
+    assertTrue(hlo.contains("ENTRY"), hlo);
+    assertTrue(hlo.contains("op_name=\"blk/exponential\" source_file=\"M.java\" source_line=3"), hlo);
+  }
 }

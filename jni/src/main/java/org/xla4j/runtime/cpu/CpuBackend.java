@@ -176,7 +176,9 @@ public final class CpuBackend implements Backend {
         state.hits++;
         return new CpuExecutable(this, state, p, t.argPaths(), t.resultPaths());
       }
+      var before = XlaDumpFiles.snapshot();
       p = CpuProgram.compile(t.text(), sig);
+      p.setOptimizedHlo(XlaDumpFiles.optimizedSince(before));
       state.programs.add(p);
       p.retain(); // the cache's reference
       state.cache.put(key, p);

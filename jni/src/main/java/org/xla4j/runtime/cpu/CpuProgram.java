@@ -52,6 +52,7 @@ final class CpuProgram {
   private final TfTypes[] argTf;
   private final org.tensorflow.ndarray.Shape[] argShapes;
   // runs share the read lock; closing takes the write lock so it never frees a session mid-run
+  private volatile java.util.Optional<String> optimizedHlo = java.util.Optional.empty();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lock's write lock (read under the read lock)
   private int refs; // guarded by this
@@ -259,4 +260,9 @@ final class CpuProgram {
       lock.readLock().unlock();
     }
   }
+
+  /** XLA's optimized HLO of this compile, when the process dumps it (see {@link XlaDumpFiles}). */
+  java.util.Optional<String> optimizedHlo() { return optimizedHlo; }
+
+  void setOptimizedHlo(java.util.Optional<String> hlo) { optimizedHlo = hlo; }
 }
