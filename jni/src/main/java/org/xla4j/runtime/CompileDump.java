@@ -107,6 +107,8 @@ public final class CompileDump {
     return List.of(f3, f4, f5);
   }
 
+  private static boolean cpu(Executable exe) { return exe.backend().platformName().equals("cpu"); }
+
   private static String optimizedHlo(Executable exe) {
     Optional<String> hlo = exe.optimizedHlo();
     if (hlo.isPresent()) return hlo.get();
@@ -116,7 +118,8 @@ public final class CompileDump {
           + "# optimized HLO out only through XLA's dump, written when the process starts with\n"
           + "#   XLA_FLAGS=--xla_dump_to=DIR --xla_dump_hlo_as_text\n"
           + "# (read once when TensorFlow loads, for every compile of the process; this file then holds the compile's\n"
-          + "# *cpu_after_optimizations.txt, with op_name/source_file/source_line from the locations).\n"
+          + "# *cpu_after_optimizations.txt, with op_name/source_file/source_line from the locations). XLA compiles\n"
+          + "# at the first run on this backend: dump after running once.\n"
           + "# XLA_FLAGS of this process: " + (flags == null ? "(unset)" : flags) + "\n";
     }
     return "# not available: this executable does not give its optimized HLO (for example one loaded from a .x4j\n"
@@ -149,11 +152,25 @@ public final class CompileDump {
             e.getValue()[1], e.getValue()[2]));
       }
     }
-    b.append("XLA cost analysis and compiled memory stats: ")
-        .append(exe.backend().platformName().equals("cpu")
-            ? "not reported by the embedded CPU backend (TensorFlow does not expose them)"
-            : "see Executable.costAnalysis() / compiledMemoryStats() where the backend reports them")
-        .append('\n');
+    var cost = exe.costAnalysis();
+    if (cost.isPresent()) {
+      b.append("XLA cost analysis:\n");
+      cost.get().properties().forEach((k, v) -> b.append("  ").append(k).append(" = ").append(v).append('\n'));
+      if (g != null && cost.get().flops().isPresent()) {
+        b.append(String.format("  (XLA flops / static FLOPs = %.3f: XLA counts after its own rewrites, e.g. one multiply-add"
+            + " per dot element pair as 2, transcendental ops apart)%n", cost.get().flops().getAsDouble() / Math.max(1, g.flops())));
+      }
+    } else {
+      b.append("XLA cost analysis: not reported by this backend").append(cpu(exe) ? " (TensorFlow does not expose it)" : "")
+          .append('\n');
+    }
+    var mem = exe.compiledMemoryStats();
+    if (mem.isPresent()) {
+      b.append("compiled memory stats: ").append(mem.get()).append('\n');
+    } else {
+      b.append("compiled memory stats: not reported by this backend").append(cpu(exe) ? " (TensorFlow does not expose them)" : "")
+          .append('\n');
+    }
     return b.toString();
   }
 }

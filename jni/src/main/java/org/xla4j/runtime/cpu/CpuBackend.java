@@ -176,9 +176,7 @@ public final class CpuBackend implements Backend {
         state.hits++;
         return new CpuExecutable(this, state, p, t.argPaths(), t.resultPaths());
       }
-      var before = XlaDumpFiles.snapshot();
       p = CpuProgram.compile(t.text(), sig);
-      p.setOptimizedHlo(XlaDumpFiles.optimizedSince(before));
       state.programs.add(p);
       p.retain(); // the cache's reference
       state.cache.put(key, p);
@@ -206,7 +204,7 @@ public final class CpuBackend implements Backend {
             + " (read once per process when TensorFlow loads; per-compile options are not passed to it)",
         "debug options given: " + options.debugOptions() + (options.debugOptions().isEmpty() ? "" : " (ignored by this backend)"),
         "compile cache: in memory, the last " + CACHE_SIZE + " modules, keyed by (sha-256 of the text it compiles, signature)",
-        "compile-cache key: sha-256 " + sha256(t.text()) + ", signature " + t.signature().args() + " -> "
+        "compile-cache key: sha-256 " + X4jArtifact.sha256(t.text()) + ", signature " + t.signature().args() + " -> "
             + t.signature().results());
   }
 

@@ -182,9 +182,11 @@ final class CpuProgram {
       if (compiled) return runHere(args);
       return NativeStack.call(() -> {
         List<List<HostTensor>> out = new ArrayList<>(1);
+        var dumped = XlaDumpFiles.snapshot();
         NativeStderrCapture.Outcome o = NativeStderrCapture.run(() -> out.add(runHere(args)));
         RuntimeException e = o.error();
         if (e == null) {
+          optimizedHlo = XlaDumpFiles.optimizedSince(dumped);
           compiled = true;
           return out.get(0);
         }
@@ -261,8 +263,9 @@ final class CpuProgram {
     }
   }
 
-  /** XLA's optimized HLO of this compile, when the process dumps it (see {@link XlaDumpFiles}). */
+  /**
+   * XLA's optimized HLO of this module, once its first run compiled it and when the process dumps
+   * (see {@link XlaDumpFiles}).
+   */
   java.util.Optional<String> optimizedHlo() { return optimizedHlo; }
-
-  void setOptimizedHlo(java.util.Optional<String> hlo) { optimizedHlo = hlo; }
 }
