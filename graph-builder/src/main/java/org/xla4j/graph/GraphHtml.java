@@ -32,6 +32,7 @@ public final class GraphHtml {
     return template.replace("__TITLE__", title).replace("__DATA__", data(g));
   }
 
+  /** The page's data: operand types are not repeated per op; the page looks them up at their producer. */
   static String data(OpGraph g) {
     StringBuilder b = new StringBuilder(256 + g.nodes().size() * 200);
     b.append("{\"module\":").append(Json.str(g.module())).append(",\"args\":[");
@@ -45,7 +46,7 @@ public final class GraphHtml {
       b.append(i == 0 ? "\n" : ",\n").append("{\"n\":").append(Json.str(n.name())).append(",\"k\":").append(Json.str(n.kind()))
           .append(",\"s\":").append(Json.str(n.scope())).append(",\"f\":").append(Json.str(n.file()))
           .append(",\"l\":").append(n.line()).append(",\"i\":").append(list(n.inputs()))
-          .append(",\"it\":").append(list(n.inputTypes())).append(",\"o\":").append(list(n.resultTypes()))
+          .append(",\"o\":").append(list(n.resultTypes()))
           .append(",\"t\":").append(Json.str(n.text())).append(",\"fl\":").append(n.flops())
           .append(",\"b\":").append(n.bytes()).append('}');
     }
