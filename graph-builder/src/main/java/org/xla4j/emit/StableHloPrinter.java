@@ -186,7 +186,7 @@ public final class StableHloPrinter {
     out.append(" : (").append(typeList(operands)).append(") -> ");
     if (results.size() == 1) out.append(results.get(0).type().mlir());
     else out.append('(').append(typeList(results)).append(')');
-    if (options.locations()) out.append(' ').append(location(o.location()));
+    if (options.locations()) out.append(' ').append(location(o.location(), op));
     out.append('\n');
   }
 
@@ -376,11 +376,15 @@ public final class StableHloPrinter {
     return "";
   }
 
-  private String location(Location loc) {
-    String file = "loc(" + AttrText.string(loc.file()) + ":" + loc.line() + ":1)";
-    String label = loc.scope().isEmpty() ? loc.method() : loc.scope() + "/" + loc.method();
-    if (label.isEmpty()) return file;
-    return "loc(" + AttrText.string(label) + "(" + AttrText.string(loc.file()) + ":" + loc.line() + ":1))";
+  /**
+   * The op's location as XLA reads it into HLO op metadata: the name of a NameLoc becomes
+   * {@code op_name} (our scope path plus the op's kind, as JAX's name stack does), the FileLineColLoc
+   * inside it {@code source_file} and {@code source_line}.
+   */
+  private String location(Location loc, Op op) {
+    String kind = printedName(op);
+    String label = (loc.scope().isEmpty() ? "" : loc.scope() + "/") + kind.substring(kind.indexOf('.') + 1);
+    return "loc(" + AttrText.string(label) + "(" + AttrText.string(loc.file()) + ":" + loc.line() + ":0))";
   }
 
   private String name(Value v) {

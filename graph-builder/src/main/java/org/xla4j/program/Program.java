@@ -255,6 +255,21 @@ public final class Program {
     return new Program(module, argPaths, resultPaths, partitioner, numPartitions, numReplicas, donated, on);
   }
 
+  /**
+   * Writes this program's dump stages into {@code dir}: {@code 01-program.txt}, {@code 02-stablehlo.mlir},
+   * {@code 02-stablehlo-locations.mlir}, {@code 06-graph.html} and {@code 06-graph.dot}. A compiled
+   * executable adds the backend's stages (see {@code CompileDump} in the runtime).
+   *
+   * <pre>{@code
+   * program.dump(Path.of("dump/attention"));
+   * }</pre>
+   *
+   * @return the files written
+   */
+  public List<java.nio.file.Path> dump(java.nio.file.Path dir) {
+    return org.xla4j.graph.ProgramDump.write(this, dir);
+  }
+
   private String describeMesh() {
     return mesh().map(m -> " (mesh '" + m.name() + "' " + m.axes() + ")").orElse("");
   }

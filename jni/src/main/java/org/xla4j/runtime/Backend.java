@@ -158,4 +158,22 @@ public interface Backend extends AutoCloseable {
     }
     return Optional.empty();
   }
+
+  /**
+   * What a compile of {@code program} with {@code options} means on this backend, as lines for a dump's
+   * {@code 03-compile-options.txt}: the platform, the XLA flags in effect, and the compile-cache key with
+   * what went into it. Compiles nothing.
+   *
+   * <pre>{@code
+   * backend.compileFacts(program, CompileOptions.defaults()).forEach(System.out::println);
+   * }</pre>
+   */
+  default List<String> compileFacts(Program program, CompileOptions options) {
+    return List.of("platform: " + platformName() + " " + platformVersion(), "compile cache: none");
+  }
+
+  /** As {@link #compileFacts(Program, CompileOptions)} for external StableHLO text. */
+  default List<String> compileFacts(String externalText, CompileOptions options) {
+    return List.of("platform: " + platformName() + " " + platformVersion(), "compile cache: none");
+  }
 }

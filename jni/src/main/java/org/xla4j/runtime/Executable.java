@@ -198,6 +198,19 @@ public interface Executable extends AutoCloseable {
   /** The memory the compiled program needs (arguments, outputs, aliased, temp, code), where reported. */
   default Optional<CompiledMemoryStats> compiledMemoryStats() { return Optional.empty(); }
 
+  /**
+   * Writes the dump stages this executable knows into {@code dir} (program summary from its signature,
+   * compile facts, optimized HLO, costs). For the full bundle with the program's text and graph, use
+   * {@link CompileDump#write(java.nio.file.Path, org.xla4j.program.Program, CompileOptions, Executable)}.
+   *
+   * <pre>{@code
+   * exe.dump(Path.of("dump"));
+   * }</pre>
+   *
+   * @return the files written
+   */
+  default List<java.nio.file.Path> dump(java.nio.file.Path dir) { return CompileDump.write(dir, this); }
+
   /** Releases the compiled program; idempotent. */
   @Override
   void close();

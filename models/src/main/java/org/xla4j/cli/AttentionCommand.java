@@ -103,6 +103,18 @@ final class AttentionCommand implements Callable<Integer> {
           + "with an NVIDIA GPU, or use --mechanism VANILLA or BLOCKWISE, which run on every backend";
     }
 
+    @Option(names = "--dump", paramLabel = "DIR",
+        description = "Write a dump bundle per compile (program, StableHLO, options, optimized HLO, costs, graph) under DIR/MECHANISM.")
+    Path dump;
+
+    /** Writes the compile's bundle when --dump was given. */
+    void dump(String name, Program program, Executable exe) {
+      if (dump == null) return;
+      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program,
+          org.xla4j.runtime.CompileOptions.defaults(), exe);
+      System.err.println("dumped " + files.size() + " files to " + dump.resolve(name));
+    }
+
     AttentionOptions options(Mechanism m, String platform) {
       return AttentionOptions.builder().mechanism(m).causal(causal).chunks(chunkQ, chunkK).softmaxScale(scale)
           .logitSoftCap(softCap).attnOutputMultiplier(multiplier).float32Logits(float32Logits).platform(platform)
@@ -215,6 +227,7 @@ final class AttentionCommand implements Callable<Integer> {
             try (Executable exe = b.compile(text)) {
               long inUse = inUse(b);
               float[] out = exe.execute(q, k, v).get(0).toFloatArray();
+              common.dump(m.name(), text, exe); // after a run: the CPU backend compiles at the first one
               double msPerCall = time(b, exe, List.of(q, k, v));
               long p = peak(b);
               String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
@@ -405,6 +418,7 @@ final class AttentionCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Executable exe = b.compile(text)) {
           HostTensor out = exe.execute(args).get(0);
+          common.dump(mechanism.name(), text, exe); // after the run: the CPU backend compiles at the first one
           Safetensors.write(output, Map.of("out", out));
           System.err.printf(Locale.ROOT, "ran %s attention on %s: out %s -> %s (%.1f ms with compile)%n", mechanism,
               b.platformName(), out.type(), output, (System.nanoTime() - t0) / 1e6);

@@ -53,6 +53,9 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = "--hlo-out", paramLabel = "FILE.txt", description = "Also write the optimized HLO text there (graph dump).")
   Path hloOut;
 
+  @Option(names = "--dump", paramLabel = "DIR", description = "Also write the compile's dump bundle (numbered stages) to DIR.")
+  Path dump;
+
   @Override
   public Integer call() throws Exception {
     OptionChecks.existingFile(spec, "MODULE", module);
@@ -90,6 +93,7 @@ final class CompileCommand implements Callable<Integer> {
           hlo = exe.optimizedHlo().orElseThrow(() -> new IllegalArgumentException("--hlo-out: the backend " + b
               + " does not give optimized HLO text"));
         }
+        if (dump != null) org.xla4j.runtime.CompileDump.write(dump, text, opts, exe);
       }
       a.write(output);
       if (hlo != null) Files.writeString(hloOut, hlo);

@@ -11,7 +11,9 @@ import java.util.concurrent.Callable;
 import org.xla4j.program.ModuleText;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.CompileDump;
 import org.xla4j.runtime.CompileOptions;
+import org.xla4j.runtime.FailureBundle;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
@@ -49,6 +51,11 @@ final class ExecCommand implements Callable<Integer> {
   @Option(names = "--print", description = "Print each result's type and first values.")
   boolean print;
 
+  @Option(names = "--dump", paramLabel = "DIR",
+      description = "Write the compile's dump bundle (numbered stages) to DIR. A compile or run failure writes a replay"
+          + " bundle under DIR/failures (without --dump: under the temp folder's xla4j-failures).")
+  Path dump;
+
   @Override
   public Integer call() throws IOException {
     OptionChecks.existingFile(spec, "MODULE", module);
@@ -63,10 +70,20 @@ final class ExecCommand implements Callable<Integer> {
     Progress progress = Progress.stage("exec " + module.getFileName()).message("compile");
     try (progress;
          Backend b = Backends.open(backendSpec);
-         Executable exe = artifact != null ? b.load(artifact) : b.compile(text, CompileOptions.defaults())) {
+         Executable exe = artifact != null ? b.load(artifact) : compile(b, text, sig, args)) {
       progress.message("run");
-      List<HostTensor> results = exe.execute(args);
+      List<HostTensor> results;
+      try {
+        results = exe.execute(args);
+      } catch (RuntimeException e) {
+        if (text == null) throw e;
+        throw FailureBundle.write(failures(), "run", text, CompileOptions.defaults(), sig.args(), args, e);
+      }
       progress.close();
+      if (dump != null) { // after the run: the CPU backend compiles at the first one
+        var files = text != null ? CompileDump.write(dump, text, CompileOptions.defaults(), exe) : CompileDump.write(dump, exe);
+        System.err.println("dumped " + files.size() + " files to " + dump);
+      }
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
       if (output != null) Safetensors.write(output, named);
@@ -78,6 +95,18 @@ final class ExecCommand implements Callable<Integer> {
           + (output == null ? "" : " -> " + output));
     }
     return 0;
+  }
+
+  private Executable compile(Backend b, String text, Signature sig, List<HostTensor> args) {
+    try {
+      return b.compile(text, CompileOptions.defaults());
+    } catch (RuntimeException e) {
+      throw FailureBundle.write(failures(), "compile", text, CompileOptions.defaults(), sig.args(), args, e);
+    }
+  }
+
+  private Path failures() {
+    return dump != null ? dump.resolve("failures") : Path.of(System.getProperty("java.io.tmpdir"), "xla4j-failures");
   }
 
   /** True for a .x4j artifact (by its FlatBuffers file identifier, whatever the file is called). */

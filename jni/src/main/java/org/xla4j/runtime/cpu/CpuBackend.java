@@ -187,6 +187,28 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public List<String> compileFacts(Program program, CompileOptions options) {
+    return facts(ProgramText.of(program, ShardingFormat.NONE), options);
+  }
+
+  @Override
+  public List<String> compileFacts(String externalText, CompileOptions options) {
+    return facts(ProgramText.external(externalText), options);
+  }
+
+  private List<String> facts(ProgramText t, CompileOptions options) {
+    String flags = System.getenv("XLA_FLAGS");
+    return List.of(
+        "platform: " + platformName() + " " + platformVersion() + " (XLA CPU compiler inside TensorFlow's XlaCallModule)",
+        "XLA flags in effect: XLA_FLAGS=" + (flags == null ? "(unset)" : flags)
+            + " (read once per process when TensorFlow loads; per-compile options are not passed to it)",
+        "debug options given: " + options.debugOptions() + (options.debugOptions().isEmpty() ? "" : " (ignored by this backend)"),
+        "compile cache: in memory, the last " + CACHE_SIZE + " modules, keyed by (sha-256 of the text it compiles, signature)",
+        "compile-cache key: sha-256 " + X4jArtifact.sha256(t.text()) + ", signature " + t.signature().args() + " -> "
+            + t.signature().results());
+  }
+
+  @Override
   public DeviceBuffer toDevice(HostTensor tensor, Device target) {
     Objects.requireNonNull(tensor, "tensor");
     if (!device.equals(target)) {

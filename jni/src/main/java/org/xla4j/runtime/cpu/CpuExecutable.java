@@ -71,6 +71,14 @@ final class CpuExecutable implements Executable {
   @Override
   public Backend backend() { return backend; }
 
+  /**
+   * XLA's optimized HLO, when the process started with {@code XLA_FLAGS=--xla_dump_to=DIR
+   * --xla_dump_hlo_as_text} (TensorFlow hands it out no other way) and after the first run (which is
+   * when XLA compiles on this backend); empty otherwise.
+   */
+  @Override
+  public java.util.Optional<String> optimizedHlo() { return handle.program.optimizedHlo(); }
+
   @Override
   public List<HostTensor> execute(List<HostTensor> args) {
     checkOpen();

@@ -52,6 +52,7 @@ final class CpuProgram {
   private final TfTypes[] argTf;
   private final org.tensorflow.ndarray.Shape[] argShapes;
   // runs share the read lock; closing takes the write lock so it never frees a session mid-run
+  private volatile java.util.Optional<String> optimizedHlo = java.util.Optional.empty();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lock's write lock (read under the read lock)
   private int refs; // guarded by this
@@ -181,9 +182,11 @@ final class CpuProgram {
       if (compiled) return runHere(args);
       return NativeStack.call(() -> {
         List<List<HostTensor>> out = new ArrayList<>(1);
+        var dumped = XlaDumpFiles.snapshot();
         NativeStderrCapture.Outcome o = NativeStderrCapture.run(() -> out.add(runHere(args)));
         RuntimeException e = o.error();
         if (e == null) {
+          optimizedHlo = XlaDumpFiles.optimizedSince(dumped);
           compiled = true;
           return out.get(0);
         }
@@ -259,4 +262,10 @@ final class CpuProgram {
       lock.readLock().unlock();
     }
   }
+
+  /**
+   * XLA's optimized HLO of this module, once its first run compiled it and when the process dumps
+   * (see {@link XlaDumpFiles}).
+   */
+  java.util.Optional<String> optimizedHlo() { return optimizedHlo; }
 }

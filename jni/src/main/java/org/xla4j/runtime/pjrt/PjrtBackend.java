@@ -254,6 +254,34 @@ public final class PjrtBackend implements Backend {
     return compile(ProgramText.external(externalText), options, false);
   }
 
+  @Override
+  public List<String> compileFacts(Program program, CompileOptions options) {
+    return facts(ProgramText.of(program, program.partitioner().format()), options);
+  }
+
+  @Override
+  public List<String> compileFacts(String externalText, CompileOptions options) {
+    return facts(ProgramText.external(externalText), options);
+  }
+
+  private List<String> facts(ProgramText t, CompileOptions options) {
+    byte[] opts = PjrtCompileOptions.toProto(t, options).toByteArray();
+    String hash = X4jArtifact.sha256(t.text());
+    String flags = System.getenv("XLA_FLAGS");
+    List<String> out = new java.util.ArrayList<>();
+    out.add("platform: " + platformName() + " " + platformVersion() + ", PJRT C API " + apiVersion() + ", plugin "
+        + pluginPath());
+    out.add("devices: " + devices());
+    out.add("XLA flags in effect: debug-option overrides " + options.debugOptions() + " (per compile, in the options);"
+        + " XLA_FLAGS=" + (flags == null ? "(unset)" : flags) + " (process-wide)");
+    out.add("compile options (xla.CompileOptionsProto, " + opts.length + " bytes): "
+        + PjrtCompileOptions.toProto(t, options).toString().replace('\n', ' ').strip());
+    out.add("compile cache: " + (cache.enabled() ? cache.directory().orElseThrow() : "disabled"));
+    out.add("compile-cache key: " + PjrtCompileCache.key(this, hash, opts) + " = sha-256 over (program sha-256 " + hash
+        + ", the serialized options, platform name and version, API version, device kinds)");
+    return out;
+  }
+
   private PjrtExecutable compile(ProgramText t, CompileOptions options, boolean useCache) {
     Signature sig = t.signature();
     if (t.numDevices() > devices.size()) {

@@ -1,0 +1,76 @@
+package org.xla4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.xla4j.graph.GraphDiff;
+import org.xla4j.graph.GraphDot;
+import org.xla4j.graph.GraphHtml;
+import org.xla4j.graph.OpGraph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code xla4j graph}: the graph viewer (one self-contained HTML file) and a Graphviz DOT file of a
+ * StableHLO module; {@code xla4j graph diff A B} compares two modules' ops, custom calls and costs.
+ *
+ * <pre>
+ * ./xla4j graph dump/02-stablehlo-locations.mlir --html graph.html --dot graph.dot
+ * ./xla4j graph diff vanilla.mlir blockwise.mlir
+ * </pre>
+ */
+@Command(name = "graph", mixinStandardHelpOptions = true, subcommands = GraphCommand.Diff.class,
+    description = "Write the HTML graph viewer and/or a DOT file of a StableHLO module (generic op form).")
+final class GraphCommand implements Callable<Integer> {
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MODULE.mlir", description = "StableHLO text (with locations for scopes and Java lines).")
+  Path module;
+
+  @Option(names = "--html", paramLabel = "OUT.html", description = "Viewer to write (default: MODULE with .html when no --dot).")
+  Path html;
+
+  @Option(names = "--dot", paramLabel = "OUT.dot", description = "Graphviz DOT file to write.")
+  Path dot;
+
+  @Override
+  public Integer call() throws IOException {
+    if (module == null) throw new IllegalArgumentException("graph requires MODULE.mlir (or: graph diff A.mlir B.mlir)");
+    OpGraph g = read(module);
+    if (html == null && dot == null) html = sibling(module, ".html");
+    if (html != null) Files.writeString(html, GraphHtml.render(g));
+    if (dot != null) Files.writeString(dot, GraphDot.render(g));
+    System.err.printf("%s: %d ops, %d static FLOPs%s%s%n", module.getFileName(), g.nodes().size(), g.flops(),
+        html == null ? "" : " -> " + html, dot == null ? "" : " -> " + dot);
+    return 0;
+  }
+
+  static OpGraph read(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) throw new IllegalArgumentException("module file not found: " + file);
+    if (ExecCommand.isArtifact(file)) {
+      throw new IllegalArgumentException(file + " is a compiled-program artifact (.x4j): it holds the compiled executable,"
+          + " not StableHLO text; pass the .mlir it was compiled from (or the 02-stablehlo-locations.mlir of its --dump)");
+    }
+    return OpGraph.read(Files.readString(file));
+  }
+
+  private static Path sibling(Path file, String ext) {
+    String n = file.getFileName().toString();
+    int dot = n.lastIndexOf('.');
+    return file.resolveSibling((dot > 0 ? n.substring(0, dot) : n) + ext);
+  }
+
+  @Command(name = "diff", mixinStandardHelpOptions = true,
+      description = "Compare two modules: op counts by kind, custom calls, static FLOPs, bytes and argument bytes.")
+  static final class Diff implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "A.mlir") Path a;
+
+    @Parameters(index = "1", paramLabel = "B.mlir") Path b;
+
+    @Override
+    public Integer call() throws IOException {
+      System.out.print(GraphDiff.text(read(a), read(b)));
+      return 0;
+    }
+  }
+}
