@@ -63,8 +63,12 @@ public final class CheckpointUpload {
   /** Which route to prefer: by size ({@code AUTO}), DMA wherever the backend allows it, or always staged. */
   public enum Policy { AUTO, DMA, STAGED }
 
-  /** One shard file: the bytes uploaded from it, the route, and why it was staged (empty for DMA). */
-  public record FileReport(Path file, long bytes, int tensors, Route route, String why) {
+  /**
+   * One shard file: the bytes uploaded from it, the route, why it was staged (empty for DMA), the
+   * nanoseconds spent registering it for DMA (0 when staged) and in all (mapping, registering,
+   * transfers, unregistering).
+   */
+  public record FileReport(Path file, long bytes, int tensors, Route route, String why, long registerNanos, long nanos) {
     public FileReport {
       Objects.requireNonNull(file);
       Objects.requireNonNull(route);
@@ -122,6 +126,8 @@ public final class CheckpointUpload {
         List<Integer> rest = new ArrayList<>(e.getValue().stream().filter(i -> !all.get(i).isDirect()).toList());
         long directBytes = direct.stream().mapToLong(i -> all.get(i).type().byteSize()).sum();
         long bytes = e.getValue().stream().mapToLong(i -> all.get(i).type().byteSize()).sum();
+        long t0 = System.nanoTime();
+        long[] register = {0};
         String why;
         if (choose(directBytes, policy) == Route.STAGED) {
           why = policy == Policy.STAGED ? "policy STAGED"
@@ -133,7 +139,7 @@ public final class CheckpointUpload {
           rest.addAll(direct);
         } else {
           try {
-            why = uploadMapped(file, direct, all, out, backend, device);
+            why = uploadMapped(file, direct, all, out, backend, device, register);
           } catch (DmaRefused r) {
             why = dmaOff = r.getMessage();
             logOnce(why);
@@ -146,7 +152,7 @@ public final class CheckpointUpload {
           stagedUpload(file, rest, all, out, staged);
         }
         reports.add(new FileReport(file, bytes, e.getValue().size(), why == null ? Route.DMA_MAPPED : Route.STAGED,
-            why == null ? "" : why));
+            why == null ? "" : why, why == null ? register[0] : 0, System.nanoTime() - t0));
       }
       for (int i = 0; i < out.length; i++) {
         try {
@@ -175,7 +181,7 @@ public final class CheckpointUpload {
    * Returns null when done, or why the file must be staged instead (it could not be mapped so).
    */
   private static String uploadMapped(Path file, List<Integer> idx, List<CheckpointTensor> all, DeviceBuffer[] out,
-      Backend backend, Device device) throws DmaRefused {
+      Backend backend, Device device, long[] registerNanos) throws DmaRefused {
     SafetensorsReader shared = all.get(idx.get(0)).reader();
     SafetensorsReader own = null;
     try {
@@ -203,14 +209,16 @@ public final class CheckpointUpload {
       }
       MemorySegment region = r.fileSegment(r == own ? own.files().get(0) : file);
       Optional<DmaMapping> mapping;
+      long r0 = System.nanoTime();
       try {
         mapping = backend.dmaMap(region);
+        registerNanos[0] = System.nanoTime() - r0;
       } catch (RuntimeException ex) {
         throw new DmaRefused(backend.platformName() + " refused to register " + file + " for DMA (" + ex.getMessage()
             + "); staging this and later files");
       }
       if (mapping.isEmpty()) {
-        throw new DmaRefused(backend.platformName() + " has no DMA mapping (PJRT_Client_DmaMap); staging every file");
+        throw new DmaRefused(backend.platformName() + " has no DMA mapping (dmaMap is empty: no PJRT_Client_DmaMap); staging every file");
       }
       try (DmaMapping m = mapping.get()) {
         List<DeviceBuffer> bufs;
