@@ -43,9 +43,9 @@ final class SyntheticCheckpoint {
     if (bytes <= 0 || tensors < 1) throw new IllegalArgumentException("make-checkpoint: needs --bytes > 0 and --tensors >= 1, got "
         + bytes + " and " + tensors);
     long layers = Math.max(1, tensors / 3);
-    // a layer holds 2 (h + h^2 + 16h^2/3) bytes, about 12.7 h^2
-    long h = (long) Math.sqrt(bytes / (layers * 12.7));
-    h = Math.max(48, Math.min(MAX_HIDDEN, h / 48 * 48)); // a multiple of 3 x 16, so 16h/3 is whole
+    // a layer holds 2 (h + h^2 + 16h^2/3) bytes, about 12.67 h^2
+    double h0 = Math.sqrt(bytes / (layers * 38.0 / 3));
+    long h = Math.max(48, Math.min(MAX_HIDDEN, Math.round(h0 / 48) * 48)); // a multiple of 3 x 16: 16h/3 is whole
     List<Tensor> out = new ArrayList<>();
     long total = 0;
     for (int l = 0; total < bytes; l++) {
