@@ -5,4 +5,8 @@ public final class CheckpointException extends IllegalArgumentException {
   public CheckpointException(String message) {
     super(message);
   }
+
+  public CheckpointException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

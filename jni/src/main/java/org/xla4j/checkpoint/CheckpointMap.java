@@ -203,22 +203,17 @@ public record CheckpointMap(List<CheckpointRule> rules) {
   }
 
   /**
-   * Uploads every leaf to {@code device} through a {@link StagedUploader} (two pinned buffers of the
-   * largest leaf's size, at most 512 MiB; larger leaves go on their own): copies from the mapped files,
-   * transposes and stacks on several threads overlap the transfers. On failure nothing stays allocated.
+   * Uploads every leaf to {@code device} by {@link CheckpointUpload} ({@link CheckpointUpload.Policy#AUTO}):
+   * large shard files from a DMA-registered copy-on-write mapping with all transfers in flight, the rest
+   * (and everything on a backend without DMA mapping) through a {@link StagedUploader}. Returns once
+   * every buffer is ready; on failure nothing stays allocated and the error names the file.
    *
    * <pre>{@code
    * Tree<DeviceBuffer> weights = CheckpointMap.upload(map.apply(ckpt, expected), backend, backend.devices().get(0));
    * }</pre>
    */
   public static Tree<DeviceBuffer> upload(Tree<CheckpointTensor> leaves, Backend backend, Device device) {
-    if (leaves.isEmpty()) return Tree.empty();
-    long largest = leaves.leaves().stream().mapToLong(t -> t.type().byteSize()).max().orElse(1);
-    long capacity = Math.max(1, Math.min(largest, 512L << 20));
-    try (StagedUploader up = StagedUploader.open(backend, device, capacity, 2)) {
-      List<DeviceBuffer> out = up.upload(leaves.leaves().stream().map(CheckpointTensor::source).toList());
-      return Tree.unflatten(leaves.paths(), out);
-    }
+    return CheckpointUpload.upload(leaves, backend, device, CheckpointUpload.Policy.AUTO).buffers();
   }
 
   private static String shortList(List<String> items) {

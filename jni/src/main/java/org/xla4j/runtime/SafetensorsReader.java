@@ -290,6 +290,9 @@ public final class SafetensorsReader implements AutoCloseable {
     return HostTensor.ofSegment(t.type(), segment(t));
   }
 
+  /** How the files are mapped: {@code READ_ONLY} (the default) or {@code PRIVATE} (copy-on-write, pinnable for DMA). */
+  public FileChannel.MapMode mapMode() { return mappings.mode; }
+
   /** Unmaps the files; idempotent. Segments and views handed out throw when read afterwards. */
   @Override
   public void close() { cleanable.clean(); }

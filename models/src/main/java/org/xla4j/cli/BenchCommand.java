@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program),"
         + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py),"
-        + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory).")
+        + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory; with --checkpoint, the"
+        + " whole checkpoint load from open to all buffers ready; with --make-checkpoint, write a synthetic one).")
 final class BenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -51,6 +52,26 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--bytes", defaultValue = "268435456", description = "upload: tensor size in bytes (default ${DEFAULT-VALUE}).")
   long bytes;
+
+  @Option(names = "--checkpoint", description = "upload: time loading this checkpoint (file, index or directory) onto the device.")
+  java.nio.file.Path checkpoint;
+
+  @Option(names = "--path", defaultValue = "AUTO",
+      description = "upload --checkpoint: route, AUTO (by file size), DMA (wherever the backend allows) or STAGED (default ${DEFAULT-VALUE}).")
+  org.xla4j.checkpoint.CheckpointUpload.Policy path;
+
+  @Option(names = "--repeat", defaultValue = "1", description = "upload --checkpoint: loads in a row (default ${DEFAULT-VALUE}).")
+  int repeat;
+
+  @Option(names = "--make-checkpoint",
+      description = "upload: write a synthetic bf16 checkpoint of about --bytes in --shards files (~--tensors tensors) to this folder.")
+  java.nio.file.Path makeCheckpoint;
+
+  @Option(names = "--tensors", defaultValue = "27", description = "make-checkpoint: about this many tensors (default ${DEFAULT-VALUE}).")
+  int tensors;
+
+  @Option(names = "--shards", defaultValue = "2", description = "make-checkpoint: shard files (default ${DEFAULT-VALUE}).")
+  int shards;
 
   @Option(names = "--backend", defaultValue = "cpu")
   String backend;
@@ -85,8 +106,15 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void upload() {
-    try (Backend b = Backends.open(backend)) {
-      UploadBench.run(b, bytes, Math.min(iters, 20), System.out);
+    try {
+      if (makeCheckpoint != null) {
+        SyntheticCheckpoint.write(makeCheckpoint, bytes, tensors, shards, System.out);
+        if (checkpoint == null) return;
+      }
+      try (Backend b = Backends.open(backend)) {
+        if (checkpoint != null) CheckpointBench.run(b, checkpoint, path, repeat, System.out);
+        else UploadBench.run(b, bytes, Math.min(iters, 20), System.out);
+      }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
