@@ -87,4 +87,25 @@ class AttentionCommandTest {
     }
     assertTrue(Files.exists(dir));
   }
+
+  @Test
+  void compareGradShowsTheGradientTableAndVanillaPasses() {
+    String text = capture(() -> assertEquals(0, Main.run("attention", "compare", "--grad", "--batch", "1", "--seq",
+        "24", "--heads", "4", "--kv-heads", "2", "--head-dim", "8", "--causal", "--chunk-q", "8", "--chunk-k", "8",
+        "--runs", "1", "--iters", "1")));
+    assertTrue(text.contains("gradients of sum(out * ct)"), text);
+    String vanilla = null;
+    for (String line : text.split("\n")) {
+      if (line.startsWith("VANILLA") && line.contains("PASS")) vanilla = line;
+      // every mechanism gets a line: numbers with a verdict, or its reason
+      if (line.startsWith("BLOCKWISE") && text.indexOf(line) > text.indexOf("gradients of")) {
+        assertTrue(line.contains("PASS") || line.contains("no gradient:"), line);
+      }
+    }
+    assertTrue(vanilla != null, text);
+    // f32 VANILLA against the f32 VANILLA reference: the same program, so every difference is 0
+    String[] cols = vanilla.trim().split("\\s+");
+    for (int i = 1; i <= 6; i++) assertEquals(0.0, Double.parseDouble(cols[i]), 1e-6, vanilla);
+    assertTrue(text.contains("CUDNN"), text);
+  }
 }
