@@ -198,4 +198,10 @@ public final class Autodiff {
       RematPolicy policy, boolean preventCse) {
     return Remat.checkpoint(f, policy, preventCse);
   }
+
+  /**
+   * Whether a differentiated function is being traced now: a library op with its own backward (a custom
+   * VJP) can skip the wrapper when nothing will differentiate it, keeping forward-only programs unchanged.
+   */
+  public static boolean isDifferentiating() { return Trace.CURRENT.isBound(); }
 }
