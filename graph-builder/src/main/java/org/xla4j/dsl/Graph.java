@@ -307,7 +307,17 @@ public final class Graph {
 
   private static final ScopedValue<EmitHook> HOOK = ScopedValue.newInstance();
 
-  /** Runs {@code body} with {@code hook} seeing every single-result op the DSL emits (on any graph). */
+  /**
+   * Runs {@code body} with {@code hook} seeing every single-result op the DSL emits (on any graph).
+   *
+   * <pre>{@code
+   * List<Op> dots = new ArrayList<>();
+   * Tensor y = Graph.withEmitHook((g, op, plain) -> {
+   *   if (op instanceof Op.DotGeneral) dots.add(op);
+   *   return null; // emit as usual
+   * }, () -> x.matmul(w).tanh());
+   * }</pre>
+   */
   public static <R> R withEmitHook(EmitHook hook, java.util.function.Supplier<R> body) {
     return ScopedValue.where(HOOK, hook).call(body::get);
   }
