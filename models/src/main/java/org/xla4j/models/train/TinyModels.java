@@ -65,11 +65,11 @@ public final class TinyModels {
   }
 
   private static Model llama(int batch, int seq, long seed) {
-    LlamaConfig c = LlamaConfig.tiny(DType.F32);
+    LlamaConfig c = LlamaConfig.tiny();
     Random r = new Random(seed);
     Tree<TensorType> pt = c.parameterTypes();
     return lm("tiny-llama", pt, init(pt, r), batch, seq, c.vocabSize(), r,
-        (p, tokens) -> Llama.forward(c, p, tokens, Mechanism.VANILLA));
+        (p, tokens) -> Llama.forward(c, p, tokens, null, new Llama.Options(Mechanism.VANILLA)));
   }
 
   private static Model grok(int batch, int seq, long seed) {
