@@ -173,4 +173,35 @@ public final class Autodiff {
   public static ScanOut scan(Tree<Tensor> init, Tree<Tensor> xs, Tree<Tensor> consts, ScanBody step) {
     return Scan.scan(init, xs, consts, step);
   }
+
+  /**
+   * Which forward values a {@link #checkpoint} keeps for the backward (jax.checkpoint_policies); the rest are
+   * recomputed. {@code CHECKPOINT_DOTS} is jax's alias of {@code DOTS_SAVEABLE}.
+   */
+  public enum RematPolicy {
+    NOTHING_SAVEABLE, EVERYTHING_SAVEABLE, DOTS_SAVEABLE, DOTS_WITH_NO_BATCH_DIMS_SAVEABLE, CHECKPOINT_DOTS
+  }
+
+  /**
+   * {@code f} with gradient checkpointing (jax's {@code checkpoint(f, policy=..., prevent_cse=...)}): its
+   * backward recomputes the forward values {@code policy} does not save, from f's inputs and the saved dot
+   * results, instead of keeping them alive from the forward. Values and gradients are unchanged; memory of
+   * a differentiated program falls. With {@code preventCse} the recomputation starts behind a {@code
+   * stablehlo.optimization_barrier}, so XLA does not merge it back into the forward.
+   *
+   * <pre>{@code
+   * Function<Tree<Tensor>, Tree<Tensor>> block = Autodiff.checkpoint(
+   *     p -> Tree.of(Map.of("h", p.get("x").matmul(p.get("w")).tanh())), Autodiff.RematPolicy.DOTS_SAVEABLE, true);
+   * }</pre>
+   */
+  public static Function<Tree<Tensor>, Tree<Tensor>> checkpoint(Function<Tree<Tensor>, Tree<Tensor>> f,
+      RematPolicy policy, boolean preventCse) {
+    return Remat.checkpoint(f, policy, preventCse);
+  }
+
+  /**
+   * Whether a differentiated function is being traced now: a library op with its own backward (a custom
+   * VJP) can skip the wrapper when nothing will differentiate it, keeping forward-only programs unchanged.
+   */
+  public static boolean isDifferentiating() { return Trace.CURRENT.isBound(); }
 }

@@ -33,6 +33,9 @@ import org.xla4j.types.TensorType;
 final class VjpRules {
   private VjpRules() {}
 
+  /** The cotangents of a dot_general's lhs and rhs (for rematerialization, which saves the dot's result). */
+  static List<Tensor> dotVjp(Graph g, Op.DotGeneral d, Tensor ct) { return dot(g, d, ct, new boolean[] {true, true}); }
+
   static List<Tensor> vjp(Graph g, Operation o, List<Tensor> cts, boolean[] need) {
     Op op = o.op();
     Tensor ct = cts.get(0);

@@ -12,6 +12,10 @@
  * differentiable" and names the op and the line that built it, when a gradient would have to flow through
  * them.
  *
+ * <p>{@code Autodiff.checkpoint(f, policy, preventCse)} is gradient checkpointing with jax's policies: the
+ * backward replays {@code f} from its inputs and the dot results the policy saves, behind an optimization
+ * barrier when {@code preventCse}. {@code Autodiff.scan} is the loop that differentiates.
+ *
  * <pre>{@code
  * Graph g = new Graph("sgd");
  * Tree<Tensor> p = g.parameters(Tree.of(Map.of("w", TensorType.of(DType.F32, 3), "b", TensorType.of(DType.F32))));

@@ -286,7 +286,41 @@ public final class Graph {
 
   FunctionBuilder fb() { return building.peek(); }
 
-  Tensor emit1(Op op) { return wrap(fb().emit1(op)); }
+  Tensor emit1(Op op) {
+    if (HOOK.isBound() && HOOK.get() != null) {
+      EmitHook h = HOOK.get();
+      // the hook emits with itself unbound, so the ops it builds are not rewritten again
+      Tensor t = ScopedValue.where(HOOK, (EmitHook) null).call(() -> h.emit(this, op, o -> wrap(fb().emit1(o))));
+      if (t != null) return t;
+    }
+    return wrap(fb().emit1(op));
+  }
+
+  /**
+   * Rewrites single-result ops as the DSL emits them (rematerialization replays a function with some results
+   * taken from saved values): {@code plain} emits an op as usual; returning null emits {@code op} as usual.
+   */
+  @FunctionalInterface
+  public interface EmitHook {
+    Tensor emit(Graph g, Op op, java.util.function.Function<Op, Tensor> plain);
+  }
+
+  private static final ScopedValue<EmitHook> HOOK = ScopedValue.newInstance();
+
+  /**
+   * Runs {@code body} with {@code hook} seeing every single-result op the DSL emits (on any graph).
+   *
+   * <pre>{@code
+   * List<Op> dots = new ArrayList<>();
+   * Tensor y = Graph.withEmitHook((g, op, plain) -> {
+   *   if (op instanceof Op.DotGeneral) dots.add(op);
+   *   return null; // emit as usual
+   * }, () -> x.matmul(w).tanh());
+   * }</pre>
+   */
+  public static <R> R withEmitHook(EmitHook hook, java.util.function.Supplier<R> body) {
+    return ScopedValue.where(HOOK, hook).call(body::get);
+  }
 
   List<Tensor> emit(Op op) { return fb().emit(op).stream().map(this::wrap).toList(); }
 

@@ -181,6 +181,10 @@ final class AttentionCommand implements Callable<Integer> {
             + "BLOCKWISE for long sequences, where f32 VANILLA logits would not fit).")
     ReferenceMechanism referenceOption;
 
+    @Option(names = "--grad", description = "Also compare gradients: dq, dk, dv of sum(out * ct) for a random ct "
+        + "against the f32 reference's, pass/fail per dtype tolerance, forward+backward time.")
+    boolean grad;
+
     @Override
     public Integer call() {
       DType dt = check();
@@ -272,6 +276,10 @@ final class AttentionCommand implements Callable<Integer> {
               + " including the results of the " + iters + " queued timed calls; mechanisms run smallest first,"
               + " the f32 reference last)");
         }
+        if (grad) {
+          gradients(b, platform, ms, dt, List.of(q, k, v),
+              List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32)), qt, reference);
+        }
       }
       return 0;
     }
@@ -305,6 +313,23 @@ final class AttentionCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--dtype must be f32, bf16 or f16, got '" + dtype + "'");
       }
       return dt;
+    }
+
+    /** The --grad table: each mechanism's dq, dk, dv against the f32 reference's. */
+    private void gradients(Backend b, String platform, List<Mechanism> ms, DType dt, List<HostTensor> qkv,
+        List<HostTensor> f32, TensorType qt, Mechanism reference) {
+      HostTensor ct = AttentionGrad.cotangent(seed, qt);
+      List<AttentionGrad.Result> rows = new ArrayList<>();
+      for (Mechanism m : ms) {
+        if (!m.runsOn(b.platform())) {
+          rows.add(AttentionGrad.Result.none(m, "not on " + platform));
+          continue;
+        }
+        rows.add(AttentionGrad.run(b, common.options(m, platform), qkv, ct, (exe, args) -> time(b, exe, args)));
+      }
+      AttentionGrad.Result ref = AttentionGrad.run(b, common.options(reference, platform), f32, ct, null);
+      System.out.println();
+      AttentionGrad.print(rows, ref, dt, reference.name());
     }
 
     private static long chunk(int c, int s) { return Attention.blockwiseChunk(c, s); }

@@ -87,4 +87,25 @@ class AttentionCommandTest {
     }
     assertTrue(Files.exists(dir));
   }
+
+  @Test
+  void compareGradShowsTheGradientTableAndVanillaPasses() {
+    String text = capture(() -> assertEquals(0, Main.run("attention", "compare", "--grad", "--batch", "1", "--seq",
+        "24", "--heads", "4", "--kv-heads", "2", "--head-dim", "8", "--causal", "--chunk-q", "8", "--chunk-k", "8",
+        "--runs", "1", "--iters", "1")));
+    assertTrue(text.contains("gradients of sum(out * ct)"), text);
+    String vanilla = null;
+    String blockwise = null;
+    String grads = text.substring(text.indexOf("gradients of"));
+    for (String line : grads.split("\n")) {
+      if (line.startsWith("VANILLA") && line.contains("PASS")) vanilla = line;
+      if (line.startsWith("BLOCKWISE") && line.contains("PASS")) blockwise = line; // through its scan-form backward
+      if (line.startsWith("CUDNN")) assertTrue(line.contains("not on cpu"), line);
+    }
+    assertTrue(vanilla != null && blockwise != null, text);
+    // f32 VANILLA against the f32 VANILLA reference: the same program, so every difference is 0
+    String[] cols = vanilla.trim().split("\\s+");
+    for (int i = 1; i <= 6; i++) assertEquals(0.0, Double.parseDouble(cols[i]), 1e-6, vanilla);
+    assertTrue(text.contains("CUDNN"), text);
+  }
 }

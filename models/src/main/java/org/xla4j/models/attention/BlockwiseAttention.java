@@ -1,6 +1,9 @@
 package org.xla4j.models.attention;
 
 import java.util.List;
+import java.util.Map;
+import org.xla4j.autodiff.Autodiff;
+import org.xla4j.tree.Tree;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Lax;
@@ -44,6 +47,18 @@ final class BlockwiseAttention implements AttentionImpl {
 
   @Override
   public AttentionResult compute(AttentionProblem p) {
+    if (!Autodiff.isDifferentiating() || p.dropoutKey() != null) return forward(p);
+    // differentiated: the loops stay the forward; the backward differentiates a scan over key chunks
+    // (BlockwiseGrad), so neither direction builds the S x S logits
+    Tree<Tensor> in = Tree.of(Map.of("q", p.q(), "k", p.k(), "v", p.v()));
+    Tensor out = Autodiff.customVjp(
+        x -> Autodiff.Forward.of(Tree.of(Map.of("out", forward(BlockwiseGrad.with(p, x)).output())), x),
+        (res, ct) -> Autodiff.vjp(x -> Tree.of(Map.of("out", BlockwiseGrad.scanForm(BlockwiseGrad.with(p, x)))), res)
+            .pullback(ct)).apply(in).get("out");
+    return new AttentionResult(out, null, null);
+  }
+
+  private AttentionResult forward(AttentionProblem p) {
     Graph g = p.q().graph();
     AttentionOptions o = p.options();
     long sq = p.qLength();
