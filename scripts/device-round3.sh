@@ -54,8 +54,18 @@ upload_checkpoint() {
 }
 # ---------------------------------------------------------------- end upload_checkpoint
 
+# ---------------------------------------------------------------- pjrt_suites
+# The whole PJRT suites again, with this round's GPU tests (remat memory, output shardings, ...).
+pjrt_suites() {
+  echo "== pjrt_suites: org.xla4j.runtime.pjrt + org.xla4j.backends"
+  java "${JOPTS[@]}" -jar $c/lib/junit-platform-console-standalone-*.jar execute --class-path "$CP" \
+    --select-package org.xla4j.runtime.pjrt --select-package org.xla4j.backends \
+    --details=tree --disable-banner --disable-ansi-colors 2>&1 | quiet | grep -v "backend 'cpu' did not open here"
+  return "${PIPESTATUS[0]}"
+}
+
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(upload_checkpoint)
+[ ${#steps[@]} -eq 0 ] && steps=(pjrt_suites upload_checkpoint)
 codes=""
 for s in "${steps[@]}"; do
   "$s"
