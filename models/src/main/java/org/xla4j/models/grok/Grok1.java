@@ -14,6 +14,7 @@ import org.xla4j.models.moe.Moe;
 import org.xla4j.models.moe.MoeOptions;
 import org.xla4j.models.moe.MoeResult;
 import org.xla4j.models.moe.MoeWeights;
+import org.xla4j.models.nn.ModelChecks;
 import org.xla4j.models.nn.Norms;
 import org.xla4j.models.nn.Rope;
 import org.xla4j.models.quant.Linear;
@@ -21,7 +22,6 @@ import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.quant.Weight;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
-import org.xla4j.types.TensorType;
 
 /**
  * Grok-1's forward pass (xai-org/grok-1 {@code model.py}), from tokens to f32 logits.
@@ -158,28 +158,15 @@ public final class Grok1 {
   }
 
   private static void check(Grok1Config c, Tree<Tensor> params, Tensor tokens) {
-    Tree<TensorType> want = c.parameterTypes();
-    try {
-      want.requireSameStructure(params, "Grok-1 parameters");
-    } catch (RuntimeException e) {
-      throw error(e.getMessage());
-    }
-    for (Tree.Leaf<TensorType> leaf : want) {
-      TensorType got = params.get(leaf.path()).type();
-      if (!got.equals(leaf.value())) {
-        throw error("requires parameter " + leaf.path() + " of type " + leaf.value() + ", got " + got);
-      }
-    }
-    if (tokens.rank() != 2 || !tokens.dtype().isInteger()) {
-      throw error("requires integer tokens [batch, seq], got " + tokens.type());
-    }
+    ModelChecks.parameters("grok1", c.parameterTypes(), params);
+    ModelChecks.tokens("grok1", tokens);
     if (tokens.dim(1) > c.contextLength()) {
       throw error("requires at most contextLength " + c.contextLength() + " tokens per row, got " + tokens.shape());
     }
   }
 
   private static OpException error(String detail) {
-    return new OpException("grok1", detail, CallSite.find(""));
+    return ModelChecks.error("grok1", detail);
   }
 
 }

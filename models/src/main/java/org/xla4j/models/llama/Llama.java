@@ -11,11 +11,11 @@ import org.xla4j.models.attention.AttentionInputs;
 import org.xla4j.models.attention.AttentionOptions;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.nn.Activations;
+import org.xla4j.models.nn.ModelChecks;
 import org.xla4j.models.nn.Norms;
 import org.xla4j.models.nn.Rope;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
-import org.xla4j.types.TensorType;
 
 /**
  * Hugging Face {@code LlamaForCausalLM}'s forward pass, from tokens to f32 logits {@code [B, T, vocab]}.
@@ -131,27 +131,14 @@ public final class Llama {
   }
 
   private static void check(LlamaConfig c, Tree<Tensor> params, Tensor tokens, Tensor mask) {
-    Tree<TensorType> want = c.parameterTypes();
-    try {
-      want.requireSameStructure(params, "Llama parameters");
-    } catch (RuntimeException e) {
-      throw error(e.getMessage());
-    }
-    for (Tree.Leaf<TensorType> leaf : want) {
-      TensorType got = params.get(leaf.path()).type();
-      if (!got.equals(leaf.value())) {
-        throw error("requires parameter " + leaf.path() + " of type " + leaf.value() + ", got " + got);
-      }
-    }
-    if (tokens.rank() != 2 || !tokens.dtype().isInteger()) {
-      throw error("requires integer tokens [batch, seq], got " + tokens.type());
-    }
+    ModelChecks.parameters("llama", c.parameterTypes(), params);
+    ModelChecks.tokens("llama", tokens);
     if (mask != null && !mask.shape().equals(tokens.shape())) {
       throw error("requires an attention mask shaped like the tokens " + tokens.shape() + ", got " + mask.type());
     }
   }
 
   private static OpException error(String detail) {
-    return new OpException("llama", detail, CallSite.find(""));
+    return ModelChecks.error("llama", detail);
   }
 }
