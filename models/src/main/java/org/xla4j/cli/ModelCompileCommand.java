@@ -1,6 +1,8 @@
 package org.xla4j.cli;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.xla4j.dsl.Graph;
@@ -20,14 +22,16 @@ import org.xla4j.runtime.CostAnalysis;
 import org.xla4j.runtime.Executable;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code xla4j model compile}: builds a preset's whole forward program with every parameter as an
  * argument (no weights are read or made) and compiles it, never executing. Prints, one {@code key: value}
  * a line on stdout: emit time and text size, compile time, parameter count and bytes, analytic FLOPs per
  * token ({@link Grok1Flops}) and, where the backend reports them, XLA's cost-analysis FLOPs and compiled
- * memory statistics. Progress of the long steps goes to stderr.
+ * memory statistics. Progress of the long steps goes to stderr ({@link Progress}: on a terminal only).
  *
  * <pre>
  * ./xla4j model compile --preset grok-1 --backend pjrt --batch 1 --seq 8 --moe dropless
@@ -62,6 +66,8 @@ final class ModelCompileCommand implements Callable<Integer> {
   @Option(names = "--no-compile", description = "Only build and print the program (emit figures, sizes, FLOPs).")
   boolean noCompile;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     Grok1Config base = switch (preset) {
@@ -69,12 +75,12 @@ final class ModelCompileCommand implements Callable<Integer> {
       case "tiny-grok" -> Grok1Config.tiny();
       default -> throw new IllegalArgumentException("unknown --preset '" + preset + "'; available: grok-1, tiny-grok");
     };
-    if (batch <= 0 || seq <= 0) throw new IllegalArgumentException("--batch and --seq must be > 0, got " + batch + " and " + seq);
+    OptionChecks.positive(spec, "--batch", batch);
+    OptionChecks.positive(spec, "--seq", seq);
     Grok1Config c = base.withWeightFormat(LogitsCommand.parseEnum(WeightFormat.class, weights, "--weights"));
     MoeImplementation impl = LogitsCommand.parseEnum(MoeImplementation.class, moe, "--moe");
     Mechanism mech = LogitsCommand.parseEnum(Mechanism.class, mechanism, "--mechanism");
     PrintStream out = System.out;
-    PrintStream err = System.err;
     long count = 0;
     long bytes = 0;
     for (TensorType t : c.parameterTypes().leaves()) {
@@ -97,9 +103,39 @@ final class ModelCompileCommand implements Callable<Integer> {
       out.println("backend: " + be + " (platform " + be.platformName() + ")");
       Grok1.Options o = new Grok1.Options(MoeOptions.builder().implementation(impl).platform(be.platformName()).build(),
           mech, QuantMode.DEQUANTIZE);
-      err.println("[model compile] building " + c.numLayers() + " layers ...");
+      Emitted e = emit(c, o);
+      out.println(e.timing());
+      Program p = e.program();
+      String text = p.text();
+      out.println("text_chars: " + text.length());
+      if (noCompile) return 0;
+      Progress compiling = Progress.stage("compile on " + be.platformName() + " (compile only)");
+      long t4 = System.nanoTime();
+      try (Executable exe = be.compile(p)) {
+        long t5 = System.nanoTime();
+        compiling.close();
+        out.printf(Locale.ROOT, "compile_s: %.2f%n", (t5 - t4) / 1e9);
+        exe.costAnalysis().ifPresentOrElse(ca -> report(out, ca, batch * seq),
+            () -> out.println("xla_flops: (not reported by this backend)"));
+        exe.compiledMemoryStats().ifPresentOrElse(m -> report(out, m),
+            () -> out.println("memory: (not reported by this backend)"));
+      } finally {
+        compiling.close();
+      }
+    } finally {
+      if (cacheSetting == null) System.clearProperty("xla4j.cache");
+      else System.setProperty("xla4j.cache", cacheSetting);
+    }
+    return 0;
+  }
+
+  /** The program built and printed (its text kept by the Program), with the emit timing line. */
+  private record Emitted(Program program, String timing) {}
+
+  private Emitted emit(Grok1Config c, Grok1.Options o) {
+    try (Progress ignored = Progress.stage("emit " + c.numLayers() + " layers")) {
       // this thread's CPU time beside the wall clock: on a shared machine the wall clock also counts waiting
-      java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
       long c0 = mx.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       Graph g = new Graph(preset.replace('-', '_'));
@@ -107,43 +143,13 @@ final class ModelCompileCommand implements Callable<Integer> {
       long t1 = System.nanoTime();
       Program p = g.program(r.logits());
       long t2 = System.nanoTime();
-      err.println("[model compile] printing StableHLO ...");
-      String text = p.text();
+      p.text();
       long t3 = System.nanoTime();
       long c3 = mx.getCurrentThreadCpuTime();
-      out.printf(Locale.ROOT, "emit_s: %.2f (build %.2f, module %.2f, print %.2f; this thread's CPU %.2f)%n", (t3 - t0) / 1e9,
-          (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (c3 - c0) / 1e9);
-      out.println("text_chars: " + text.length());
-      if (noCompile) return 0;
-      err.println("[model compile] compiling on " + be.platformName() + " (compile only) ...");
-      Thread ticker = Thread.ofPlatform().daemon().start(() -> {
-        long s = System.nanoTime();
-        try {
-          while (true) {
-            Thread.sleep(15_000);
-            err.printf(Locale.ROOT, "[model compile]   ... %.0f s%n", (System.nanoTime() - s) / 1e9);
-          }
-        } catch (InterruptedException e) {
-          // compile finished
-        }
-      });
-      long t4 = System.nanoTime();
-      try (Executable exe = be.compile(p)) {
-        long t5 = System.nanoTime();
-        ticker.interrupt();
-        out.printf(Locale.ROOT, "compile_s: %.2f%n", (t5 - t4) / 1e9);
-        exe.costAnalysis().ifPresentOrElse(ca -> report(out, ca, batch * seq),
-            () -> out.println("xla_flops: (not reported by this backend)"));
-        exe.compiledMemoryStats().ifPresentOrElse(m -> report(out, m),
-            () -> out.println("memory: (not reported by this backend)"));
-      } finally {
-        ticker.interrupt();
-      }
-    } finally {
-      if (cacheSetting == null) System.clearProperty("xla4j.cache");
-      else System.setProperty("xla4j.cache", cacheSetting);
+      return new Emitted(p, String.format(Locale.ROOT,
+          "emit_s: %.2f (build %.2f, module %.2f, print %.2f; this thread's CPU %.2f)", (t3 - t0) / 1e9,
+          (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (c3 - c0) / 1e9));
     }
-    return 0;
   }
 
   private static void report(PrintStream out, CostAnalysis ca, long tokens) {
