@@ -133,7 +133,7 @@ final class ModelCompileCommand implements Callable<Integer> {
   private record Emitted(Program program, String timing) {}
 
   private Emitted emit(Grok1Config c, Grok1.Options o) {
-    try (Progress ignored = Progress.stage("emit " + c.numLayers() + " layers")) {
+    try (Progress _ = Progress.stage("emit " + c.numLayers() + " layers")) {
       // this thread's CPU time beside the wall clock: on a shared machine the wall clock also counts waiting
       ThreadMXBean mx = ManagementFactory.getThreadMXBean();
       long c0 = mx.getCurrentThreadCpuTime();
