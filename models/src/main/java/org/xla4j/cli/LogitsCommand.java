@@ -116,7 +116,7 @@ final class LogitsCommand implements Callable<Integer> {
     return out;
   }
 
-  private static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String option) {
+  static <E extends Enum<E>> E parseEnum(Class<E> type, String value, String option) {
     try {
       return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {

@@ -32,11 +32,12 @@ import picocli.CommandLine.Parameters;
  * ./xla4j model info grok-1 --rules grok1 --mesh data=2,model=4
  * ./xla4j model info /models/grok-1-hf --rules grok1 --mesh data=1,model=8
  * ./xla4j model load /models/Llama-3.2-1B --backend pjrt
+ * ./xla4j model compile --preset grok-1 --backend pjrt --moe dropless
  * </pre>
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
-    description = "Model directories (config.json + safetensors): list parameters, load them.",
-    subcommands = {ModelCommand.Info.class, ModelCommand.Load.class})
+    description = "Model directories (config.json + safetensors): list parameters, load them; compile a preset's program.",
+    subcommands = {ModelCommand.Info.class, ModelCommand.Load.class, ModelCompileCommand.class})
 final class ModelCommand implements Callable<Integer> {
   /** Presets that need no directory. */
   static final List<String> PRESETS = List.of("tiny-llama", "tiny-grok", "grok-1");
@@ -44,7 +45,7 @@ final class ModelCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     System.out.println("usage: xla4j model info DIR|tiny-llama|tiny-grok|grok-1 [--rules grok1] [--mesh data=2,model=4] [--json] | "
-        + "xla4j model load DIR [--backend cpu|pjrt]; see --help");
+        + "xla4j model load DIR [--backend cpu|pjrt] | xla4j model compile --preset grok-1|tiny-grok [--backend cpu|pjrt]; see --help");
     return 0;
   }
 
