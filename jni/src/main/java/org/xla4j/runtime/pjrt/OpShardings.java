@@ -57,6 +57,29 @@ final class OpShardings {
     return b.append('}').toString();
   }
 
+  /** Splits the shim's encoding (u32 count, then per output a u32 length and the proto bytes; little-endian). */
+  static List<byte[]> decodeList(byte[] encoded) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(encoded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    int n = b.getInt();
+    List<byte[]> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      byte[] p = new byte[b.getInt()];
+      b.get(p);
+      out.add(p);
+    }
+    return out;
+  }
+
+  /** Parses result {@code index}'s serialized proto, naming the result when the bytes are not an OpSharding. */
+  static OpSharding parse(byte[] bytes, int index) {
+    try {
+      return OpSharding.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the PJRT plugin's output sharding of result " + index
+          + " is not a serialized xla.OpSharding (" + bytes.length + " bytes): " + e.getMessage(), e);
+    }
+  }
+
   private static String csv(List<? extends Number> xs) {
     return xs.stream().map(String::valueOf).collect(Collectors.joining(","));
   }
