@@ -127,12 +127,7 @@ public final class PjrtExecutable implements Executable {
    * that is logged once per process.
    */
   void describeResultsFromPlugin() {
-    Optional<List<byte[]>> protos = whileOpen(() -> {
-      long[] size = new long[1];
-      byte[] enc = PjrtNative.take(PjrtNative.x4j_executable_output_shardings(state.client.client, state.handle, size), size);
-      if (enc == null) return unlessUnimplemented(ClientState.error());
-      return Optional.of(OpShardings.decodeList(enc));
-    });
+    Optional<List<byte[]>> protos = outputShardingProtos();
     Description d = description;
     if (protos.isEmpty()) {
       if (NO_PLUGIN_SHARDINGS_LOGGED.compareAndSet(false, true)) {
@@ -161,6 +156,16 @@ public final class PjrtExecutable implements Executable {
     }
     description = new Description(d.argPaths(), d.resultPaths(), java.util.Collections.unmodifiableList(rs),
         d.argShardingTexts(), d.resultShardingTexts());
+  }
+
+  /** The outputs' serialized {@code xla.OpSharding}s as the plugin reports them; empty when it does not. */
+  Optional<List<byte[]>> outputShardingProtos() {
+    return whileOpen(() -> {
+      long[] size = new long[1];
+      byte[] enc = PjrtNative.take(PjrtNative.x4j_executable_output_shardings(state.client.client, state.handle, size), size);
+      if (enc == null) return unlessUnimplemented(ClientState.error());
+      return Optional.of(OpShardings.decodeList(enc));
+    });
   }
 
   /** Takes result shardings from an artifact's sharding texts ({@code mhlo.sharding} form). */
@@ -275,7 +280,8 @@ public final class PjrtExecutable implements Executable {
   }
 
   /**
-   * The results' shardings, null where unknown: a Program's own; for external text those it states
+   * The results' shardings, null where unknown: a Program's own; for external text those the plugin
+   * reports for the executable (PJRT's Shardings extension), else those it states
    * ({@code mhlo.sharding}, or {@code sdy.sharding} over a declared mesh, as {@code ModuleText} reads
    * them); for a loaded artifact those in its {@code mhlo.sharding} texts.
    */

@@ -85,6 +85,7 @@ class PjrtFakePluginTest {
         assertEquals(new CompiledMemoryStats(1, 132, 64, 0, 5, 6, 7, 8, 9, 10, -1, 202),
             exe.compiledMemoryStats().orElseThrow());
         // the text states no sharding; the plugin's {devices=[1]0} (Shardings extension) is what we get
+        assertEquals(1, exe.outputShardingProtos().orElseThrow().size());
         assertEquals(List.of(Sharding.named(new Mesh("gspmd", Map.of("d0", 1), List.of(0)), PartitionSpec.of((Object) null))),
             exe.resultShardings());
       }
@@ -100,6 +101,7 @@ class PjrtFakePluginTest {
         assertTrue(exe.costAnalysis().isEmpty());
         assertTrue(exe.compiledMemoryStats().isEmpty());
         // no Shardings extension: the text's reading stays (it states none)
+        assertTrue(exe.outputShardingProtos().isEmpty());
         assertEquals(java.util.Collections.singletonList(null), exe.resultShardings());
       }
     }
