@@ -372,6 +372,35 @@ typedef struct {
   PJRT_Error* (*PJRT_Client_DmaUnmap)(PJRT_Client_DmaUnmap_Args*);
 } PJRT_Api;
 
+/*
+ * Extensions: PJRT_Api.extension_start heads a singly linked list; each entry begins with this base
+ * and is identified by its type (an enum value that upstream only ever appends to).
+ */
+typedef struct X4J_Extension_Base {
+  size_t struct_size;
+  int extension_type;
+  struct X4J_Extension_Base* next;
+} X4J_Extension_Base;
+
+/* PJRT_Extension_Type_Shardings (C API 0.91): parameter and output shardings of an executable. */
+#define X4J_EXTENSION_TYPE_SHARDINGS 19
+
+/* Outputs' shardings as serialized xla.OpSharding protos; the arrays (and shardings / sharding_sizes
+ * themselves, NULL when the plugin does not report shardings) belong to `executable`. */
+typedef struct {
+  X4J_HDR;
+  PJRT_Executable* executable;
+  size_t num_outputs;
+  const char* const* shardings;
+  const size_t* sharding_sizes;
+} PJRT_Shardings_OutputShardings_Args;
+
+typedef struct {
+  X4J_Extension_Base base;
+  void* PJRT_Shardings_ParameterShardings;
+  PJRT_Error* (*PJRT_Shardings_OutputShardings)(PJRT_Shardings_OutputShardings_Args*);
+} X4J_Shardings_Extension;
+
 typedef const PJRT_Api* (*x4j_GetPjrtApi_fn)(void);
 
 #ifdef __cplusplus

@@ -923,3 +923,64 @@ extern "C" int x4j_event_await(x4j_client* c, void* event) {
   x4j_clear_error();
   return x4j_await(c->api, (PJRT_Event*)event, "host-to-device transfer");
 }
+
+/* The Shardings extension in the plugin's extension list, or NULL (older plugin, or one without it). */
+static const X4J_Shardings_Extension* x4j_shardings_extension(const PJRT_Api* api) {
+  for (const X4J_Extension_Base* e = (const X4J_Extension_Base*)api->extension_start; e != NULL; e = e->next) {
+    if (e->extension_type == X4J_EXTENSION_TYPE_SHARDINGS) {
+      const X4J_Shardings_Extension* s = (const X4J_Shardings_Extension*)e;
+      if (s->base.struct_size >= X4J_SIZE_UPTO(X4J_Shardings_Extension, PJRT_Shardings_OutputShardings) &&
+          s->PJRT_Shardings_OutputShardings != NULL) {
+        return s;
+      }
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * The outputs' shardings (the Shardings extension's OutputShardings), encoded for Java: u32 count, then
+ * per output a u32 length and that many bytes of a serialized xla.OpSharding. Little-endian; malloc'd
+ * (free with x4j_free). NULL with code UNIMPLEMENTED when the plugin has no such extension or reports
+ * no shardings.
+ */
+extern "C" char* x4j_executable_output_shardings(x4j_client* c, void* exe, long long* size) {
+  x4j_clear_error();
+  const PJRT_Api* api = c->api;
+  *size = 0;
+  const X4J_Shardings_Extension* ext = x4j_shardings_extension(api);
+  if (ext == NULL) {
+    x4j_set_error(C_UNIMPLEMENTED, "this PJRT plugin (C API %d.%d) has no Shardings extension (OutputShardings)",
+                  api->pjrt_api_version.major_version, api->pjrt_api_version.minor_version);
+    return NULL;
+  }
+  PJRT_Executable* e = x4j_get_executable(api, exe);
+  if (e == NULL) return NULL;
+  char* out = NULL;
+  X4J_ARGS(PJRT_Shardings_OutputShardings_Args, a);
+  a.executable = e;
+  /* the protos belong to `e`: copy them before dropping it */
+  if (x4j_take(api, ext->PJRT_Shardings_OutputShardings(&a), "PJRT_Shardings_PJRT_Executable_OutputShardings") == 0) {
+    if (a.shardings == NULL || a.sharding_sizes == NULL) {
+      x4j_set_error(C_UNIMPLEMENTED, "PJRT_Shardings_PJRT_Executable_OutputShardings: the plugin reports no shardings");
+    } else {
+      x4j_bytes b = {NULL, 0, 0};
+      uint32_t count = (uint32_t)a.num_outputs;
+      int ok = x4j_put(&b, &count, 4);
+      for (size_t i = 0; ok && i < a.num_outputs; i++) {
+        uint32_t len = (uint32_t)a.sharding_sizes[i];
+        ok = x4j_put(&b, &len, 4) && x4j_put(&b, a.shardings[i], len);
+      }
+      if (ok) {
+        out = b.p;
+        *size = (long long)b.n;
+      } else {
+        free(b.p);
+        x4j_set_error(C_INTERNAL, "output shardings: out of host memory");
+      }
+    }
+  }
+  x4j_drop_executable(api, e);
+  return out;
+}

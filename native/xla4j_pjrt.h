@@ -111,6 +111,10 @@ char* x4j_executable_cost_analysis(x4j_client* c, void* exe, long long* size);
  * alias, temp bytes; the same five for host memory; peak memory, total size (0 from plugins older
  * than those two fields). */
 int x4j_executable_memory_stats(x4j_client* c, void* exe, long long* out);
+/* The outputs' shardings from the plugin's Shardings extension: u32 count, then per output a u32
+ * length + a serialized xla.OpSharding. Little-endian, malloc'd (x4j_free). NULL with code UNIMPLEMENTED
+ * when the plugin has no such extension or reports no shardings. */
+char* x4j_executable_output_shardings(x4j_client* c, void* exe, long long* size);
 
 /* Host memory for large transfers: page-aligned, zeroed, 2 MiB pages where the kernel allows and
  * already faulted in, so a device-to-host copy runs at transfer speed. Returns the address, 0 on

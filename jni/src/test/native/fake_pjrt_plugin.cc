@@ -4,7 +4,8 @@
  * stats, so the Java side can be checked value for value. Built by PjrtFakePluginTest with the
  * machine's g++ against our own ABI declarations (native/pjrt_abi.h). With -DX4J_FAKE_SHORT the
  * function table ends before PJRT_Executable_GetCompiledMemoryStats and leaves
- * PJRT_Plugin_Attributes / PJRT_Executable_GetCostAnalysis NULL: an older plugin.
+ * PJRT_Plugin_Attributes / PJRT_Executable_GetCostAnalysis NULL and has no extensions: an older plugin.
+ * The full one also has the Shardings extension (behind another extension) reporting one output sharding.
  */
 #include "pjrt_abi.h"
 
@@ -124,6 +125,21 @@ static PJRT_Error* memory_stats(PJRT_Executable_GetCompiledMemoryStats_Args* a) 
   return NULL;
 }
 
+/* one output sharded {devices=[1]0} as a serialized xla.OpSharding: type OTHER (field 1 = 3),
+ * tile_assignment_dimensions [1] (field 3, packed), tile_assignment_devices [0] (field 4, packed) */
+static const char k_sharding[] = {0x08, 0x03, 0x1a, 0x01, 0x01, 0x22, 0x01, 0x00};
+static const char* const g_shardings[1] = {k_sharding};
+static const size_t g_sharding_sizes[1] = {sizeof k_sharding};
+static PJRT_Error* output_shardings(PJRT_Shardings_OutputShardings_Args* a) {
+  a->num_outputs = 1;
+  a->shardings = g_shardings;
+  a->sharding_sizes = g_sharding_sizes;
+  return NULL;
+}
+/* another extension first, so the shim must walk the list */
+static X4J_Extension_Base g_other_extension = {sizeof(X4J_Extension_Base), 7, NULL};
+static X4J_Shardings_Extension g_shardings_extension;
+
 /* never called: the shim only checks that the table reaches this slot */
 static PJRT_Error* to_host(PJRT_Buffer_ToHostBuffer_Args*) { return NULL; }
 
@@ -138,6 +154,12 @@ extern "C" __attribute__((visibility("default"))) const PJRT_Api* GetPjrtApi(voi
   g_api.PJRT_Plugin_Attributes = plugin_attributes;
   g_api.PJRT_Executable_GetCostAnalysis = cost_analysis;
   g_api.PJRT_Executable_GetCompiledMemoryStats = memory_stats;
+  memset(&g_shardings_extension, 0, sizeof g_shardings_extension);
+  g_shardings_extension.base.struct_size = sizeof g_shardings_extension;
+  g_shardings_extension.base.extension_type = X4J_EXTENSION_TYPE_SHARDINGS;
+  g_shardings_extension.PJRT_Shardings_OutputShardings = output_shardings;
+  g_other_extension.next = &g_shardings_extension.base;
+  g_api.extension_start = &g_other_extension;
 #endif
   g_api.pjrt_api_version.major_version = 0;
   g_api.pjrt_api_version.minor_version = 94;

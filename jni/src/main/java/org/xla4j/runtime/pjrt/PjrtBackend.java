@@ -237,11 +237,23 @@ public final class PjrtBackend implements Backend {
 
   /**
    * Compiles external StableHLO text (see {@link Backend#compile(String, CompileOptions)}); result
-   * shardings are those the text states, in GSPMD or Shardy form, as {@code ModuleText} reads them.
+   * shardings are those the plugin reports for the executable (PJRT's Shardings extension), else those
+   * the text states, in GSPMD or Shardy form, as {@code ModuleText} reads them.
    */
   @Override
   public PjrtExecutable compile(String externalText, CompileOptions options) {
-    return compile(ProgramText.external(externalText), options, true);
+    return external(compile(ProgramText.external(externalText), options, true));
+  }
+
+  /** External text's result shardings come from the plugin where it reports them; a Program's are its own. */
+  private static PjrtExecutable external(PjrtExecutable exe) {
+    try {
+      exe.describeResultsFromPlugin();
+    } catch (RuntimeException e) {
+      exe.close();
+      throw e;
+    }
+    return exe;
   }
 
   /** Compiles without looking at or writing the compile cache. */
@@ -251,7 +263,7 @@ public final class PjrtBackend implements Backend {
 
   /** Compiles external text without looking at or writing the compile cache. */
   public PjrtExecutable compileUncached(String externalText, CompileOptions options) {
-    return compile(ProgramText.external(externalText), options, false);
+    return external(compile(ProgramText.external(externalText), options, false));
   }
 
   @Override

@@ -115,6 +115,59 @@ public final class PjrtExecutable implements Executable {
         t.resultShardingTexts());
   }
 
+  private static final System.Logger LOG = System.getLogger(PjrtExecutable.class.getName());
+  private static final java.util.concurrent.atomic.AtomicBoolean NO_PLUGIN_SHARDINGS_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * For external text: result shardings as the plugin reports them for the compiled executable (PJRT's
+   * Shardings extension, {@code OutputShardings}), so they hold whether the text states them in GSPMD or
+   * Shardy form; a result the plugin reports in a form without a mesh equivalent keeps the text's. Where
+   * the plugin has no such extension, the text's shardings (as {@code ModuleText} reads them) stay, and
+   * that is logged once per process.
+   */
+  void describeResultsFromPlugin() {
+    Optional<List<byte[]>> protos = outputShardingProtos();
+    Description d = description;
+    if (protos.isEmpty()) {
+      if (NO_PLUGIN_SHARDINGS_LOGGED.compareAndSet(false, true)) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "the PJRT plugin does not report output shardings ("
+            + PjrtNative.lastMessage() + "); result shardings of external text are read from the text");
+      }
+      return;
+    }
+    List<TensorType> results = signature.results();
+    if (protos.get().size() != results.size()) {
+      LOG.log(System.Logger.Level.WARNING, () -> "the PJRT plugin reports " + protos.get().size()
+          + " output sharding(s) for " + results.size() + " result(s); keeping the text's result shardings");
+      return;
+    }
+    List<Sharding> rs = new ArrayList<>(d.resultShardings());
+    for (int i = 0; i < results.size(); i++) {
+      int index = i;
+      try {
+        Sharding s = OpShardings.toSharding(OpShardings.parse(protos.get().get(i), i), results.get(i).rank(),
+            deviceIndices.length);
+        if (s != null) rs.set(i, s);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> "result " + index + ": the PJRT plugin's output sharding is not "
+            + "usable (" + e.getMessage() + "); keeping the text's");
+      }
+    }
+    description = new Description(d.argPaths(), d.resultPaths(), java.util.Collections.unmodifiableList(rs),
+        d.argShardingTexts(), d.resultShardingTexts());
+  }
+
+  /** The outputs' serialized {@code xla.OpSharding}s as the plugin reports them; empty when it does not. */
+  Optional<List<byte[]>> outputShardingProtos() {
+    return whileOpen(() -> {
+      long[] size = new long[1];
+      byte[] enc = PjrtNative.take(PjrtNative.x4j_executable_output_shardings(state.client.client, state.handle, size), size);
+      if (enc == null) return unlessUnimplemented(ClientState.error());
+      return Optional.of(OpShardings.decodeList(enc));
+    });
+  }
+
   /** Takes result shardings from an artifact's sharding texts ({@code mhlo.sharding} form). */
   void describe(X4jArtifact a) {
     List<Sharding> rs = new ArrayList<>();
@@ -227,7 +280,8 @@ public final class PjrtExecutable implements Executable {
   }
 
   /**
-   * The results' shardings, null where unknown: a Program's own; for external text those it states
+   * The results' shardings, null where unknown: a Program's own; for external text those the plugin
+   * reports for the executable (PJRT's Shardings extension), else those it states
    * ({@code mhlo.sharding}, or {@code sdy.sharding} over a declared mesh, as {@code ModuleText} reads
    * them); for a loaded artifact those in its {@code mhlo.sharding} texts.
    */

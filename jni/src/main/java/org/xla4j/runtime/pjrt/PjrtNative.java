@@ -130,6 +130,9 @@ final class PjrtNative {
 
   static native int x4j_executable_memory_stats(Client c, Pointer exe, @Cast("long long*") long[] out);
 
+  static native @Cast("char*") BytePointer x4j_executable_output_shardings(
+      Client c, Pointer exe, @Cast("long long*") long[] size);
+
   /**
    * Copies a malloc'd result of {@code size[0]} bytes out and frees it; null (with the thread's error
    * set) when {@code p} is null.

@@ -15,8 +15,10 @@ import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.CompiledMemoryStats;
 import org.xla4j.runtime.CostAnalysis;
-import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.Platform;
+import org.xla4j.sharding.Mesh;
+import org.xla4j.sharding.PartitionSpec;
+import org.xla4j.sharding.Sharding;
 import org.xla4j.types.StableHloVersion;
 
 /**
@@ -74,7 +76,7 @@ class PjrtFakePluginTest {
       assertEquals(StableHloVersion.of(1, 9, 3), b.stablehloVersion().orElseThrow());
       assertEquals(StableHloVersion.of(0, 9, 0), b.stablehloMinimumVersion().orElseThrow());
       assertTrue(b.toString().contains("StableHLO 1.9.3"), b.toString());
-      try (Executable exe = ((PjrtBackend) b).compileUncached(ONE_RESULT, CompileOptions.defaults())) {
+      try (PjrtExecutable exe = ((PjrtBackend) b).compileUncached(ONE_RESULT, CompileOptions.defaults())) {
         CostAnalysis c = exe.costAnalysis().orElseThrow();
         assertEquals(Map.of("flops", 32.0, "bytes accessed", 196.0), c.properties());
         assertEquals(32.0, c.flops().orElseThrow());
@@ -82,6 +84,10 @@ class PjrtFakePluginTest {
         // peak left 0 by the plugin reads as unreported
         assertEquals(new CompiledMemoryStats(1, 132, 64, 0, 5, 6, 7, 8, 9, 10, -1, 202),
             exe.compiledMemoryStats().orElseThrow());
+        // the text states no sharding; the plugin's {devices=[1]0} (Shardings extension) is what we get
+        assertEquals(1, exe.outputShardingProtos().orElseThrow().size());
+        assertEquals(List.of(Sharding.named(new Mesh("gspmd", Map.of("d0", 1), List.of(0)), PartitionSpec.of((Object) null))),
+            exe.resultShardings());
       }
     }
   }
@@ -91,9 +97,12 @@ class PjrtFakePluginTest {
     try (Backend b = open(build(tmp, "libfake_pjrt_short.so", "-DX4J_FAKE_SHORT"))) {
       assertEquals(Map.of(), b.attributes());
       assertTrue(b.stablehloVersion().isEmpty());
-      try (Executable exe = ((PjrtBackend) b).compileUncached(ONE_RESULT, CompileOptions.defaults())) {
+      try (PjrtExecutable exe = ((PjrtBackend) b).compileUncached(ONE_RESULT, CompileOptions.defaults())) {
         assertTrue(exe.costAnalysis().isEmpty());
         assertTrue(exe.compiledMemoryStats().isEmpty());
+        // no Shardings extension: the text's reading stays (it states none)
+        assertTrue(exe.outputShardingProtos().isEmpty());
+        assertEquals(java.util.Collections.singletonList(null), exe.resultShardings());
       }
     }
   }
