@@ -41,15 +41,16 @@ import org.xla4j.tree.Tree;
  */
 public final class CheckpointUpload {
   /**
-   * Smallest file (bytes of its direct leaves) worth registering for DMA. Measured on the H200
-   * (bench/results/issues7-8-h200-2026-12-02.md): from a registered copy-on-write mapping 50-53 GB/s,
-   * through the staged pipeline 26-28 GB/s, but registration costs 143 ms for 256 MiB and 632 ms for
-   * 1 GiB (~0.6 s/GiB, the kernel copies the pages once). Registration is therefore only repaid when
-   * it is cheaper than it measured there (a warm, already-private mapping); the whole-path benchmark
-   * ({@code xla4j bench upload --checkpoint DIR --path dma|staged|auto}, scripts/device-round3.sh)
-   * decides this value; below 1 GiB the fixed cost dominates in any case.
+   * Smallest file (bytes of its direct leaves) worth registering for DMA under {@link Policy#AUTO}:
+   * never, as measured. From an already-registered mapping the H200 reads 50-53 GB/s
+   * (bench/results/issues7-8-h200-2026-12-02.md), but a one-shot checkpoint load pays the registration
+   * (the kernel copies and pins each copy-on-write page): 4 GiB in 2 files took 3.6-3.9 s cold and
+   * 1.9-2.4 s warm by DMA (1.0-2.2 GB/s), against 3.1 s cold and 0.64-0.95 s warm staged (1.4 and
+   * 4.5-6.8 GB/s); 0.55 GiB: DMA 0.39 s, staged 0.11 s (bench/results/checkpoint-upload-h200-2026-12-02.md,
+   * {@code scripts/device-round3.sh upload_checkpoint}). {@link Policy#DMA} still forces the route, for
+   * memory that stays registered across loads.
    */
-  public static final long DMA_MIN_FILE_BYTES = 1L << 30;
+  public static final long DMA_MIN_FILE_BYTES = Long.MAX_VALUE;
 
   /** Largest staging buffer of the fallback pipeline (two of them; larger leaves go on their own). */
   public static final long STAGING_MAX_BYTES = 512L << 20;
