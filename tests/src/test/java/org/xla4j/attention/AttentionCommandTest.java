@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xla4j.testsupport.StdStreams;
 import org.xla4j.cli.Main;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
@@ -21,31 +22,6 @@ import org.xla4j.types.DType;
 class AttentionCommandTest {
   @TempDir
   Path dir;
-
-  private static String capture(Runnable r) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      r.run();
-    } finally {
-      System.setOut(old);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
-  }
-
-  /** stderr of {@code r}: an expected error message is checked here rather than printed like a failure. */
-  private static String captureErr(Runnable r) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      r.run();
-    } finally {
-      System.setErr(old);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
-  }
 
   @Test
   void runWritesTheOracleOutput() throws Exception {
@@ -66,14 +42,14 @@ class AttentionCommandTest {
     AttentionHarness.assertClose("attention run", o.run(q.toFloatArray(), k.toFloatArray(), v.toFloatArray()),
         Safetensors.read(out, "out"), 1e-5, 1e-4);
     // a usage error names what is missing
-    String err = captureErr(() -> assertEquals(2, Main.run("attention", "run", "--mechanism", "VANILLA", "--input",
+    String err = StdStreams.err(() -> assertEquals(2, Main.run("attention", "run", "--mechanism", "VANILLA", "--input",
         "q=" + qf, "--output", out.toString())));
     assertTrue(err.contains("missing k"), err);
   }
 
   @Test
   void compareListsEveryMechanismWithErrors() {
-    String text = capture(() -> assertEquals(0, Main.run("attention", "compare", "--batch", "1", "--seq", "40",
+    String text = StdStreams.out(() -> assertEquals(0, Main.run("attention", "compare", "--batch", "1", "--seq", "40",
         "--heads", "4", "--kv-heads", "2", "--head-dim", "16", "--dtype", "bf16", "--causal", "--chunk-q", "16",
         "--chunk-k", "12", "--runs", "1", "--iters", "1")));
     for (String m : new String[] {"VANILLA", "BLOCKWISE", "DECODE", "CUDNN"}) assertTrue(text.contains(m), text);
@@ -90,7 +66,7 @@ class AttentionCommandTest {
 
   @Test
   void compareGradShowsTheGradientTableAndVanillaPasses() {
-    String text = capture(() -> assertEquals(0, Main.run("attention", "compare", "--grad", "--batch", "1", "--seq",
+    String text = StdStreams.out(() -> assertEquals(0, Main.run("attention", "compare", "--grad", "--batch", "1", "--seq",
         "24", "--heads", "4", "--kv-heads", "2", "--head-dim", "8", "--causal", "--chunk-q", "8", "--chunk-k", "8",
         "--runs", "1", "--iters", "1")));
     assertTrue(text.contains("gradients of sum(out * ct)"), text);

@@ -14,24 +14,13 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xla4j.testsupport.StdStreams;
 import org.xla4j.cli.Main;
 
 /** {@code xla4j train} end to end on the CPU: the loss falls on the memorized batch and the plot is written. */
 class TrainCommandTest {
   @TempDir
   Path dir;
-
-  private static String capture(Runnable r) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      r.run();
-    } finally {
-      System.setOut(old);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
-  }
 
   private static List<Double> losses(String text) {
     List<Double> l = new ArrayList<>();
@@ -44,7 +33,7 @@ class TrainCommandTest {
   @Test
   void tinyMlpLossFallsAndThePngIsWritten() throws Exception {
     Path png = dir.resolve("loss.png");
-    String text = capture(() -> assertEquals(0, Main.run("train", "--model", "tiny-mlp", "--steps", "120", "--lr",
+    String text = StdStreams.out(() -> assertEquals(0, Main.run("train", "--model", "tiny-mlp", "--steps", "120", "--lr",
         "3e-2", "--seed", "2", "--plot", png.toString())));
     List<Double> l = losses(text);
     assertEquals(120, l.size(), text);
@@ -57,7 +46,7 @@ class TrainCommandTest {
   @Test
   void tinyLlamaTrainsThroughItsForwardAndWritesAnSvg() throws Exception {
     Path svg = dir.resolve("loss.svg");
-    String text = capture(() -> assertEquals(0, Main.run("train", "--model", "tiny-llama", "--steps", "12", "--lr",
+    String text = StdStreams.out(() -> assertEquals(0, Main.run("train", "--model", "tiny-llama", "--steps", "12", "--lr",
         "3e-3", "--batch", "1", "--seq", "12", "--plot", svg.toString())));
     List<Double> l = losses(text);
     assertEquals(12, l.size(), text);
