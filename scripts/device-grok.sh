@@ -11,16 +11,7 @@
 # Run there:     run(command="scripts/device-grok.sh", carry=[".jre", ".devcarry"])
 # The whole log goes to $OUT/device-grok.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-out=${OUT:-/tmp}
-exec > >(tee "$out/device-grok.log") 2>&1
-export JAVA_HOME=$PWD/.jre PATH=$PWD/.jre/bin:$PATH
-export NCCL_NVLS_ENABLE=0 TF_CPP_MIN_LOG_LEVEL=1 XLA4J_CACHE_DIR=/tmp/xla4j-cache
-c=.devcarry
-LIBS=$(ls $c/lib/*.jar | grep -v console-standalone | tr '\n' :)
-CP=$c/tests-test-classes:$c/jni-test-classes:$c/models-classes:$c/jni-classes:$c/graph-builder-classes:$LIBS
-JOPTS=(-Xmx32g --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache)
-quiet() { grep -v -E '^(WARNING: |I1[0-9]{3} |W1[0-9]{3} )'; }
+DEVICE_XMX=32g . "$(dirname "$0")/device-env.sh" device-grok
 xla4j() {
   local limit=$1; shift
   timeout "$limit" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main "$@" 2>&1 | quiet

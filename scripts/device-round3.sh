@@ -7,16 +7,7 @@
 # Run there:     run(command="scripts/device-round3.sh", carry=[".jre", ".devcarry"])
 # The whole log goes to $OUT/device-round3.log. Steps to run: arguments (default: all).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-out=${OUT:-/tmp}
-exec > >(tee "$out/device-round3.log") 2>&1
-export JAVA_HOME=$PWD/.jre PATH=$PWD/.jre/bin:$PATH
-export NCCL_NVLS_ENABLE=0 TF_CPP_MIN_LOG_LEVEL=1 XLA4J_CACHE_DIR=/tmp/xla4j-cache
-c=.devcarry
-LIBS=$(ls $c/lib/*.jar | grep -v console-standalone | tr '\n' :)
-CP=$c/tests-test-classes:$c/jni-test-classes:$c/models-classes:$c/jni-classes:$c/graph-builder-classes:$LIBS
-JOPTS=(-Xmx16g --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache)
-quiet() { grep -v -E '^(WARNING: |I1[0-9]{3} |W1[0-9]{3} )'; }
+. "$(dirname "$0")/device-env.sh" device-round3
 xla4j() { java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main "$@" 2>&1 | quiet; return "${PIPESTATUS[0]}"; }
 echo "== $(date -u +%FT%TZ) on $(hostname)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
