@@ -107,11 +107,25 @@ final class AttentionCommand implements Callable<Integer> {
         description = "Write a dump bundle per compile (program, StableHLO, options, optimized HLO, costs, graph) under DIR/MECHANISM.")
     Path dump;
 
+    @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
+        description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
+    String xlaDumpPasses;
+
+    private org.xla4j.runtime.CompileOptions compileOptions = org.xla4j.runtime.CompileOptions.defaults();
+
+    /** Before the backend opens: XLA's own dump (CPU: process-wide; PJRT: per compile, in {@link #compileOptions()}). */
+    void prepareDump() {
+      compileOptions = org.xla4j.runtime.CompileOptions.builder()
+          .debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backend)).build();
+    }
+
+    /** What each compile gets: XLA dump overrides when asked for. */
+    org.xla4j.runtime.CompileOptions compileOptions() { return compileOptions; }
+
     /** Writes the compile's bundle when --dump was given. */
     void dump(String name, Program program, Executable exe) {
       if (dump == null) return;
-      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program,
-          org.xla4j.runtime.CompileOptions.defaults(), exe);
+      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program, compileOptions, exe);
       System.err.println("dumped " + files.size() + " files to " + dump.resolve(name));
     }
 
@@ -195,6 +209,7 @@ final class AttentionCommand implements Callable<Integer> {
       HostTensor q = random(r, qt);
       HostTensor k = random(r, kt);
       HostTensor v = random(r, kt);
+      common.prepareDump();
       try (Backend b = Backends.open(common.backend)) {
         String platform = b.platformName();
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
@@ -228,7 +243,7 @@ final class AttentionCommand implements Callable<Integer> {
               progress.step();
               continue;
             }
-            try (Executable exe = b.compile(text)) {
+            try (Executable exe = b.compile(text, common.compileOptions())) {
               long inUse = inUse(b);
               float[] out = exe.execute(q, k, v).get(0).toFloatArray();
               common.dump(m.name(), text, exe); // after a run: the CPU backend compiles at the first one
@@ -249,7 +264,7 @@ final class AttentionCommand implements Callable<Integer> {
           List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
           Program refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
               f32.get(2).type(), null);
-          try (Executable exe = b.compile(refText)) {
+          try (Executable exe = b.compile(refText, common.compileOptions())) {
             ref = exe.execute(f32).get(0).toFloatArray();
           } catch (org.xla4j.runtime.XlaException e) {
             refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
@@ -432,6 +447,7 @@ final class AttentionCommand implements Callable<Integer> {
       for (String need : List.of("q", "k", "v")) {
         if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);
       }
+      common.prepareDump();
       try (Backend b = Backends.open(common.backend)) {
         Common.checkRuns(spec, mechanism, b.platformName());
         AttentionOptions o = common.options(mechanism, b.platformName());
@@ -441,7 +457,7 @@ final class AttentionCommand implements Callable<Integer> {
         List<HostTensor> args = new ArrayList<>(List.of(in.get("q"), in.get("k"), in.get("v")));
         if (mask != null) args.add(mask);
         long t0 = System.nanoTime();
-        try (Executable exe = b.compile(text)) {
+        try (Executable exe = b.compile(text, common.compileOptions())) {
           HostTensor out = exe.execute(args).get(0);
           common.dump(mechanism.name(), text, exe); // after the run: the CPU backend compiles at the first one
           Safetensors.write(output, Map.of("out", out));

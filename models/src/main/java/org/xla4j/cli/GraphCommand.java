@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.xla4j.graph.GraphDiff;
 import org.xla4j.graph.GraphDot;
 import org.xla4j.graph.GraphHtml;
+import org.xla4j.graph.HloSummary;
 import org.xla4j.graph.OpGraph;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +55,32 @@ final class GraphCommand implements Callable<Integer> {
     return OpGraph.read(Files.readString(file));
   }
 
+  /** A module file, or a dump bundle folder with its compiled side (04-optimized-hlo.txt, 05-cost-and-memory.txt). */
+  static GraphDiff.Side side(Path p) throws IOException {
+    if (!Files.isDirectory(p)) return GraphDiff.Side.of(read(p));
+    Path mlir = p.resolve("02-stablehlo-locations.mlir");
+    if (!Files.isRegularFile(mlir)) mlir = p.resolve("02-stablehlo.mlir");
+    if (!Files.isRegularFile(mlir)) {
+      throw new IllegalArgumentException(p + " is a folder but not a dump bundle: it has no 02-stablehlo-locations.mlir"
+          + " or 02-stablehlo.mlir (write one with --dump DIR)");
+    }
+    Path hlo = p.resolve("04-optimized-hlo.txt");
+    java.util.Optional<HloSummary> opt = java.util.Optional.empty();
+    if (Files.isRegularFile(hlo)) {
+      String text = Files.readString(hlo);
+      if (!text.startsWith("# not available")) opt = java.util.Optional.of(HloSummary.read(text));
+    }
+    java.util.OptionalLong temp = java.util.OptionalLong.empty();
+    Path cost = p.resolve("05-cost-and-memory.txt");
+    if (Files.isRegularFile(cost)) {
+      java.util.regex.Matcher m = TEMP.matcher(Files.readString(cost));
+      if (m.find()) temp = java.util.OptionalLong.of(Long.parseLong(m.group(1)));
+    }
+    return new GraphDiff.Side(read(mlir), opt, temp);
+  }
+
+  private static final java.util.regex.Pattern TEMP = java.util.regex.Pattern.compile("CompiledMemoryStats\\[[^\\]]*\\btemp=(\\d+)");
+
   private static Path sibling(Path file, String ext) {
     String n = file.getFileName().toString();
     int dot = n.lastIndexOf('.');
@@ -61,15 +88,18 @@ final class GraphCommand implements Callable<Integer> {
   }
 
   @Command(name = "diff", mixinStandardHelpOptions = true,
-      description = "Compare two modules: op counts by kind, custom calls, static FLOPs, bytes and argument bytes.")
+      description = {"Compare two programs: op counts by kind, custom calls, static FLOPs, bytes, argument bytes,"
+          + " collectives and a peak-live-memory estimate.",
+          "A and B may be modules (.mlir) or dump bundles (--dump folders): a bundle adds the compiled side"
+              + " (fusions, custom calls and collectives of the optimized HLO, XLA's temp bytes)."})
   static final class Diff implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "A.mlir") Path a;
+    @Parameters(index = "0", paramLabel = "A.mlir|BUNDLE") Path a;
 
-    @Parameters(index = "1", paramLabel = "B.mlir") Path b;
+    @Parameters(index = "1", paramLabel = "B.mlir|BUNDLE") Path b;
 
     @Override
     public Integer call() throws IOException {
-      System.out.print(GraphDiff.text(read(a), read(b)));
+      System.out.print(GraphDiff.text(side(a), side(b)));
       return 0;
     }
   }
