@@ -53,6 +53,10 @@ public final class GraphDiff {
       table(s, ca, cb);
     }
     collectives(s, "collectives in the StableHLO (count, operand bytes):", a.collectives(), b.collectives());
+    if (hasRegions(a) || hasRegions(b)) {
+      s.append("(note: ops inside while/if/case bodies are not in the static counts above: a loop's FLOPs, bytes and\n"
+          + " live values count as 0 there, since its trip count is not part of the text; the compiled side counts them)\n");
+    }
     if (sa.optimized().isPresent() || sb.optimized().isPresent() || sa.tempBytes().isPresent()
         || sb.tempBytes().isPresent()) {
       s.append("compiled (optimized HLO; '-' where a side was not compiled or its backend gives no optimized HLO):\n");
@@ -78,6 +82,13 @@ public final class GraphDiff {
           sa.optimized().map(HloSummary::collectives).orElse(none), sb.optimized().map(HloSummary::collectives).orElse(none));
     }
     return s.toString();
+  }
+
+  private static boolean hasRegions(OpGraph g) {
+    return g.nodes().stream().anyMatch(n -> switch (n.shortKind()) {
+      case "while", "if", "case" -> true;
+      default -> false;
+    });
   }
 
   private static OptionalLong count(Side side, java.util.function.ToLongFunction<HloSummary> f) {

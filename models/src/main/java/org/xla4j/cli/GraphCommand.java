@@ -28,6 +28,17 @@ final class GraphCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODULE.mlir", description = "StableHLO text (with locations for scopes and Java lines).")
   Path module;
 
+  @Option(names = "--model", paramLabel = "DIR|tiny-grok|tiny-llama|grok-1",
+      description = "Instead of a module: the forward pass of a model directory (Grok-1 or Llama checkpoint; only its config"
+          + " and tensor types are read) or a preset, built with locations.")
+  String model;
+
+  @Option(names = "--batch", defaultValue = "1", description = "With --model: batch size (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--seq", defaultValue = "8", description = "With --model: tokens per row (default: ${DEFAULT-VALUE}).")
+  int seq;
+
   @Option(names = "--html", paramLabel = "OUT.html", description = "Viewer to write (default: MODULE with .html when no --dot).")
   Path html;
 
@@ -36,13 +47,28 @@ final class GraphCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (module == null) throw new IllegalArgumentException("graph requires MODULE.mlir (or: graph diff A.mlir B.mlir)");
-    OpGraph g = read(module);
-    if (html == null && dot == null) html = sibling(module, ".html");
+    if (module == null && model == null) {
+      throw new IllegalArgumentException("graph requires MODULE.mlir or --model DIR|PRESET (or: graph diff A B)");
+    }
+    if (module != null && model != null) throw new IllegalArgumentException("graph takes MODULE.mlir or --model, not both");
+    OpGraph g;
+    String what;
+    if (model != null) {
+      if (batch < 1 || seq < 1) throw new IllegalArgumentException("--batch and --seq must be >= 1, got " + batch + " and " + seq);
+      try (Progress _ = Progress.stage("build " + model)) {
+        g = OpGraph.of(ModelGraphs.forward(model, batch, seq));
+      }
+      what = model;
+      if (html == null && dot == null) html = Path.of(Path.of(model).getFileName() + "-graph.html");
+    } else {
+      g = read(module);
+      what = module.getFileName().toString();
+      if (html == null && dot == null) html = sibling(module, ".html");
+    }
     if (html != null) Files.writeString(html, GraphHtml.render(g));
     if (dot != null) Files.writeString(dot, GraphDot.render(g));
-    System.err.printf("%s: %d ops, %d static FLOPs%s%s%n", module.getFileName(), g.nodes().size(), g.flops(),
-        html == null ? "" : " -> " + html, dot == null ? "" : " -> " + dot);
+    System.err.printf("%s: %d ops, %d static FLOPs, peak live %d bytes (estimate)%s%s%n", what, g.nodes().size(), g.flops(),
+        g.peakLiveBytes(), html == null ? "" : " -> " + html, dot == null ? "" : " -> " + dot);
     return 0;
   }
 

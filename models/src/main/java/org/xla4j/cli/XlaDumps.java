@@ -60,4 +60,31 @@ final class XlaDumps {
     }
     return dbg;
   }
+
+  /**
+   * For commands that read XLA's optimized HLO without a {@code --dump} (e.g. {@code attention compare --explain}):
+   * on the CPU backend, in a process the command owns, XLA's dump goes to a temporary folder removed at exit.
+   */
+  static void cpuDumpForAnalysis(String backendSpec) {
+    boolean cpu = backendSpec == null || backendSpec.strip().toLowerCase(java.util.Locale.ROOT).startsWith("cpu");
+    if (!cpu || !ownsProcess) return;
+    try {
+      Path tmp = java.nio.file.Files.createTempDirectory("xla4j-xla-dump");
+      if (Backends.requestCpuXlaDump(tmp, null)) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(tmp)));
+      } else {
+        deleteTree(tmp);
+      }
+    } catch (java.io.IOException e) {
+      System.err.println("warning: no temporary folder for XLA's dump (" + e.getMessage() + "); no optimized HLO");
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var s = java.nio.file.Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // best effort: a temporary folder
+    }
+  }
 }

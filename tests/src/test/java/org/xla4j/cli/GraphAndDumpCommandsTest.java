@@ -170,4 +170,24 @@ class GraphAndDumpCommandsTest {
     assertTrue(diff.matches("(?s).*\\n  fusions\\s+\\d+\\s+-\\s+-.*"), diff);
     assertTrue(diff.contains("peak live bytes"), diff);
   }
+
+  /** {@code graph --model tiny-grok}: the forward pass built with locations, scopes per decoder layer in the viewer. */
+  @Test
+  void graphOfAModelPreset() throws Exception {
+    Path html = tmp.resolve("g.html");
+    assertEquals(0, Main.run("graph", "--model", "tiny-grok", "--seq", "4", "--html", html.toString()));
+    String page = Files.readString(html);
+    assertTrue(page.contains("\"s\":\"decoder_layer_1/multi_head_attention"), "no scope of layer 1's attention");
+    assertEquals(2, Main.run("graph", "--model", "no-such-model"));
+  }
+
+  /** {@code attention compare --explain}: a diff per mechanism against VANILLA, naming the loop BLOCKWISE adds. */
+  @Test
+  void attentionCompareExplainDiffsEachMechanismAgainstVanilla() {
+    String out = stdout("attention", "compare", "--causal", "--seq", "64", "--chunk-q", "16", "--chunk-k", "16",
+        "--mechanisms", "vanilla,blockwise", "--runs", "1", "--iters", "1", "--explain");
+    assertTrue(out.contains("why BLOCKWISE differs from VANILLA"), out);
+    assertTrue(out.matches("(?s).*stablehlo.while\\s+0\\s+1\\s+\\+1.*"), out);
+    assertTrue(out.contains("ops inside while/if/case bodies are not in the static counts"), out);
+  }
 }
