@@ -102,7 +102,12 @@ public final class CompileDump {
     }
     for (String f : facts) o.append(f).append('\n');
     Path f3 = Files.writeString(dir.resolve("03-compile-options.txt"), o.toString());
-    Path f4 = Files.writeString(dir.resolve("04-optimized-hlo.txt"), optimizedHlo(exe));
+    String hlo = optimizedHlo(exe);
+    Path f4 = Files.writeString(dir.resolve("04-optimized-hlo.txt"), hlo);
+    if (g != null && !hlo.startsWith("# not available")) {
+      // the viewer again, now with the fusions linked to the ops of their source lines
+      Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g, org.xla4j.graph.HloSummary.read(hlo)));
+    }
     Path f5 = Files.writeString(dir.resolve("05-cost-and-memory.txt"), costs(exe, g));
     return List.of(f3, f4, f5);
   }

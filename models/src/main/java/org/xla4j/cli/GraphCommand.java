@@ -25,7 +25,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "graph", mixinStandardHelpOptions = true, subcommands = GraphCommand.Diff.class,
     description = "Write the HTML graph viewer and/or a DOT file of a StableHLO module (generic op form).")
 final class GraphCommand implements Callable<Integer> {
-  @Parameters(index = "0", arity = "0..1", paramLabel = "MODULE.mlir", description = "StableHLO text (with locations for scopes and Java lines).")
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MODULE.mlir|BUNDLE",
+      description = "StableHLO text (with locations for scopes and Java lines), or a --dump bundle folder (its module, with"
+          + " the optimized HLO's fusions linked to their source lines).")
   Path module;
 
   @Option(names = "--model", paramLabel = "DIR|tiny-grok|tiny-llama|grok-1",
@@ -52,6 +54,7 @@ final class GraphCommand implements Callable<Integer> {
     }
     if (module != null && model != null) throw new IllegalArgumentException("graph takes MODULE.mlir or --model, not both");
     OpGraph g;
+    HloSummary optimized = null;
     String what;
     if (model != null) {
       if (batch < 1 || seq < 1) throw new IllegalArgumentException("--batch and --seq must be >= 1, got " + batch + " and " + seq);
@@ -61,11 +64,15 @@ final class GraphCommand implements Callable<Integer> {
       what = model;
       if (html == null && dot == null) html = Path.of(Path.of(model).getFileName() + "-graph.html");
     } else {
-      g = read(module);
+      GraphDiff.Side side = side(module); // a bundle folder brings its optimized HLO's fusions along
+      g = side.graph();
+      optimized = side.optimized().orElse(null);
       what = module.getFileName().toString();
-      if (html == null && dot == null) html = sibling(module, ".html");
+      if (html == null && dot == null) {
+        html = Files.isDirectory(module) ? module.resolve("graph.html") : sibling(module, ".html");
+      }
     }
-    if (html != null) Files.writeString(html, GraphHtml.render(g));
+    if (html != null) Files.writeString(html, GraphHtml.render(g, optimized));
     if (dot != null) Files.writeString(dot, GraphDot.render(g));
     System.err.printf("%s: %d ops, %d static FLOPs, peak live %d bytes (estimate)%s%s%n", what, g.nodes().size(), g.flops(),
         g.peakLiveBytes(), html == null ? "" : " -> " + html, dot == null ? "" : " -> " + dot);
