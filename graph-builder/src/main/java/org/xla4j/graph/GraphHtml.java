@@ -20,7 +20,16 @@ import java.util.List;
 public final class GraphHtml {
   private GraphHtml() {}
 
-  public static String render(OpGraph g) {
+  public static String render(OpGraph g) { return render(g, null); }
+
+  /**
+   * The viewer with the optimized HLO's fusions linked back to the ops built on the same Java line (the
+   * fusion's metadata names the source line of its root op): the detail pane lists them, and search
+   * finds ops by fusion name.
+   *
+   * @param optimized what XLA made of the program; null when unknown
+   */
+  public static String render(OpGraph g, HloSummary optimized) {
     String template;
     try (InputStream in = GraphHtml.class.getResourceAsStream("viewer.html")) {
       if (in == null) throw new IllegalStateException("graph viewer template viewer.html is missing from the jar");
@@ -29,11 +38,11 @@ public final class GraphHtml {
       throw new UncheckedIOException(e);
     }
     String title = g.module().replace("&", "&amp;").replace("<", "&lt;");
-    return template.replace("__TITLE__", title).replace("__DATA__", data(g));
+    return template.replace("__TITLE__", title).replace("__DATA__", data(g, optimized));
   }
 
   /** The page's data: operand types are not repeated per op; the page looks them up at their producer. */
-  static String data(OpGraph g) {
+  static String data(OpGraph g, HloSummary optimized) {
     StringBuilder b = new StringBuilder(256 + g.nodes().size() * 200);
     b.append("{\"module\":").append(Json.str(g.module())).append(",\"args\":[");
     for (int i = 0; i < g.argNames().size(); i++) {
@@ -49,6 +58,15 @@ public final class GraphHtml {
           .append(",\"o\":").append(list(n.resultTypes()))
           .append(",\"t\":").append(Json.str(n.text())).append(",\"fl\":").append(n.flops())
           .append(",\"b\":").append(n.bytes()).append('}');
+    }
+    b.append("],\"fusions\":[");
+    if (optimized != null) {
+      for (int i = 0; i < optimized.fusions().size(); i++) {
+        HloSummary.Fusion f = optimized.fusions().get(i);
+        b.append(i == 0 ? "" : ",").append('[').append(Json.str(f.name())).append(',').append(Json.str(f.kind()))
+            .append(',').append(Json.str(f.opName())).append(',').append(Json.str(f.file())).append(',').append(f.line())
+            .append(']');
+      }
     }
     return b.append("]}").toString();
   }

@@ -101,4 +101,62 @@ public record OpGraph(String module, List<String> argNames, List<String> argType
     }
     return m;
   }
+
+  /** StableHLO collectives at the top level, per kind: {@code [count, operand bytes]} (a sharded program's
+   *  partitioner-inserted collectives appear only in the optimized HLO: see {@link HloSummary}). */
+  public Map<String, long[]> collectives() {
+    Map<String, long[]> m = new TreeMap<>();
+    for (OpNode n : nodes) {
+      String k = n.shortKind();
+      if (!COLLECTIVE_KINDS.contains(k)) continue;
+      long[] c = m.computeIfAbsent(k, x -> new long[2]);
+      c[0]++;
+      for (String t : n.inputTypes()) c[1] += bytesOf(t);
+    }
+    return m;
+  }
+
+  private static final java.util.Set<String> COLLECTIVE_KINDS = java.util.Set.of("all_reduce", "all_gather",
+      "reduce_scatter", "all_to_all", "collective_permute", "collective_broadcast");
+
+  /**
+   * An estimate of peak live memory of intermediate values: ops run in program order, each op's results
+   * live from the op until their last use (values no op reads, the program's results, stay live to the end); arguments are not
+   * counted (the caller holds them), and nothing is fused or rematerialized. Compare with XLA's temp
+   * bytes: fusion keeps many of these values out of memory, so XLA's figure is usually lower; a larger
+   * XLA figure points at copies or layout changes XLA added.
+   */
+  public long peakLiveBytes() {
+    Map<String, Integer> lastUse = new java.util.HashMap<>();
+    for (OpNode n : nodes) {
+      for (String in : n.inputs()) lastUse.put(valueOf(in), n.id());
+    }
+    long[] freedAt = new long[nodes.size() + 1];
+    long live = 0;
+    long peak = 0;
+    for (OpNode n : nodes) {
+      long size = 0;
+      for (String t : n.resultTypes()) size += bytesOf(t);
+      live += size;
+      peak = Math.max(peak, live);
+      Integer last = lastUse.get(n.name());
+      if (last != null) freedAt[last] += size; // else a result of the program (or unused): live to the end
+      live -= freedAt[n.id()];
+      freedAt[n.id()] = 0;
+    }
+    return peak;
+  }
+
+  private static String valueOf(String operand) {
+    int hash = operand.indexOf('#');
+    return hash < 0 ? operand : operand.substring(0, hash);
+  }
+
+  private static long bytesOf(String mlirType) {
+    try {
+      return org.xla4j.types.TensorType.parse(mlirType).byteSize();
+    } catch (IllegalArgumentException e) {
+      return 0; // a token or other non-tensor type
+    }
+  }
 }

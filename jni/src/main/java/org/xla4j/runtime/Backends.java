@@ -72,4 +72,33 @@ public final class Backends {
     }
     return new ArrayList<>(out.values());
   }
+
+  /** System property read by the CPU backend: see {@link #requestCpuXlaDump}. */
+  public static final String CPU_XLA_DUMP_TO = "xla4j.cpu.xlaDumpTo";
+  /** System property read by the CPU backend: see {@link #requestCpuXlaDump}. */
+  public static final String CPU_XLA_DUMP_PASS_RE = "xla4j.cpu.xlaDumpPassRe";
+
+  /**
+   * Turns on XLA's own dump for every CPU compile of this process, into {@code dir} (the optimized HLO
+   * of each compile is then read back from it, see {@code Executable.optimizedHlo()}), with the module
+   * after each pass matching {@code passRegex} (null: none). TensorFlow reads XLA flags once, when it
+   * loads, so this takes effect only before the first {@code open("cpu")} of the process; returns
+   * whether it still could. PJRT takes the same per compile: {@code xla_dump_to},
+   * {@code xla_dump_hlo_pass_re} in {@link CompileOptions#debugOptions()}.
+   *
+   * <pre>{@code
+   * Backends.requestCpuXlaDump(Path.of("dump/xla"), "fusion|layout-assignment");
+   * try (Backend cpu = Backends.open("cpu")) { ... }
+   * }</pre>
+   */
+  public static boolean requestCpuXlaDump(java.nio.file.Path dir, String passRegex) {
+    if (Boolean.getBoolean(CPU_FLAGS_FIXED)) return false;
+    System.setProperty(CPU_XLA_DUMP_TO, dir.toAbsolutePath().toString());
+    if (passRegex != null) System.setProperty(CPU_XLA_DUMP_PASS_RE, passRegex);
+    else System.clearProperty(CPU_XLA_DUMP_PASS_RE);
+    return true;
+  }
+
+  /** Set by the CPU backend when it has handed XLA_FLAGS to TensorFlow (after which they cannot change). */
+  public static final String CPU_FLAGS_FIXED = "xla4j.cpu.xlaFlagsFixed";
 }

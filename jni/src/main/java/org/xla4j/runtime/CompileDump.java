@@ -102,7 +102,12 @@ public final class CompileDump {
     }
     for (String f : facts) o.append(f).append('\n');
     Path f3 = Files.writeString(dir.resolve("03-compile-options.txt"), o.toString());
-    Path f4 = Files.writeString(dir.resolve("04-optimized-hlo.txt"), optimizedHlo(exe));
+    String hlo = optimizedHlo(exe);
+    Path f4 = Files.writeString(dir.resolve("04-optimized-hlo.txt"), hlo);
+    if (g != null && !hlo.startsWith("# not available")) {
+      // the viewer again, now with the fusions linked to the ops of their source lines
+      Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g, org.xla4j.graph.HloSummary.read(hlo)));
+    }
     Path f5 = Files.writeString(dir.resolve("05-cost-and-memory.txt"), costs(exe, g));
     return List.of(f3, f4, f5);
   }
@@ -113,14 +118,12 @@ public final class CompileDump {
     Optional<String> hlo = exe.optimizedHlo();
     if (hlo.isPresent()) return hlo.get();
     if (exe.backend().platformName().equals("cpu")) {
-      String flags = System.getenv("XLA_FLAGS");
       return "# not available: the embedded CPU backend compiles inside TensorFlow's XlaCallModule, which hands its\n"
-          + "# optimized HLO out only through XLA's dump, written when the process starts with\n"
-          + "#   XLA_FLAGS=--xla_dump_to=DIR --xla_dump_hlo_as_text\n"
-          + "# (read once when TensorFlow loads, for every compile of the process; this file then holds the compile's\n"
-          + "# *cpu_after_optimizations.txt, with op_name/source_file/source_line from the locations). XLA compiles\n"
-          + "# at the first run on this backend: dump after running once.\n"
-          + "# XLA_FLAGS of this process: " + (flags == null ? "(unset)" : flags) + "\n";
+          + "# optimized HLO out only through XLA's dump, and reads XLA_FLAGS once, when TensorFlow loads. The CLI's\n"
+          + "# --dump turns that dump on before the backend opens; from the API, set the system property\n"
+          + "# xla4j.cpu.xlaDumpTo=DIR (or XLA_FLAGS=--xla_dump_to=DIR --xla_dump_hlo_as_text) before the first\n"
+          + "# Backends.open(\"cpu\") of the process. XLA compiles at the first run on this backend: dump after running\n"
+          + "# once (a compile alone, as `xla4j compile` does, has nothing to show).\n";
     }
     return "# not available: this executable does not give its optimized HLO (for example one loaded from a .x4j\n"
         + "# artifact, which carries no source to optimize again)\n";

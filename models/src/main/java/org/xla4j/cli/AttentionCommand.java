@@ -107,11 +107,25 @@ final class AttentionCommand implements Callable<Integer> {
         description = "Write a dump bundle per compile (program, StableHLO, options, optimized HLO, costs, graph) under DIR/MECHANISM.")
     Path dump;
 
+    @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
+        description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
+    String xlaDumpPasses;
+
+    private org.xla4j.runtime.CompileOptions compileOptions = org.xla4j.runtime.CompileOptions.defaults();
+
+    /** Before the backend opens: XLA's own dump (CPU: process-wide; PJRT: per compile, in {@link #compileOptions()}). */
+    void prepareDump() {
+      compileOptions = org.xla4j.runtime.CompileOptions.builder()
+          .debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backend)).build();
+    }
+
+    /** What each compile gets: XLA dump overrides when asked for. */
+    org.xla4j.runtime.CompileOptions compileOptions() { return compileOptions; }
+
     /** Writes the compile's bundle when --dump was given. */
     void dump(String name, Program program, Executable exe) {
       if (dump == null) return;
-      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program,
-          org.xla4j.runtime.CompileOptions.defaults(), exe);
+      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program, compileOptions, exe);
       System.err.println("dumped " + files.size() + " files to " + dump.resolve(name));
     }
 
@@ -185,6 +199,42 @@ final class AttentionCommand implements Callable<Integer> {
         + "against the f32 reference's, pass/fail per dtype tolerance, forward+backward time.")
     boolean grad;
 
+    @Option(names = "--explain", description = "After the table, say why the mechanisms differ in time and memory: a graph"
+        + " diff of each against VANILLA (or the first one run): ops by kind, FLOPs, peak-live estimate, and the compiled"
+        + " side where the backend gives it (fusions, custom calls, XLA temp bytes).")
+    boolean explain;
+
+    /** A compiled mechanism as the diff sees it: its graph, optimized HLO and XLA temp bytes where the backend gives them. */
+    private static org.xla4j.graph.GraphDiff.Side side(Program p, Executable exe) {
+      java.util.Optional<org.xla4j.graph.HloSummary> hlo = java.util.Optional.empty();
+      try {
+        hlo = exe.optimizedHlo().map(org.xla4j.graph.HloSummary::read);
+      } catch (RuntimeException e) {
+        System.err.println("(--explain: no optimized HLO: " + firstLine(e) + ")");
+      }
+      java.util.OptionalLong temp = exe.compiledMemoryStats()
+          .map(m -> java.util.OptionalLong.of(m.temp())).orElse(java.util.OptionalLong.empty());
+      return new org.xla4j.graph.GraphDiff.Side(org.xla4j.graph.OpGraph.of(p), hlo, temp);
+    }
+
+    private static void explain(java.util.Map<Mechanism, org.xla4j.graph.GraphDiff.Side> sides) {
+      if (sides.size() < 2) {
+        System.out.println("(--explain: fewer than two mechanisms ran; nothing to compare)");
+        return;
+      }
+      Mechanism base = sides.containsKey(Mechanism.VANILLA) ? Mechanism.VANILLA : sides.keySet().iterator().next();
+      for (var e : sides.entrySet()) {
+        if (e.getKey() == base) continue;
+        System.out.println();
+        System.out.println("why " + e.getKey() + " differs from " + base + " (A = " + base + ", B = " + e.getKey() + "):");
+        System.out.print(org.xla4j.graph.GraphDiff.text(sides.get(base), e.getValue()));
+      }
+      if (sides.values().stream().allMatch(sd -> sd.optimized().isEmpty())) {
+        System.out.println("(compiled side: this backend gave no optimized HLO; on the CPU backend run the command in a"
+            + " process of its own with --dump DIR, or use --backend pjrt)");
+      }
+    }
+
     @Override
     public Integer call() {
       DType dt = check();
@@ -195,6 +245,8 @@ final class AttentionCommand implements Callable<Integer> {
       HostTensor q = random(r, qt);
       HostTensor k = random(r, kt);
       HostTensor v = random(r, kt);
+      if (explain && common.dump == null) XlaDumps.cpuDumpForAnalysis(common.backend);
+      common.prepareDump();
       try (Backend b = Backends.open(common.backend)) {
         String platform = b.platformName();
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
@@ -206,6 +258,7 @@ final class AttentionCommand implements Callable<Integer> {
         // Mechanisms run first, smallest first, so each allocator peak says something; the f32 reference
         // (the largest program) runs last and the errors are computed once it is known.
         List<Row> rows = new ArrayList<>();
+        java.util.Map<Mechanism, org.xla4j.graph.GraphDiff.Side> sides = new java.util.LinkedHashMap<>();
         long peakBefore = peak(b);
         float[] ref = null;
         String refNote = "";
@@ -228,10 +281,11 @@ final class AttentionCommand implements Callable<Integer> {
               progress.step();
               continue;
             }
-            try (Executable exe = b.compile(text)) {
+            try (Executable exe = b.compile(text, common.compileOptions())) {
               long inUse = inUse(b);
               float[] out = exe.execute(q, k, v).get(0).toFloatArray();
               common.dump(m.name(), text, exe); // after a run: the CPU backend compiles at the first one
+              if (explain) sides.put(m, side(text, exe));
               double msPerCall = time(b, exe, List.of(q, k, v));
               long p = peak(b);
               String mem = p < 0 ? "n/a" : p > peakBefore ? String.format(Locale.ROOT, "%,d B", p - inUse)
@@ -249,7 +303,7 @@ final class AttentionCommand implements Callable<Integer> {
           List<HostTensor> f32 = List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32));
           Program refText = module(common.options(reference, platform), f32.get(0).type(), f32.get(1).type(),
               f32.get(2).type(), null);
-          try (Executable exe = b.compile(refText)) {
+          try (Executable exe = b.compile(refText, common.compileOptions())) {
             ref = exe.execute(f32).get(0).toFloatArray();
           } catch (org.xla4j.runtime.XlaException e) {
             refNote = "the f32 " + reference + " reference failed (" + firstLine(e) + "); try --reference BLOCKWISE";
@@ -276,6 +330,7 @@ final class AttentionCommand implements Callable<Integer> {
               + " including the results of the " + iters + " queued timed calls; mechanisms run smallest first,"
               + " the f32 reference last)");
         }
+        if (explain) explain(sides);
         if (grad) {
           gradients(b, platform, ms, dt, List.of(q, k, v),
               List.of(q.astype(DType.F32), k.astype(DType.F32), v.astype(DType.F32)), qt, reference);
@@ -432,6 +487,7 @@ final class AttentionCommand implements Callable<Integer> {
       for (String need : List.of("q", "k", "v")) {
         if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);
       }
+      common.prepareDump();
       try (Backend b = Backends.open(common.backend)) {
         Common.checkRuns(spec, mechanism, b.platformName());
         AttentionOptions o = common.options(mechanism, b.platformName());
@@ -441,7 +497,7 @@ final class AttentionCommand implements Callable<Integer> {
         List<HostTensor> args = new ArrayList<>(List.of(in.get("q"), in.get("k"), in.get("v")));
         if (mask != null) args.add(mask);
         long t0 = System.nanoTime();
-        try (Executable exe = b.compile(text)) {
+        try (Executable exe = b.compile(text, common.compileOptions())) {
           HostTensor out = exe.execute(args).get(0);
           common.dump(mechanism.name(), text, exe); // after the run: the CPU backend compiles at the first one
           Safetensors.write(output, Map.of("out", out));

@@ -56,6 +56,10 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = "--dump", paramLabel = "DIR", description = "Also write the compile's dump bundle (numbered stages) to DIR.")
   Path dump;
 
+  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
+      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
+  String xlaDumpPasses;
+
   @Override
   public Integer call() throws Exception {
     OptionChecks.existingFile(spec, "MODULE", module);
@@ -71,6 +75,7 @@ final class CompileCommand implements Callable<Integer> {
       if (eq <= 0) throw new IllegalArgumentException("--xla-flag must look like NAME=VALUE, got '" + f + "'");
       dbg.put(f.substring(0, eq), f.substring(eq + 1));
     }
+    dbg.putAll(XlaDumps.prepare(dump, xlaDumpPasses, backend));
     // replicas and partitions are the module's own (mhlo.num_replicas / mhlo.num_partitions)
     CompileOptions opts = CompileOptions.builder().deviceAssignment(deviceAssignment).debugOptions(dbg).build();
     // the artifact is the product: leave no compile-cache entries behind (the PJRT cache reads this

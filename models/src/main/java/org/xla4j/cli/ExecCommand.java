@@ -56,6 +56,12 @@ final class ExecCommand implements Callable<Integer> {
           + " bundle under DIR/failures (without --dump: under the temp folder's xla4j-failures).")
   Path dump;
 
+  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
+      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
+  String xlaDumpPasses;
+
+  private CompileOptions options = CompileOptions.defaults();
+
   @Override
   public Integer call() throws IOException {
     OptionChecks.existingFile(spec, "MODULE", module);
@@ -67,6 +73,7 @@ final class ExecCommand implements Callable<Integer> {
     String text = artifact == null ? ModuleFiles.readText(module) : null;
     Signature sig = artifact != null ? artifact.signature() : ModuleText.read(text).signature();
     List<HostTensor> args = readInputs(sig);
+    options = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backendSpec)).build();
     Progress progress = Progress.stage("exec " + module.getFileName()).message("compile");
     try (progress;
          Backend b = Backends.open(backendSpec);
@@ -77,11 +84,11 @@ final class ExecCommand implements Callable<Integer> {
         results = exe.execute(args);
       } catch (RuntimeException e) {
         if (text == null) throw e;
-        throw FailureBundle.write(failures(), "run", text, CompileOptions.defaults(), sig.args(), args, e);
+        throw FailureBundle.write(failures(), "run", text, options, sig.args(), args, e);
       }
       progress.close();
       if (dump != null) { // after the run: the CPU backend compiles at the first one
-        var files = text != null ? CompileDump.write(dump, text, CompileOptions.defaults(), exe) : CompileDump.write(dump, exe);
+        var files = text != null ? CompileDump.write(dump, text, options, exe) : CompileDump.write(dump, exe);
         System.err.println("dumped " + files.size() + " files to " + dump);
       }
       Map<String, HostTensor> named = new LinkedHashMap<>();
@@ -99,9 +106,9 @@ final class ExecCommand implements Callable<Integer> {
 
   private Executable compile(Backend b, String text, Signature sig, List<HostTensor> args) {
     try {
-      return b.compile(text, CompileOptions.defaults());
+      return b.compile(text, options);
     } catch (RuntimeException e) {
-      throw FailureBundle.write(failures(), "compile", text, CompileOptions.defaults(), sig.args(), args, e);
+      throw FailureBundle.write(failures(), "compile", text, options, sig.args(), args, e);
     }
   }
 

@@ -25,6 +25,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    XlaDumps.ownProcess(); // one command per process: process-wide XLA settings are ours to make
     System.exit(run(args));
   }
 

@@ -140,4 +140,54 @@ class GraphAndDumpCommandsTest {
     assertTrue(hlo.contains("ENTRY"), hlo);
     assertTrue(hlo.contains("op_name=\"blk/exponential\" source_file=\"M.java\" source_line=3"), hlo);
   }
+
+  /**
+   * {@code --dump} with {@code --xla-dump-passes} in a process of its own (as the CLI runs): the CPU bundle gets
+   * XLA's optimized HLO without any XLA_FLAGS from the user, XLA's per-pass files land in DUMP/xla, and
+   * {@code graph diff} of the bundle against its module shows the compiled side (fusions) for the bundle only.
+   */
+  @Test
+  void dumpPassesOnCpuAndDiffOfABundle() throws Exception {
+    Path m = Files.writeString(tmp.resolve("e.mlir"), EXP);
+    Path in = tmp.resolve("x.safetensors");
+    Safetensors.write(in, Map.of("x", HostTensor.of(new float[] {0, 1, 2, 3}, 4)));
+    Path dump = tmp.resolve("dump");
+    Path jvm = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb = new ProcessBuilder(jvm.toString(), "--enable-native-access=ALL-UNNAMED", "-cp",
+        System.getProperty("java.class.path"), "org.xla4j.cli.Main", "exec", m.toString(), "--input", "x=" + in,
+        "--dump", dump.toString(), "--xla-dump-passes", "fusion");
+    pb.environment().remove("XLA_FLAGS");
+    pb.redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+    Process p = pb.start();
+    assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "child JVM did not finish");
+    assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("child.log")));
+    assertTrue(Files.readString(dump.resolve("04-optimized-hlo.txt")).contains("ENTRY"));
+    try (Stream<Path> s = Files.list(dump.resolve("xla"))) {
+      List<String> names = s.map(f -> f.getFileName().toString()).toList();
+      assertTrue(names.stream().anyMatch(n -> n.contains("after_fusion")), names.toString());
+    }
+    String diff = stdout("graph", "diff", dump.toString(), m.toString());
+    assertTrue(diff.matches("(?s).*\\n  fusions\\s+\\d+\\s+-\\s+-.*"), diff);
+    assertTrue(diff.contains("peak live bytes"), diff);
+  }
+
+  /** {@code graph --model tiny-grok}: the forward pass built with locations, scopes per decoder layer in the viewer. */
+  @Test
+  void graphOfAModelPreset() throws Exception {
+    Path html = tmp.resolve("g.html");
+    assertEquals(0, Main.run("graph", "--model", "tiny-grok", "--seq", "4", "--html", html.toString()));
+    String page = Files.readString(html);
+    assertTrue(page.contains("\"s\":\"decoder_layer_1/multi_head_attention"), "no scope of layer 1's attention");
+    assertEquals(2, Main.run("graph", "--model", "no-such-model"));
+  }
+
+  /** {@code attention compare --explain}: a diff per mechanism against VANILLA, naming the loop BLOCKWISE adds. */
+  @Test
+  void attentionCompareExplainDiffsEachMechanismAgainstVanilla() {
+    String out = stdout("attention", "compare", "--causal", "--seq", "64", "--chunk-q", "16", "--chunk-k", "16",
+        "--mechanisms", "vanilla,blockwise", "--runs", "1", "--iters", "1", "--explain");
+    assertTrue(out.contains("why BLOCKWISE differs from VANILLA"), out);
+    assertTrue(out.matches("(?s).*stablehlo.while\\s+0\\s+1\\s+\\+1.*"), out);
+    assertTrue(out.contains("ops inside while/if/case bodies are not in the static counts"), out);
+  }
 }

@@ -147,4 +147,21 @@ class GraphViewerBrowserTest {
     assertTrue(ms < 3000, "first render took " + ms + " ms");
     assertTrue(dom.contains("1 match<"), "search over the whole graph");
   }
+
+  /** Fusions of an optimized HLO are linked to the ops of their source line: search by fusion name finds them. */
+  @Test
+  void fusionsOfTheOptimizedHloAreFoundByNameOnTheirSourceOps() throws Exception {
+    requireChromium();
+    OpGraph g = OpGraph.of(tinyDecoder(1, 1));
+    OpNode tanh = g.nodes().stream().filter(n -> n.shortKind().equals("tanh")).findFirst().orElseThrow();
+    HloSummary hlo = HloSummary.read("  ROOT %loop_tanh_fusion.7 = f32[8,16]{1,0} fusion(f32[8,16]{1,0} %p), kind=kLoop,"
+        + " calls=%fc, metadata={op_name=\"layer_0/mlp/tanh\" source_file=\"/x/" + tanh.file() + "\" source_line="
+        + tanh.line() + "}\n");
+    Path html = tmp.resolve("fused.html");
+    Files.writeString(html, GraphHtml.render(g, hlo));
+    String dom = browse(html, "?q=loop_tanh_fusion.7");
+    assertEquals("0", attr(dom, ERRORS), dom);
+    assertTrue(dom.contains("1 fusions in the optimized HLO"), "the header counts the fusions");
+    assertTrue(dom.matches("(?s).*class=\"hit\">%\\d+ tanh  layer_0/mlp  GraphViewerBrowserTest.java:\\d+<.*"), dom);
+  }
 }

@@ -47,20 +47,39 @@ public final class CpuBackend implements Backend {
 
   private static final AtomicInteger LIVE = new AtomicInteger();
 
+  /**
+   * The XLA_FLAGS this process's TensorFlow sees: the environment's, plus what we add (NaN-correct
+   * min/max; XLA's dump when {@link org.xla4j.runtime.Backends#requestCpuXlaDump} asked for it before this
+   * class initialized).
+   */
+  private static final String XLA_FLAGS;
+
   static {
     // before TensorFlow's native library loads: its INFO/WARNING logs would flood stderr; the
     // user's own setting wins (setenv with overwrite = 0)
+    String flags = System.getenv("XLA_FLAGS");
+    flags = flags == null ? "" : flags.trim();
+    // TF 2.18's XLA CPU defaults to fast min/max, where max(1, NaN) = 1; StableHLO says NaN.
+    if (!flags.contains("xla_cpu_enable_fast_min_max")) flags = (flags + " --xla_cpu_enable_fast_min_max=false").trim();
+    String dumpTo = System.getProperty(org.xla4j.runtime.Backends.CPU_XLA_DUMP_TO);
+    if (dumpTo != null && !dumpTo.isBlank() && !flags.contains("--xla_dump_to=")) {
+      flags += " --xla_dump_to=" + dumpTo + " --xla_dump_hlo_as_text";
+      String passes = System.getProperty(org.xla4j.runtime.Backends.CPU_XLA_DUMP_PASS_RE);
+      if (passes != null && !passes.isBlank()) flags += " --xla_dump_hlo_pass_re=" + passes;
+    }
     try {
       Libc.setenvIfUnset("TF_CPP_MIN_LOG_LEVEL", "2");
-      // TF 2.18's XLA CPU defaults to fast min/max, where max(1, NaN) = 1; StableHLO says NaN.
-      String flags = System.getenv("XLA_FLAGS");
-      if (flags == null || !flags.contains("xla_cpu_enable_fast_min_max")) {
-        Libc.setenvOverwrite("XLA_FLAGS", (flags == null ? "" : flags + " ") + "--xla_cpu_enable_fast_min_max=false");
-      }
+      Libc.setenvOverwrite("XLA_FLAGS", flags);
     } catch (RuntimeException | LinkageError e) {
-      // no native access: TensorFlow just logs more
+      // no native access: TensorFlow just logs more, and sees the environment's XLA_FLAGS only
+      flags = System.getenv("XLA_FLAGS") == null ? "" : System.getenv("XLA_FLAGS");
     }
+    XLA_FLAGS = flags;
+    System.setProperty(org.xla4j.runtime.Backends.CPU_FLAGS_FIXED, "true");
   }
+
+  /** The {@code XLA_FLAGS} TensorFlow reads in this process (fixed once this class has initialized). */
+  public static String xlaFlags() { return XLA_FLAGS; }
 
   private final Device device = new Device(0, "cpu", 0);
   private final State state = new State();
@@ -197,10 +216,9 @@ public final class CpuBackend implements Backend {
   }
 
   private List<String> facts(ProgramText t, CompileOptions options) {
-    String flags = System.getenv("XLA_FLAGS");
     return List.of(
         "platform: " + platformName() + " " + platformVersion() + " (XLA CPU compiler inside TensorFlow's XlaCallModule)",
-        "XLA flags in effect: XLA_FLAGS=" + (flags == null ? "(unset)" : flags)
+        "XLA flags in effect: XLA_FLAGS=" + XLA_FLAGS
             + " (read once per process when TensorFlow loads; per-compile options are not passed to it)",
         "debug options given: " + options.debugOptions() + (options.debugOptions().isEmpty() ? "" : " (ignored by this backend)"),
         "compile cache: in memory, the last " + CACHE_SIZE + " modules, keyed by (sha-256 of the text it compiles, signature)",

@@ -19,10 +19,9 @@ import java.util.stream.Stream;
 final class XlaDumpFiles {
   private XlaDumpFiles() {}
 
-  /** The dump folder named in this process's {@code XLA_FLAGS}, if any. */
+  /** The dump folder named in the {@code XLA_FLAGS} TensorFlow reads in this process, if any. */
   static Optional<Path> dumpDir() {
-    String flags = System.getenv("XLA_FLAGS");
-    if (flags == null) return Optional.empty();
+    String flags = CpuBackend.xlaFlags();
     for (String f : flags.trim().split("\\s+")) {
       if (f.startsWith("--xla_dump_to=")) {
         String d = f.substring("--xla_dump_to=".length());
