@@ -88,9 +88,9 @@ public final class Grok1Int8Export {
    *     its scale blocks, {@code out} already holds a checkpoint, or {@code shardSize < 1}
    */
   public static Summary write(ModelDir in, Path out, long shardSize, LoadProgress progress) throws IOException {
-    if (shardSize < 1) throw new IllegalArgumentException("quantize: the shard size must be >= 1 byte, got " + shardSize);
+    if (shardSize < 1) throw new IllegalArgumentException("the shard size must be >= 1 byte, got " + shardSize);
     if (in.type() != ModelType.GROK1) {
-      throw new IllegalArgumentException("quantize: " + in.dir() + " holds a " + in.type() + " model; only Grok-1 "
+      throw new IllegalArgumentException(in.dir() + " holds a " + in.type() + " model; only Grok-1 "
           + "directories have an int8 layout");
     }
     in.grok1Config(); // the config must read before anything is written
@@ -150,13 +150,15 @@ public final class Grok1Int8Export {
 
   /** The output tensors in the input's order; a matrix's weight and scales form one unit. */
   private static List<List<Out>> plan(ModelDir in) {
+    for (TensorInfo t : in.reader().tensors()) {
+      if (t.name().endsWith(".scales")) {
+        throw new IllegalArgumentException(in.dir() + " is already int8 (it has '" + t.name() + "' in "
+            + t.file().getFileName() + "); give the bf16 or f32 checkpoint");
+      }
+    }
     List<List<Out>> units = new ArrayList<>();
     for (TensorInfo t : in.reader().tensors()) {
       String name = t.name();
-      if (name.endsWith(".scales")) {
-        throw new IllegalArgumentException("quantize: " + in.dir() + " is already int8 (it has '" + name + "' in "
-            + t.file().getFileName() + "); give the bf16 or f32 checkpoint");
-      }
       int nb = blocks(name);
       if (nb == 0) {
         units.add(List.of(new Out(name, t.type(), t, false)));
@@ -164,13 +166,13 @@ public final class Grok1Int8Export {
       }
       DType d = t.type().dtype();
       if (!d.isFloat() || t.type().rank() != 2) {
-        throw new IllegalArgumentException("quantize: '" + name + "' in " + t.file().getFileName()
+        throw new IllegalArgumentException("'" + name + "' in " + t.file().getFileName()
             + " must be a float matrix [out, in], got " + t.type());
       }
       long rows = t.type().shape().dim(0);
       long cols = t.type().shape().dim(1);
       if (cols % nb != 0) {
-        throw new IllegalArgumentException("quantize: '" + name + "' " + t.type() + " has " + cols + " input features, "
+        throw new IllegalArgumentException("'" + name + "' " + t.type() + " has " + cols + " input features, "
             + "not divisible into the " + nb + " scale blocks Grok-1 uses for it");
       }
       String base = name.substring(0, name.length() - ".weight".length());
@@ -215,7 +217,7 @@ public final class Grok1Int8Export {
       try {
         Int8Quantizer.quantizeRow(row, nb, q, o * in, s);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("quantize: '" + t.name() + "' in " + t.file().getFileName() + ", row " + o
+        throw new IllegalArgumentException("'" + t.name() + "' in " + t.file().getFileName() + ", row " + o
             + ": " + e.getMessage(), e);
       }
       for (int b = 0; b < nb; b++) scales[b * out + o] = s[b];
@@ -274,10 +276,10 @@ public final class Grok1Int8Export {
   /** {@code out} is not the input and holds no checkpoint yet (a mix of two would not load). */
   private static void checkTarget(Path in, Path out) throws IOException {
     if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new IllegalArgumentException("quantize: " + out + " exists and is not a folder");
+      throw new IllegalArgumentException(out + " exists and is not a folder");
     }
     if (Files.isDirectory(out) && Files.isSameFile(in, out)) {
-      throw new IllegalArgumentException("quantize: the output folder " + out + " is the input folder; pick a new one");
+      throw new IllegalArgumentException("the output folder " + out + " is the input folder; pick a new one");
     }
     if (!Files.isDirectory(out)) return;
     try (Stream<Path> files = Files.list(out)) {
@@ -285,7 +287,7 @@ public final class Grok1Int8Export {
           .filter(n -> n.equals(ModelDir.CONFIG) || n.endsWith(".safetensors") || n.equals(SafetensorsReader.INDEX))
           .sorted().toList();
       if (!taken.isEmpty()) {
-        throw new IllegalArgumentException("quantize: the output folder " + out + " already holds " + taken
+        throw new IllegalArgumentException("the output folder " + out + " already holds " + taken
             + "; pick an empty or new folder");
       }
     }
