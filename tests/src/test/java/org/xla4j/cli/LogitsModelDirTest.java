@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
-import org.xla4j.testsupport.StdStreams;
 import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 
@@ -32,14 +31,7 @@ class LogitsModelDirTest {
   @TempDir
   Path tmp;
 
-  record Run(int rc, String out, String err) {}
-
-  static Run cli(List<String> args) {
-    int[] rc = new int[1];
-    String[] out = new String[1];
-    String err = StdStreams.err(() -> out[0] = StdStreams.out(() -> rc[0] = Main.run(args.toArray(String[]::new))));
-    return new Run(rc[0], out[0], err);
-  }
+  static TinyCheckpoints.Run cli(List<String> args) { return TinyCheckpoints.cli(args); }
 
   private HostTensor logits(Path model, String out, String... more) throws IOException {
     return logits(model.toString(), out, TinyCheckpoints.tokenOptions(TinyCheckpoints.grokIo("tokens")), more);
@@ -50,8 +42,8 @@ class LogitsModelDirTest {
     List<String> a = new ArrayList<>(List.of("logits", "--model", model, "--output", file.toString()));
     a.addAll(Arrays.asList(tokens));
     a.addAll(Arrays.asList(more));
-    Run r = cli(a);
-    assertEquals(0, r.rc, r.err);
+    TinyCheckpoints.Run r = cli(a);
+    assertEquals(0, r.rc(), r.err());
     Map<String, HostTensor> all = Safetensors.read(file);
     assertEquals(List.of("logits"), List.copyOf(all.keySet()), "one tensor named logits");
     assertEquals(DType.F32, all.get("logits").dtype());
@@ -125,65 +117,38 @@ class LogitsModelDirTest {
   void badInputIsAUsageErrorNamingTheOption() throws IOException {
     Path grok = TinyCheckpoints.grokHf(tmp.resolve("g"), false);
     Path out = tmp.resolve("x.safetensors");
-    Run vocab = cli(List.of("logits", "--model", grok.toString(), "--tokens", "1,128", "--output", out.toString()));
-    assertEquals(2, vocab.rc);
-    assertTrue(vocab.err.contains("--tokens row 1: id 128 is outside the model's vocabulary [0, 128)"), vocab.err);
-    Run rows = cli(List.of("logits", "--model", "tiny-llama", "--tokens", "1,2", "--tokens", "3", "--output", out.toString()));
-    assertEquals(2, rows.rc);
-    assertTrue(rows.err.contains("--tokens rows must have one length"), rows.err);
+    TinyCheckpoints.Run vocab = cli(List.of("logits", "--model", grok.toString(), "--tokens", "1,128", "--output", out.toString()));
+    assertEquals(2, vocab.rc());
+    assertTrue(vocab.err().contains("--tokens row 1: id 128 is outside the model's vocabulary [0, 128)"), vocab.err());
+    TinyCheckpoints.Run rows = cli(List.of("logits", "--model", "tiny-llama", "--tokens", "1,2", "--tokens", "3", "--output", out.toString()));
+    assertEquals(2, rows.rc());
+    assertTrue(rows.err().contains("--tokens rows must have one length"), rows.err());
 
     Path unknown = Files.createDirectories(tmp.resolve("unknown"));
     Files.writeString(unknown.resolve("config.json"), "{\"model_type\": \"bert\"}");
     Safetensors.write(unknown.resolve("model.safetensors"), Map.of("encoder.layer.0.weight", HostTensor.of(new float[] {1}, 1)));
-    Run layout = cli(List.of("logits", "--model", unknown.toString(), "--tokens", "1", "--output", out.toString()));
-    assertEquals(2, layout.rc);
-    assertTrue(layout.err.contains("--model " + unknown) && layout.err.contains("cannot tell the model type"), layout.err);
+    TinyCheckpoints.Run layout = cli(List.of("logits", "--model", unknown.toString(), "--tokens", "1", "--output", out.toString()));
+    assertEquals(2, layout.rc());
+    assertTrue(layout.err().contains("--model " + unknown) && layout.err().contains("cannot tell the model type"), layout.err());
 
-    Run none = cli(List.of("logits", "--model", tmp.resolve("nowhere").toString(), "--tokens", "1", "--output", out.toString()));
-    assertEquals(2, none.rc);
-    assertTrue(none.err.contains("neither a model directory nor a preset"), none.err);
+    TinyCheckpoints.Run none = cli(List.of("logits", "--model", tmp.resolve("nowhere").toString(), "--tokens", "1", "--output", out.toString()));
+    assertEquals(2, none.rc());
+    assertTrue(none.err().contains("neither a model directory nor a preset"), none.err());
 
-    Run moe = cli(List.of("logits", "--model", "tiny-llama", "--tokens", "1", "--moe", "dropless", "--output", out.toString()));
-    assertEquals(2, moe.rc);
-    assertTrue(moe.err.contains("--moe applies to Grok-1 models"), moe.err);
-    Run quant = cli(List.of("logits", "--model", grok.toString(), "--tokens", "1", "--quant", "scale-after", "--output",
+    TinyCheckpoints.Run moe = cli(List.of("logits", "--model", "tiny-llama", "--tokens", "1", "--moe", "dropless", "--output", out.toString()));
+    assertEquals(2, moe.rc());
+    assertTrue(moe.err().contains("--moe applies to Grok-1 models"), moe.err());
+    TinyCheckpoints.Run quant = cli(List.of("logits", "--model", grok.toString(), "--tokens", "1", "--quant", "scale-after", "--output",
         out.toString()));
-    assertEquals(2, quant.rc);
-    assertTrue(quant.err.contains("--quant applies to int8 checkpoints"), quant.err);
-    Run mech = cli(List.of("logits", "--model", "tiny-grok", "--tokens", "1", "--mechanism", "cudnn", "--output", out.toString()));
-    assertEquals(2, mech.rc);
-    assertTrue(mech.err.contains("--mechanism cudnn cannot run on the cpu backend"), mech.err);
+    assertEquals(2, quant.rc());
+    assertTrue(quant.err().contains("--quant applies to int8 checkpoints"), quant.err());
+    TinyCheckpoints.Run mech = cli(List.of("logits", "--model", "tiny-grok", "--tokens", "1", "--mechanism", "cudnn", "--output", out.toString()));
+    assertEquals(2, mech.rc());
+    assertTrue(mech.err().contains("--mechanism cudnn cannot run on the cpu backend"), mech.err());
     assertFalse(Files.exists(out), "nothing written on a usage error");
   }
 
-  /** Grok-1 logits within the bf16 tolerance (see the class comment) where a row has seen a real token. */
   static void assertGrokClose(String what, HostTensor expected, HostTensor actual) throws IOException {
-    assertEquals(expected.shape(), actual.shape(), what);
-    int[] ids = TinyCheckpoints.grokIo("tokens").toIntArray();
-    int t = (int) expected.shape().dim(1);
-    int v = (int) expected.shape().dim(2);
-    float[] e = expected.toFloatArray();
-    float[] a = actual.toFloatArray();
-    double sq = 0;
-    int n = 0;
-    double max = 0;
-    for (int row = 0; row < expected.shape().dim(0); row++) {
-      boolean seen = false;
-      for (int s = 0; s < t; s++) {
-        seen |= ids[row * t + s] != 0;
-        if (!seen) continue; // no visible key: Grok1 documents its zero output there, model.py averages
-        for (int k = 0; k < v; k++) {
-          int i = (row * t + s) * v + k;
-          double d = Math.abs(a[i] - e[i]);
-          if (!(d <= 0.3 + 0.02 * Math.abs(e[i]))) fail(what + ": element " + i + " is " + a[i] + ", numpy " + e[i]);
-          sq += d * d;
-          max = Math.max(max, d);
-          n++;
-        }
-      }
-    }
-    double rms = Math.sqrt(sq / n);
-    System.out.printf("logits CLI %s vs numpy: max |diff| %.4f, rms %.4f%n", what, max, rms);
-    assertTrue(rms < 0.05, what + ": rms difference " + rms);
+    TinyCheckpoints.assertGrokClose(what, expected, actual);
   }
 }

@@ -41,10 +41,10 @@ class QuantizeCommandTest {
     return dir;
   }
 
-  private static LogitsModelDirTest.Run quantize(Path in, Path out, String... more) {
+  private static TinyCheckpoints.Run quantize(Path in, Path out, String... more) {
     List<String> a = new ArrayList<>(List.of("quantize", "--model", in.toString(), "--out", out.toString()));
     a.addAll(List.of(more));
-    return LogitsModelDirTest.cli(a);
+    return TinyCheckpoints.cli(a);
   }
 
   /** The nearest bf16 value to {@code x} (ties to even), found among the two bf16 neighbours of x. */
@@ -62,7 +62,7 @@ class QuantizeCommandTest {
   void writesGrok1Int8LayoutByTheFormula() throws IOException {
     Path in = bf16();
     Path out = tmp.resolve("int8");
-    LogitsModelDirTest.Run r = quantize(in, out);
+    TinyCheckpoints.Run r = quantize(in, out);
     assertEquals(0, r.rc(), r.err());
     assertTrue(r.out().contains("quantized 32 matrices, copied 12 tensors"), r.out()); // 2·(4 + 4·3); 2 + 2·5
     Map<String, HostTensor> src = Safetensors.read(in.resolve("model.safetensors"));
@@ -127,7 +127,7 @@ class QuantizeCommandTest {
     Path one = tmp.resolve("one");
     Path sharded = tmp.resolve("sharded");
     assertEquals(0, quantize(in, one).rc());
-    LogitsModelDirTest.Run s = quantize(in, sharded, "--shard-size", "40000");
+    TinyCheckpoints.Run s = quantize(in, sharded, "--shard-size", "40000");
     assertEquals(0, s.rc(), s.err());
     List<String> files;
     try (Stream<Path> l = Files.list(sharded)) {
@@ -169,7 +169,7 @@ class QuantizeCommandTest {
     Path file = tmp.resolve(out);
     List<String> a = new ArrayList<>(List.of("logits", "--model", model.toString(), "--output", file.toString()));
     a.addAll(List.of(TinyCheckpoints.tokenOptions(TinyCheckpoints.grokIo("tokens"))));
-    LogitsModelDirTest.Run r = LogitsModelDirTest.cli(a);
+    TinyCheckpoints.Run r = TinyCheckpoints.cli(a);
     assertEquals(0, r.rc(), r.err());
     return Safetensors.read(file, "logits");
   }
@@ -212,7 +212,7 @@ class QuantizeCommandTest {
     assertEquals(Shape.of(8, 64), s.shape());
     t.put(name, TinyCheckpoints.transpose(s)); // [out, nb]: the layout the issue does not have
     Safetensors.write(out.resolve("model.safetensors"), t);
-    LogitsModelDirTest.Run r = LogitsModelDirTest.cli(List.of("logits", "--model", out.toString(), "--tokens", "1,2",
+    TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("logits", "--model", out.toString(), "--tokens", "1,2",
         "--output", tmp.resolve("x.safetensors").toString()));
     assertEquals(2, r.rc(), r.err());
     assertTrue(r.err().contains("--model " + out) && r.err().contains("'" + name + "'")
@@ -224,16 +224,16 @@ class QuantizeCommandTest {
     Path in = bf16();
     Path int8 = tmp.resolve("int8");
     assertEquals(0, quantize(in, int8).rc());
-    LogitsModelDirTest.Run again = quantize(int8, tmp.resolve("again"));
+    TinyCheckpoints.Run again = quantize(int8, tmp.resolve("again"));
     assertEquals(2, again.rc());
     assertTrue(again.err().contains("is already int8"), again.err());
-    LogitsModelDirTest.Run taken = quantize(in, int8);
+    TinyCheckpoints.Run taken = quantize(in, int8);
     assertEquals(2, taken.rc());
     assertTrue(taken.err().contains("already holds [config.json, model.safetensors]"), taken.err());
-    LogitsModelDirTest.Run llama = quantize(TinyCheckpoints.llama("base"), tmp.resolve("l"));
+    TinyCheckpoints.Run llama = quantize(TinyCheckpoints.llama("base"), tmp.resolve("l"));
     assertEquals(2, llama.rc());
     assertTrue(llama.err().contains("holds a LLAMA model"), llama.err());
-    LogitsModelDirTest.Run shard = quantize(in, tmp.resolve("s"), "--shard-size", "0");
+    TinyCheckpoints.Run shard = quantize(in, tmp.resolve("s"), "--shard-size", "0");
     assertEquals(2, shard.rc());
     assertTrue(shard.err().contains("--shard-size must be >= 1"), shard.err());
   }
@@ -242,7 +242,7 @@ class QuantizeCommandTest {
   void grok1RulesShardTheScalesOutAxisLikeTheirWeights() throws IOException {
     Path int8 = tmp.resolve("int8");
     assertEquals(0, quantize(bf16(), int8).rc());
-    LogitsModelDirTest.Run r = LogitsModelDirTest.cli(List.of("model", "info", int8.toString(), "--rules", "grok1", "--mesh",
+    TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("model", "info", int8.toString(), "--rules", "grok1", "--mesh",
         "data=2,model=4", "--json"));
     assertEquals(0, r.rc(), r.err());
     Map<String, String> spec = new LinkedHashMap<>();
