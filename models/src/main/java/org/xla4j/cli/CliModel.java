@@ -50,6 +50,14 @@ record CliModel(String label, Config config, Weights weights) implements AutoClo
       };
     }
 
+    /** The most tokens a row may have (Grok-1's context length, Llama's max_position_embeddings). */
+    default int contextLength() {
+      return switch (this) {
+        case Grok g -> g.c().contextLength();
+        case Llama l -> l.c().maxPositions();
+      };
+    }
+
     default Tree<TensorType> parameterTypes() {
       return switch (this) {
         case Grok g -> g.c().parameterTypes();

@@ -103,6 +103,10 @@ final class LogitsCommand implements Callable<Integer> {
       int[][] ids = parse(rows, m.config().vocabSize());
       int b = ids.length;
       int t = ids[0].length;
+      if (t > m.config().contextLength()) {
+        throw new ParameterException(spec.commandLine(), "--tokens rows have " + t + " tokens; " + m.label()
+            + " takes at most " + m.config().contextLength() + " (its context length)");
+      }
       int[] flat = new int[b * t];
       int[] keep = new int[b * t];
       for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * t, t);

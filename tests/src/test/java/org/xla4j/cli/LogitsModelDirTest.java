@@ -124,6 +124,13 @@ class LogitsModelDirTest {
     assertEquals(2, rows.rc());
     assertTrue(rows.err().contains("--tokens rows must have one length"), rows.err());
 
+    String longRow = String.join(",", java.util.Collections.nCopies(65, "1"));
+    TinyCheckpoints.Run context = cli(List.of("logits", "--model", grok.toString(), "--tokens", longRow, "--output",
+        out.toString()));
+    assertEquals(2, context.rc());
+    assertTrue(context.err().contains("--tokens rows have 65 tokens;") && context.err().contains("takes at most 64"),
+        context.err());
+
     Path unknown = Files.createDirectories(tmp.resolve("unknown"));
     Files.writeString(unknown.resolve("config.json"), "{\"model_type\": \"bert\"}");
     Safetensors.write(unknown.resolve("model.safetensors"), Map.of("encoder.layer.0.weight", HostTensor.of(new float[] {1}, 1)));
