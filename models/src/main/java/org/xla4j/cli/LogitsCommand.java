@@ -86,6 +86,10 @@ final class LogitsCommand implements Callable<Integer> {
       description = "Also write the compile's dump bundle (program, StableHLO, options, optimized HLO, costs, graph) to DIR.")
   Path dump;
 
+  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
+      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
+  String xlaDumpPasses;
+
   @Override
   public Integer call() throws Exception {
     OptionChecks.writableOutput(spec, "--output", output);
@@ -98,6 +102,8 @@ final class LogitsCommand implements Callable<Integer> {
     if (capacityFactor != null && !(capacityFactor > 0)) {
       throw new ParameterException(spec.commandLine(), "--capacity-factor must be > 0, got " + capacityFactor);
     }
+    // before the backend opens: the CPU backend reads XLA's dump flags once per process
+    CompileOptions opts = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backend)).build();
     try (CliModel m = CliModel.open(spec, "--model", model, seed)) {
       checkModelOptions(m);
       int[][] ids = parse(rows, m.config().vocabSize());
@@ -122,7 +128,7 @@ final class LogitsCommand implements Callable<Integer> {
         try {
           args.add(be.toDevice(HostTensor.ofInts(flat, b, t), dev));
           if (built.withMask()) args.add(be.toDevice(HostTensor.ofInts(keep, b, t), dev));
-          run(be, built, args, m);
+          run(be, built, args, m, opts);
         } finally {
           args.forEach(DeviceBuffer::close);
         }
@@ -152,8 +158,7 @@ final class LogitsCommand implements Callable<Integer> {
     };
   }
 
-  private void run(Backend be, Built built, List<DeviceBuffer> args, CliModel m) throws Exception {
-    CompileOptions opts = CompileOptions.defaults();
+  private void run(Backend be, Built built, List<DeviceBuffer> args, CliModel m, CompileOptions opts) throws Exception {
     try (Progress p = Progress.stage("compile and run " + m.label());
         Executable exe = be.compile(built.program(), opts)) {
       List<DeviceBuffer> out = exe.executeBuffers(args);
