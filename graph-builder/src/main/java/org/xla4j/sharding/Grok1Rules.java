@@ -21,7 +21,22 @@ final class Grok1Rules {
       .rule(PartitionSpec.of(null, java.util.List.of("data", "model")), "language_model", "in_out_embed", "embeddings")
       .rule(NONE, "language_model", "rms_norm")
       .build();
-  static final WindowRules RULES = TRANSFORMER.then(LM);
+  /**
+   * xla4j's addition for its int8 tree, where QuantizedWeight8bit's scales are a sibling leaf {@code .../scales}
+   * ({@code [nb, out]}, experts {@code [E, nb, out]}) that Grok-1's rules (written for {@code w}) do not match:
+   * the out axis is sharded as the matching {@code w}'s out axis, so each device holds the scales of its own
+   * output columns; the nb (input block) axis is replicated, since 8 blocks rarely divide by a mesh axis and
+   * the scales are tiny.
+   */
+  static final WindowRules INT8_SCALES = WindowRules.builder()
+      .rule(PartitionSpec.of(null, "model"), "multi_head_attention", "(query|key|value)", "scales")
+      .rule(PartitionSpec.of(null, "data"), "multi_head_attention", "linear", "scales")
+      .rule(PartitionSpec.of(null, "model"), LAYER, "(linear|linear_v)", "scales")
+      .rule(PartitionSpec.of(null, "data"), LAYER, "linear_1", "scales")
+      .rule(PartitionSpec.of(null, null, "model"), "moe", "(linear|linear_v)", "scales")
+      .rule(PartitionSpec.of(null, null, "data"), "moe", "linear_1", "scales")
+      .build();
+  static final WindowRules RULES = TRANSFORMER.then(LM).then(INT8_SCALES);
 
   private static WindowRules transformer() {
     WindowRules.Builder b = WindowRules.builder()

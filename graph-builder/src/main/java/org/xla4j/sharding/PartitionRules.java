@@ -107,7 +107,10 @@ public sealed interface PartitionRules permits WindowRules, RegexRules {
         + " on mesh '" + mesh.name() + "' " + mesh.axes() + ": " + why);
   }
 
-  /** Grok-1's rule set: its TRANSFORMER_PARTITION_RULES, then its LM_PARTITION_RULES (mesh axes data, model). */
+  /**
+   * Grok-1's rule set: its TRANSFORMER_PARTITION_RULES, then its LM_PARTITION_RULES (mesh axes data, model), then
+   * rules for int8 {@code scales} leaves (out axis sharded like the matching {@code w}'s, nb axis replicated).
+   */
   static WindowRules grok1() { return Grok1Rules.RULES; }
 
   /** A builder of Grok-1-style window rules. */

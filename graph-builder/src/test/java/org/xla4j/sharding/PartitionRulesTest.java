@@ -187,6 +187,32 @@ class PartitionRulesTest {
     assertEquals(Optional.empty(), g.match("transformer/decoder_x/linear/w"));
   }
 
+  /** xla4j's int8 tree: each scales leaf [nb, out] shards its out axis as its w's out axis; nb stays whole. */
+  @Test
+  void grok1PresetShardsInt8ScalesAlongTheirWeightsOutAxis() {
+    WindowRules g = PartitionRules.grok1();
+    String l = "transformer/decoder_layer_3/";
+    for (String qkv : List.of("query", "key", "value")) {
+      assertEquals(PartitionSpec.of(null, "model"), g.match(l + "multi_head_attention/" + qkv + "/scales").orElseThrow(), qkv);
+    }
+    assertEquals(PartitionSpec.of(null, "data"), g.match(l + "multi_head_attention/linear/scales").orElseThrow());
+    assertEquals(PartitionSpec.of(null, null, "model"), g.match(l + "moe/linear/scales").orElseThrow());
+    assertEquals(PartitionSpec.of(null, null, "model"), g.match(l + "moe/linear_v/scales").orElseThrow());
+    assertEquals(PartitionSpec.of(null, null, "data"), g.match(l + "moe/linear_1/scales").orElseThrow());
+    assertEquals(PartitionSpec.of(null, "model"), g.match(l + "linear_v/scales").orElseThrow());
+    assertEquals(PartitionSpec.of(null, "data"), g.match(l + "linear_1/scales").orElseThrow());
+    // a stacked tree gets the leading None like every other leaf
+    assertEquals(PartitionSpec.of(null, null, null, "data"), g.match("transformer/layer_stack/moe/linear_1/scales").orElseThrow());
+    // the rules' out axis is the one its w shards: nb = 8 need not divide, out must (full Grok-1 on data=2, model=4)
+    Tree<TensorType> t = Tree.<TensorType>builder()
+        .put(l + "moe/linear_1/scales", TensorType.of(DType.BF16, 8, 8, 6144))
+        .put(l + "multi_head_attention/query/scales", TensorType.of(DType.BF16, 1, 6144))
+        .build();
+    assertEquals(t.paths(), PartitionRules.grok1().shardings(t, MESH).paths());
+    // and a scale leaf of another name is not caught by them
+    assertEquals(Optional.empty(), g.match(l + "moe/linear_2/scales"));
+  }
+
   @Test
   void grok1TreeOnMeshesItDoesNotDivide() {
     // model=3 does not divide the ffn (32768); the first leaf in flatten order that fails is named

@@ -6,6 +6,7 @@ import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.xla4j.models.checkpoint.LoadProgress;
 
 /**
  * Progress of a long CLI step on stderr: the stage, the elapsed time and, where the total is known, a
@@ -49,6 +50,34 @@ final class Progress implements AutoCloseable {
     return enabled() ? new Progress(builder(name, total).build()) : new Progress(null);
   }
 
+  /** A bar over {@code totalBytes} bytes, shown in MiB, for loading and writing checkpoints. */
+  static Progress bytes(String name, long totalBytes) {
+    return enabled() ? new Progress(builder(name, totalBytes).setUnit(" MiB", 1L << 20).showSpeed().build())
+        : new Progress(null);
+  }
+
+  /**
+   * A {@link LoadProgress} drawn with this facade: a {@link #bytes} bar from {@code start} to {@code finish}, so
+   * checkpoint loading honours {@code --quiet} and the terminal check like every other step.
+   */
+  static LoadProgress loading() {
+    return new LoadProgress() {
+      private Progress bar = new Progress(null);
+
+      @Override
+      public void start(String what, long totalBytes) {
+        bar.close();
+        bar = bytes(what, totalBytes);
+      }
+
+      @Override
+      public void advance(String path, long bytes) { bar.stepBy(bytes); }
+
+      @Override
+      public void finish() { bar.close(); }
+    };
+  }
+
   /** Progress written as lines to {@code sink} whatever the terminal (tests). */
   static Progress to(Consumer<String> sink, String name, long total) {
     return new Progress(builder(name, total).setConsumer(new DelegatingProgressBarConsumer(sink, 100))
@@ -69,6 +98,12 @@ final class Progress implements AutoCloseable {
   /** One unit done. */
   Progress step() {
     if (bar != null) bar.step();
+    return this;
+  }
+
+  /** {@code n} units done. */
+  Progress stepBy(long n) {
+    if (bar != null) bar.stepBy(n);
     return this;
   }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xla4j.cli.Main;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
+import org.xla4j.testsupport.StdStreams;
 import org.xla4j.types.Shape;
 
 /** {@code xla4j logits --model tiny-grok}: shape, determinism per seed, agreement of MoE implementations, usage errors. */
@@ -36,9 +37,19 @@ class LogitsCommandTest {
   @Test
   void usageErrorsExitWithTwo() {
     Path out = tmp.resolve("x.safetensors");
-    assertEquals(2, Main.run("logits", "--model", "tiny-grok", "--tokens", "1,2", "--tokens", "3", "--output", out.toString()));
-    assertEquals(2, Main.run("logits", "--model", "tiny-grok", "--tokens", "1,999", "--output", out.toString()));
-    assertEquals(2, Main.run("logits", "--model", "huge", "--tokens", "1", "--output", out.toString()));
-    assertEquals(2, Main.run("logits", "--model", "tiny-grok", "--tokens", "1", "--moe", "magic", "--output", out.toString()));
+    assertUsageError("must have one length", "logits", "--model", "tiny-grok", "--tokens", "1,2", "--tokens", "3", "--output",
+        out.toString());
+    assertUsageError("id 999 is outside", "logits", "--model", "tiny-grok", "--tokens", "1,999", "--output", out.toString());
+    assertUsageError("neither a model directory nor a preset", "logits", "--model", "huge", "--tokens", "1", "--output",
+        out.toString());
+    assertUsageError("--moe 'magic' is not one of", "logits", "--model", "tiny-grok", "--tokens", "1", "--moe", "magic",
+        "--output", out.toString());
+  }
+
+  private static void assertUsageError(String says, String... args) {
+    int[] rc = new int[1];
+    String err = StdStreams.err(() -> rc[0] = Main.run(args));
+    assertEquals(2, rc[0], err);
+    assertTrue(err.contains(says), err);
   }
 }
