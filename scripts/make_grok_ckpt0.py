@@ -8,7 +8,9 @@ bf16 scales (QuantizedWeight8bit) where Grok-1 has them, f32 embeddings, norms a
                                  sorted (module paths as strings, so decoder_layer_10 before decoder_layer_2)
   ckpt0/config.json              the config in the keys of Grok-1's Hugging Face conversion
   grok_ckpt0_io.safetensors      tokens (i32 [B, T]) and logits (f32 [B, T, vocab]) from grok_reference.forward
-                                 on the dequantized weights; __metadata__ "config" and "seed"
+                                 on the dequantized weights; __metadata__ "config", "seed", "leaves" (the
+                                 tree path of each tensor file, in order) and "leaves_12_layers" (the same
+                                 order for 12 layers, names only)
 A matrix leaf is a QuantizedWeight8bit dataclass of this script's __main__ module (as Grok-1's run.py pickles it)
 holding numpy arrays: weight int8, scales bfloat16. numpy pickles a bfloat16 array with the dtype
 numpy.dtype(ml_dtypes.bfloat16, False, True). With ml_dtypes installed the script uses it; without it, a stand-in
@@ -156,8 +158,10 @@ def main(argv):
     (out / 'ckpt0' / 'config.json').write_text(json.dumps(hf_config(c), indent=1) + '\n')
     tokens = np.array([[3, 77, 12, 0, 0, 5, 9, 0], [0, 0, 41, 2, 126, 8, 64, 19]], dtype=np.int32)
     logits, margin = gr.forward(deq, tokens, c)
+    # the flatten order of a 12-layer model too, where sorted keys put decoder_layer_10 and _11 before _2
+    names12 = sorted(gr.random_model(np.random.default_rng(0), dict(c, layers=12)), key=lambda k: tuple(k.rsplit('/', 1)))
     meta = {'config': json.dumps(dict(c, ffn=gr.ffn_size(c['emb'], c['widening']))), 'seed': str(seed),
-            'leaves': json.dumps([name for name, _ in leaves])}
+            'leaves': json.dumps([name for name, _ in leaves]), 'leaves_12_layers': json.dumps(names12)}
     gr.save(out / 'grok_ckpt0_io.safetensors', {'tokens': ('I32', tokens), 'logits': ('F32', logits)}, meta)
     print(f'wrote {out}: {len(leaves)} ckpt-0 leaves, seed {seed}, bf16 via '
           f'{"stand-in" if stand_in else "ml_dtypes " + ml_dtypes.__version__}, smallest top-k router logit margin '

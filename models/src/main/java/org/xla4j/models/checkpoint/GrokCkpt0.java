@@ -133,26 +133,25 @@ public final class GrokCkpt0 {
   }
 
   /**
-   * Opens {@code ckpt0} for {@code c}: checks that it holds exactly {@code c}'s leaves (file count, every file
-   * present) and that each file's arrays have the dtypes and shapes of {@code c}'s tree, then returns a reader
+   * Opens {@code ckpt0} for {@code c}: checks that it holds exactly {@code c}'s leaves (no file beyond them, every
+   * one present) and that each file's arrays have the dtypes and shapes of {@code c}'s tree, then returns a reader
    * of every array's data range. Read {@code c}'s tree from it with {@link #map}.
    *
-   * @throws CheckpointException naming the directory and the counts when the number of tensor files differs
-   *     from the tree's leaves, or, for each offending file (up to 50), the file, the tree path and both types
+   * @throws CheckpointException naming the directory and both counts when it holds more tensor files than the
+   *     tree has leaves, or, for each offending leaf (up to 50), the file, the tree path and both types (the
+   *     expected one alone for a missing file)
    */
   public static SafetensorsReader open(Path ckpt0, Grok1Config c) {
     List<Leaf> leaves = leaves(c);
     Tree<TensorType> types = c.parameterTypes();
-    TreeSet<String> files = tensorFiles(ckpt0);
-    if (files.size() != leaves.size()) {
-      List<String> missing = leaves.stream().map(Leaf::file).filter(f -> !files.contains(f)).limit(3).toList();
-      TreeSet<String> extra = new TreeSet<>(files);
-      leaves.forEach(l -> extra.remove(l.file()));
-      throw new CheckpointException("ckpt-0 " + ckpt0 + " holds " + files.size() + " tensor files, but the config's tree ("
-          + c.numLayers() + " layers, " + c.weightFormat() + ") has " + leaves.size() + " leaves (2 + 12 per layer)"
-          + (missing.isEmpty() ? "" : "; missing e.g. " + missing) + (extra.isEmpty() ? "" : "; beyond it e.g. "
-          + extra.stream().limit(3).toList()) + ". Give the checkpoint's config.json beside ckpt-0/ (without one, "
-          + "Grok-1's full config is assumed)");
+    TreeSet<String> extra = tensorFiles(ckpt0);
+    int present = extra.size();
+    leaves.forEach(l -> extra.remove(l.file()));
+    if (!extra.isEmpty()) {
+      throw new CheckpointException("ckpt-0 " + ckpt0 + " holds " + present + " tensor files, but the config's tree ("
+          + c.numLayers() + " layers, " + c.weightFormat() + ") has " + leaves.size() + " leaves (2 + 12 per layer); "
+          + "files beyond it: " + extra.stream().limit(3).toList() + (extra.size() > 3 ? " and " + (extra.size() - 3)
+          + " more" : "") + ". Give the checkpoint's config.json beside ckpt-0/ (without one, Grok-1's full config is assumed)");
     }
     List<String> problems = new ArrayList<>();
     List<TensorInfo> infos = new ArrayList<>();
