@@ -31,7 +31,8 @@ import org.xla4j.types.TensorType;
  * checkpoint ({@code model.safetensors.index.json}), memory-mapped. It tells the {@link ModelType} apart,
  * maps tensor names to the model's tree paths ({@link #map()}), checks them against the model's expected
  * parameters (missing, extra, wrongly shaped or typed tensors are a {@link org.xla4j.checkpoint.CheckpointException}
- * naming the tensor, its file and both types), and reads or uploads them with progress.
+ * naming the tensor, its file and both types), and reads or uploads them with progress. A directory holding
+ * Grok-1's original {@code ckpt-0/} (pickles, {@link GrokCkpt0}) opens the same way, {@code config.json} optional.
  *
  * <pre>{@code
  * try (ModelDir dir = ModelDir.open(Path.of("Llama-3.2-1B"))) {
