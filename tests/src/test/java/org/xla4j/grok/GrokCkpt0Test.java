@@ -234,6 +234,13 @@ class GrokCkpt0Test {
   }
 
   @Test
+  void emptyCkpt0() throws IOException {
+    Path d = tmp.resolve("empty");
+    Files.createDirectories(d.resolve("ckpt-0"));
+    assertHas(failure(d), "holds no tensorNNNNN_000 files", "770", "tensor00769_000");
+  }
+
+  @Test
   void moreFilesThanTheConfigsTree() throws IOException {
     Path d = copy();
     Files.copy(d.resolve("ckpt-0/tensor00025_000"), d.resolve("ckpt-0/tensor00026_000"));

@@ -118,17 +118,15 @@ public final class GrokCkpt0 {
 
   /**
    * The weight format of the checkpoint in {@code ckpt0}: {@link WeightFormat#INT8} when its first matrix
-   * leaf (by {@code c}'s sizes) is a QuantizedWeight8bit, else BF16. Reads that one file's pickle opcodes.
+   * leaf (by {@code c}'s sizes) is a QuantizedWeight8bit, else BF16; INT8 (Grok-1's) when that file is missing.
+   * Reads that one file's pickle opcodes.
    *
-   * @throws CheckpointException when that file is missing or is not a ckpt-0 leaf
+   * @throws CheckpointException when that file is not a ckpt-0 leaf
    */
   public static WeightFormat weightFormat(Path ckpt0, Grok1Config c) {
     Leaf first = leaves(c.withWeightFormat(WeightFormat.INT8)).stream().filter(Leaf::quantized).findFirst().orElseThrow();
     Path f = ckpt0.resolve(first.file());
-    if (!Files.isRegularFile(f)) {
-      throw new CheckpointException("ckpt-0 " + ckpt0 + " has no " + first.file() + " (leaf " + first.index()
-          + ", " + first.path() + " in JAX's flatten order)");
-    }
+    if (!Files.isRegularFile(f)) return WeightFormat.INT8; // Grok-1's own; open() then reports the missing file
     return NumpyPickle.read(f) instanceof PickledLeaf.Quantized ? WeightFormat.INT8 : WeightFormat.BF16;
   }
 
@@ -146,6 +144,10 @@ public final class GrokCkpt0 {
     Tree<TensorType> types = c.parameterTypes();
     TreeSet<String> extra = tensorFiles(ckpt0);
     int present = extra.size();
+    if (present == 0) {
+      throw new CheckpointException("ckpt-0 " + ckpt0 + " holds no tensorNNNNN_000 files; the config's tree needs "
+          + leaves.size() + " (" + leaves.get(0).file() + " .. " + leaves.get(leaves.size() - 1).file() + ")");
+    }
     leaves.forEach(l -> extra.remove(l.file()));
     if (!extra.isEmpty()) {
       throw new CheckpointException("ckpt-0 " + ckpt0 + " holds " + present + " tensor files, but the config's tree ("
