@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -38,6 +35,7 @@ import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
+import org.xla4j.testsupport.StdStreams;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.TensorType;
 
@@ -189,17 +187,7 @@ class GrokCkpt0Test {
 
   @Test
   void modelInfoListsTheCkpt0Leaves() {
-    PrintStream old = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int rc;
-    try {
-      rc = Main.run(new String[] {"model", "info", DIR.toString()});
-    } finally {
-      System.setOut(old);
-    }
-    String s = out.toString(StandardCharsets.UTF_8);
-    assertEquals(0, rc, s);
+    String s = StdStreams.out(() -> assertEquals(0, Main.run("model", "info", DIR.toString())));
     assertTrue(s.contains("GROK1") && s.contains("26 file(s)") && s.contains("tensor00002_000.weight")
         && s.contains("transformer/decoder_layer_0/moe/linear/scales") && s.contains(tinyInt8().parameterTypes().size()
         + " parameters"), s);
