@@ -33,6 +33,7 @@ jars=(
   com/google/flatbuffers/flatbuffers-java/25.2.10/flatbuffers-java-25.2.10.jar
   info/picocli/picocli/4.7.7/picocli-4.7.7.jar
   me/tongfei/progressbar/0.10.1/progressbar-0.10.1.jar
+  net/razorvine/pickle/1.5/pickle-1.5.jar
   org/jline/jline-terminal/3.24.1/jline-terminal-3.24.1.jar
   org/jline/jline-native/3.24.1/jline-native-3.24.1.jar
   org/junit/platform/junit-platform-console-standalone/1.14.1/junit-platform-console-standalone-1.14.1.jar

@@ -140,6 +140,49 @@ public final class SafetensorsReader implements AutoCloseable {
     return new SafetensorsReader(path, List.of(h), h.metadata());
   }
 
+  /**
+   * A reader over tensors whose byte ranges are known from another format that stores raw, row-major,
+   * little-endian arrays inside its own container: Grok-1's ckpt-0 pickles, whose numpy arrays' data lie
+   * as plain bytes in each file. The files are mapped like safetensors shards (read-only, on first use),
+   * so {@link #read}, {@link #segment} and uploads are zero-copy views, as for a safetensors checkpoint.
+   *
+   * <pre>{@code
+   * SafetensorsReader r = SafetensorsReader.ofRanges(ckpt0, List.of(
+   *     new TensorInfo("tensor00000_000", TensorType.of(DType.F32, 128, 64), ckpt0.resolve("tensor00000_000"), 180, 32768)));
+   * }</pre>
+   *
+   * @param source what to name in messages (the directory)
+   * @param tensors unique names; each range must lie inside its file, ranges may not overlap
+   * @throws IOException naming the file when one is missing, or a range does not fit it or overlaps another
+   */
+  public static SafetensorsReader ofRanges(Path source, List<TensorInfo> tensors) throws IOException {
+    Map<Path, List<TensorInfo>> byFile = new LinkedHashMap<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (TensorInfo t : tensors) {
+      if (!names.add(t.name())) throw new IOException(source + ": tensor name '" + t.name() + "' is given twice");
+      byFile.computeIfAbsent(t.file(), f -> new ArrayList<>()).add(t);
+    }
+    List<SafetensorsHeader> headers = new ArrayList<>();
+    for (Map.Entry<Path, List<TensorInfo>> e : byFile.entrySet()) {
+      Path file = e.getKey();
+      if (!Files.isRegularFile(file)) throw new IOException(source + ": file " + file + " does not exist");
+      long size = Files.size(file);
+      List<TensorInfo> sorted = new ArrayList<>(e.getValue());
+      sorted.sort(java.util.Comparator.comparingLong(TensorInfo::offset));
+      long end = 0;
+      for (TensorInfo t : sorted) {
+        if (t.end() > size) {
+          throw new IOException(source + ": tensor '" + t.name() + "' needs bytes [" + t.offset() + ", " + t.end() + ") of "
+              + file + ", which has " + size);
+        }
+        if (t.offset() < end) throw new IOException(source + ": tensor '" + t.name() + "' overlaps another in " + file);
+        end = t.end();
+      }
+      headers.add(new SafetensorsHeader(file, List.copyOf(e.getValue()), Map.of(), 0, size));
+    }
+    return new SafetensorsReader(source, headers, Map.of());
+  }
+
   private static Path pick(Path dir) throws IOException {
     if (Files.isRegularFile(dir.resolve(INDEX))) return dir.resolve(INDEX);
     if (Files.isRegularFile(dir.resolve("model.safetensors"))) return dir.resolve("model.safetensors");

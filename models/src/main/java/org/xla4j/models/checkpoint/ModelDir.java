@@ -31,7 +31,8 @@ import org.xla4j.types.TensorType;
  * checkpoint ({@code model.safetensors.index.json}), memory-mapped. It tells the {@link ModelType} apart,
  * maps tensor names to the model's tree paths ({@link #map()}), checks them against the model's expected
  * parameters (missing, extra, wrongly shaped or typed tensors are a {@link org.xla4j.checkpoint.CheckpointException}
- * naming the tensor, its file and both types), and reads or uploads them with progress.
+ * naming the tensor, its file and both types), and reads or uploads them with progress. A directory holding
+ * Grok-1's original {@code ckpt-0/} (pickles, {@link GrokCkpt0}) opens the same way, {@code config.json} optional.
  *
  * <pre>{@code
  * try (ModelDir dir = ModelDir.open(Path.of("Llama-3.2-1B"))) {
@@ -49,34 +50,34 @@ public final class ModelDir implements AutoCloseable {
   private final JsonObject config;
   private final SafetensorsReader reader;
   private final ModelType type;
+  /** Non-null for Grok-1's original {@code ckpt-0/} layout ({@link GrokCkpt0}): the config it was opened with. */
+  private final Grok1Config ckpt0Config;
 
   private ModelDir(Path dir, JsonObject config, SafetensorsReader reader, ModelType type) {
+    this(dir, config, reader, type, null);
+  }
+
+  private ModelDir(Path dir, JsonObject config, SafetensorsReader reader, ModelType type, Grok1Config ckpt0Config) {
     this.dir = dir;
     this.config = config;
     this.reader = reader;
     this.type = type;
+    this.ckpt0Config = ckpt0Config;
   }
 
   /**
    * Opens {@code dir}: reads {@code config.json} and every safetensors header (no tensor data), detects the type.
+   * A directory holding Grok-1's original {@code ckpt-0/} is opened by {@link GrokCkpt0} (see {@link #openCkpt0}).
    *
    * @throws IllegalArgumentException naming the directory when it has no config.json or no checkpoint, the
    *     config is not JSON, or the type cannot be told
    */
   public static ModelDir open(Path dir) {
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
+    if (GrokCkpt0.isIn(dir)) return openCkpt0(dir);
     Path cfg = dir.resolve(CONFIG);
     if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException("model directory " + dir + " has no " + CONFIG);
-    JsonObject config;
-    try {
-      JsonElement e = JsonParser.parseString(Files.readString(cfg));
-      if (!e.isJsonObject()) throw new IllegalArgumentException(cfg + " is not a JSON object");
-      config = e.getAsJsonObject();
-    } catch (IOException ex) {
-      throw new UncheckedIOException("cannot read " + cfg, ex);
-    } catch (com.google.gson.JsonParseException ex) {
-      throw new IllegalArgumentException(cfg + " is not valid JSON: " + ex.getMessage(), ex);
-    }
+    JsonObject config = readConfig(cfg);
     SafetensorsReader reader;
     try {
       reader = SafetensorsReader.open(dir);
@@ -88,6 +89,39 @@ public final class ModelDir implements AutoCloseable {
     } catch (RuntimeException ex) {
       reader.close();
       throw new IllegalArgumentException("model directory " + dir + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  private static JsonObject readConfig(Path cfg) {
+    try {
+      JsonElement e = JsonParser.parseString(Files.readString(cfg));
+      if (!e.isJsonObject()) throw new IllegalArgumentException(cfg + " is not a JSON object");
+      return e.getAsJsonObject();
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot read " + cfg, ex);
+    } catch (com.google.gson.JsonParseException ex) {
+      throw new IllegalArgumentException(cfg + " is not valid JSON: " + ex.getMessage(), ex);
+    }
+  }
+
+  /**
+   * Grok-1's original checkpoint: {@code dir/ckpt-0/tensorNNNNN_000} pickles ({@link GrokCkpt0}), with the
+   * config from {@code dir/config.json} in the keys of Grok-1's Hugging Face conversion ({@link Grok1HfConfig})
+   * when present, else {@link Grok1Config#full()}; the weight format from the first matrix file. Every file's
+   * arrays are checked against the config's tree here; the data stay in the files (mapped when read).
+   */
+  private static ModelDir openCkpt0(Path dir) {
+    Path cfg = dir.resolve(CONFIG);
+    JsonObject json = Files.isRegularFile(cfg) ? readConfig(cfg) : new JsonObject();
+    Path ckpt0 = dir.resolve(GrokCkpt0.DIR);
+    try {
+      Grok1Config c = json.isEmpty() ? Grok1Config.full() : Grok1HfConfig.read(json, List.of());
+      c = c.withWeightFormat(GrokCkpt0.weightFormat(ckpt0, c));
+      return new ModelDir(dir, json, GrokCkpt0.open(ckpt0, c), ModelType.GROK1, c);
+    } catch (org.xla4j.checkpoint.CheckpointException ex) {
+      throw ex;
+    } catch (RuntimeException ex) {
+      throw new IllegalArgumentException("model directory " + dir + " (Grok-1 ckpt-0): " + ex.getMessage(), ex);
     }
   }
 
@@ -122,7 +156,7 @@ public final class ModelDir implements AutoCloseable {
   public CheckpointMap map() {
     return switch (type) {
       case LLAMA -> LlamaCheckpoint.map(llamaConfig());
-      case GROK1 -> Grok1HfNames.map();
+      case GROK1 -> ckpt0Config != null ? GrokCkpt0.map(ckpt0Config) : Grok1HfNames.map();
     };
   }
 
@@ -133,6 +167,7 @@ public final class ModelDir implements AutoCloseable {
    */
   public Grok1Config grok1Config() {
     if (type != ModelType.GROK1) throw new IllegalStateException(dir + " holds a " + type + " model, not GROK1");
+    if (ckpt0Config != null) return ckpt0Config;
     return Grok1HfConfig.read(config, reader.names());
   }
 

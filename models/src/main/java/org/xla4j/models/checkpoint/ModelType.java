@@ -12,7 +12,10 @@ import java.util.Locale;
 public enum ModelType {
   /** Hugging Face {@code LlamaForCausalLM}: {@code model.layers.N.self_attn.q_proj.weight}, ... */
   LLAMA,
-  /** Grok-1 in its common Hugging Face conversion: {@code transformer.decoder_layer.N.moe.E.linear.weight}, ... */
+  /**
+   * Grok-1 in its common Hugging Face conversion ({@code transformer.decoder_layer.N.moe.E.linear.weight}, ...), or
+   * its original {@code ckpt-0} ({@link GrokCkpt0}).
+   */
   GROK1;
 
   /**
