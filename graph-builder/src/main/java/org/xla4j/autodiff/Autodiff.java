@@ -135,7 +135,9 @@ public final class Autodiff {
       Tree<Tensor> stopped = inputs.map(Autodiff::stopGradient);
       Block block = stopped.leaves().get(0).value().block();
       int from = block.ops().size();
-      Forward fw = forward.apply(stopped);
+      // the forward's own ops are not differentiated: its loops lower straight to while
+      Forward fw = ScopedValue.where(org.xla4j.dsl.LoopTracing.HANDLER, org.xla4j.dsl.LoopTracing.LOWER)
+          .call(() -> forward.apply(stopped));
       List<Operation> forwardOps = List.copyOf(block.ops().subList(from, block.ops().size()));
       if (fw == null || fw.outputs() == null) {
         throw new IllegalArgumentException("customVjp: requires the forward to return outputs, got null");

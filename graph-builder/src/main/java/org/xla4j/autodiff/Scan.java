@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Lax.ScanResult;
+import org.xla4j.dsl.LoopTracing;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.tree.Tree;
 
@@ -41,6 +42,33 @@ final class Scan {
       return Autodiff.Forward.of(outs, res);
     }, (res, ct) -> backward(f, res, ct, carryPaths, xPaths, yPaths.get())).apply(in);
     return new Autodiff.ScanOut(sub(out, "carry"), sub(out, "ys"));
+  }
+
+  /**
+   * {@link Lax#scan} (and foriLoop) under differentiation: the same scan with the step's captures passed as
+   * explicit constants, so their cotangents are summed like any constant's. The step reads each capture
+   * as its constant through {@link LoopTracing#substituting}.
+   */
+  static ScanResult fromLax(List<Tensor> init, List<Tensor> xs, List<Tensor> captures,
+      java.util.function.BiFunction<List<Tensor>, List<Tensor>, ScanResult> f) {
+    List<org.xla4j.ir.Value> captured = captures.stream().map(Tensor::value).toList();
+    // an enclosing step's substitution, which this step's backward re-runs must see as well
+    java.util.Map<org.xla4j.ir.Value, org.xla4j.ir.Value> enclosing = LoopTracing.current();
+    Autodiff.ScanOut out = scan(indexed("c", init), indexed("x", xs), indexed("k", captures), (c, x, k) -> {
+      java.util.Map<org.xla4j.ir.Value, org.xla4j.ir.Value> sub = new java.util.IdentityHashMap<>(enclosing);
+      List<Tensor> ks = k.leaves();
+      for (int i = 0; i < captured.size(); i++) sub.put(captured.get(i), ks.get(i).value());
+      ScanResult r = LoopTracing.substituting(sub, () -> f.apply(c.leaves(), x.leaves()));
+      return new Autodiff.ScanOut(indexed("c", r.carry()), indexed("y", r.ys()));
+    });
+    return new ScanResult(out.carry().leaves(), out.ys().leaves());
+  }
+
+  /** {@code prefix0000, prefix0001, ...}: paths whose order is the list's. */
+  private static Tree<Tensor> indexed(String prefix, List<Tensor> ts) {
+    Tree.Builder<Tensor> b = Tree.builder();
+    for (int i = 0; i < ts.size(); i++) b.put(String.format("%s%04d", prefix, i), ts.get(i));
+    return b.build();
   }
 
   private static Tree<Tensor> backward(Autodiff.ScanBody f, Tree<Tensor> res, Tree<Tensor> ct,

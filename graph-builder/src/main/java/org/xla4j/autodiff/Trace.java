@@ -66,7 +66,9 @@ final class Trace {
     Trace t = new Trace(CURRENT.isBound() ? CURRENT.get() : null, g, block);
     t.roots = roots.leaves().stream().map(Tensor::value).toList();
     t.start = block.ops().size();
-    R out = ScopedValue.where(CURRENT, t).call(() -> f.apply(roots));
+    // Lax.scan / foriLoop inside f build loops with a backward (see Scan.fromLax)
+    R out = ScopedValue.where(CURRENT, t).where(org.xla4j.dsl.LoopTracing.HANDLER, Scan::fromLax)
+        .call(() -> f.apply(roots));
     t.end = block.ops().size();
     t.findActive();
     return new Traced<>(t, roots, out);

@@ -60,6 +60,12 @@ public final class Lax {
   public static List<Tensor> foriLoop(int lo, int hi, List<Tensor> init,
       BiFunction<Tensor, List<Tensor>, List<Tensor>> body) {
     Graph g = Graph.of("foriLoop", init.toArray(Tensor[]::new));
+    if (LoopTracing.active() != null && hi > lo) {
+      // under differentiation: a scan over the indices, whose length is static
+      ScanResult r = scan(init, List.of(g.arange(hi - lo, DType.I32).add((long) lo)),
+          (c, i) -> new ScanResult(body.apply(i.get(0), c), List.of()));
+      return r.carry();
+    }
     List<Tensor> all = new ArrayList<>();
     all.add(g.scalar((long) lo, DType.I32));
     all.addAll(init);
@@ -118,12 +124,18 @@ public final class Lax {
     List<TensorType> yTypes = new ArrayList<>();
     List<TensorType> probeArgs = new ArrayList<>(carryTypes);
     probeArgs.addAll(xTypes);
-    g.fb().region(probeArgs, false, vs -> {
+    org.xla4j.ir.Block probe = g.fb().region(probeArgs, false, vs -> {
       List<Tensor> ts = wrap(g, vs);
       ScanResult r = f.apply(ts.subList(0, init.size()), ts.subList(init.size(), ts.size()));
       r.ys().forEach(y -> yTypes.add(y.type()));
-      return List.of();
+      return g.values("scan", r.ys());
     });
+    LoopTracing.ScanHandler handler = LoopTracing.active();
+    if (handler != null) {
+      // under differentiation: the handler builds the loop with a backward; it needs the step's captures
+      List<Tensor> captures = captures(probe).stream().map(g::wrap).toList();
+      return handler.scan(init, xs, captures, f);
+    }
     List<Tensor> state = new ArrayList<>();
     state.add(g.scalar(0L, DType.I32));
     state.addAll(init);
@@ -232,5 +244,31 @@ public final class Lax {
 
   private static List<Tensor> wrap(Graph g, List<Value> vs) {
     return vs.stream().map(g::wrap).toList();
+  }
+
+  /** Values the ops of {@code region} (and regions nested in it) use but that are defined outside it, in first-use order. */
+  private static List<org.xla4j.ir.Value> captures(org.xla4j.ir.Block region) {
+    java.util.Set<org.xla4j.ir.Value> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<org.xla4j.ir.Value> out = new ArrayList<>();
+    collectCaptures(region, region, seen, out);
+    return out;
+  }
+
+  private static void collectCaptures(org.xla4j.ir.Block b, org.xla4j.ir.Block region,
+      java.util.Set<org.xla4j.ir.Value> seen, List<org.xla4j.ir.Value> out) {
+    for (org.xla4j.ir.Operation o : b.ops()) {
+      for (org.xla4j.ir.Value v : org.xla4j.ir.OpInfo.operands(o.op())) {
+        if (!inside(v.block(), region) && seen.add(v)) out.add(v);
+      }
+      for (org.xla4j.ir.Block r : org.xla4j.ir.OpInfo.regions(o.op())) collectCaptures(r, region, seen, out);
+    }
+    if (b.returned() != null) {
+      for (org.xla4j.ir.Value v : b.returned()) if (!inside(v.block(), region) && seen.add(v)) out.add(v);
+    }
+  }
+
+  private static boolean inside(org.xla4j.ir.Block b, org.xla4j.ir.Block region) {
+    for (org.xla4j.ir.Block x = b; x != null; x = x.parent()) if (x == region) return true;
+    return false;
   }
 }

@@ -48,8 +48,11 @@ public final class Tensor {
 
   public Graph graph() { return graph; }
 
-  /** The raw SSA value, for use with {@link Graph#raw()}. */
-  public Value value() { return value; }
+  /**
+   * The raw SSA value, for use with {@link Graph#raw()}. Inside a differentiated scan's step a value the
+   * step closes over reads as the scan's explicit constant (see {@link LoopTracing}).
+   */
+  public Value value() { return LoopTracing.resolve(value); }
 
   public TensorType type() { return value.type(); }
 
@@ -244,7 +247,7 @@ public final class Tensor {
   // ---- types ----
 
   /** Converts the element type ({@code stablehlo.convert}); a no-op when it already matches. */
-  public Tensor astype(DType d) { return d == dtype() ? this : graph.emit1(new Op.Convert(value, d)); }
+  public Tensor astype(DType d) { return d == dtype() ? this : graph.emit1(new Op.Convert(value(), d)); }
 
   /**
    * Reinterprets the bits ({@code lax.bitcast_convert_type}): to a narrower type a last axis of
@@ -255,7 +258,7 @@ public final class Tensor {
     int to = d.bits();
     Shape s = from == to ? shape() : from > to ? shape().append(Shape.of(from / to))
         : rank() > 0 ? shape().without(rank() - 1) : shape();
-    return graph.emit1(new Op.BitcastConvert(value, new TensorType(d, s)));
+    return graph.emit1(new Op.BitcastConvert(value(), new TensorType(d, s)));
   }
 
   /** {@code jnp.clip}, keeping this tensor's type. */
@@ -462,7 +465,7 @@ public final class Tensor {
 
   /** Constrains this value's layout over devices ({@code jax.lax.with_sharding_constraint}). */
   public Tensor shardingConstraint(Sharding sharding) {
-    return graph.emit1(new Op.ShardingConstraint(value, sharding));
+    return graph.emit1(new Op.ShardingConstraint(value(), sharding));
   }
 
   // ---- weak scalars ----

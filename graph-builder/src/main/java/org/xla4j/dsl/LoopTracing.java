@@ -1,0 +1,75 @@
+package org.xla4j.dsl;
+
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import org.xla4j.ir.Value;
+
+/**
+ * How {@link Lax#scan} and {@link Lax#foriLoop} meet reverse-mode differentiation, which lives in a layer
+ * above this one (org.xla4j.autodiff). While a differentiated function is traced, autodiff binds a
+ * {@link ScanHandler}; a scan or fori loop then hands its step, its static length and the values its step
+ * closes over (its captures, found by tracing the step once) to the handler, which builds the loop with
+ * a backward. Outside a trace, and inside a custom VJP's forward, loops lower straight to {@code while}.
+ * Not for users: they call Lax.scan / Lax.foriLoop or Autodiff.scan.
+ */
+public final class LoopTracing {
+  private LoopTracing() {}
+
+  /** Builds a scan whose step is {@code f}; {@code captures} are the outer values f reads, in a stable order. */
+  public interface ScanHandler {
+    Lax.ScanResult scan(List<Tensor> init, List<Tensor> xs, List<Tensor> captures,
+        BiFunction<List<Tensor>, List<Tensor>, Lax.ScanResult> f);
+  }
+
+  /** The handler in effect; unbound or {@link #LOWER}: loops lower to {@code while}. */
+  public static final ScopedValue<ScanHandler> HANDLER = ScopedValue.newInstance();
+
+  /** The handler that means "no handler": lower to {@code while}. */
+  public static final ScanHandler LOWER = (init, xs, captures, f) -> {
+    throw new IllegalStateException("LOWER is a marker, not a handler");
+  };
+
+  private static final ScopedValue<Map<Value, Value>> SUBSTITUTION = ScopedValue.newInstance();
+
+  /** The active handler, or null when loops lower to {@code while}. */
+  static ScanHandler active() {
+    if (!HANDLER.isBound()) return null;
+    ScanHandler h = HANDLER.get();
+    return h == LOWER ? null : h;
+  }
+
+  /**
+   * Runs {@code body} with every tensor holding a key of {@code map} reading as the mapped value: a scan
+   * step built this way uses the scan's explicit constants where the user's closure names outer tensors.
+   * Nested substitutions compose (the inner map wins).
+   */
+  public static <T> T substituting(Map<Value, Value> map, Supplier<T> body) {
+    Map<Value, Value> m = new IdentityHashMap<>();
+    if (SUBSTITUTION.isBound()) m.putAll(SUBSTITUTION.get());
+    m.putAll(map);
+    return ScopedValue.where(SUBSTITUTION, m).call(body::get);
+  }
+
+  /**
+   * The substitution in effect now (empty outside any step). A step re-run later, e.g. by a backward pass,
+   * must see the substitution it was built under: pass this to {@link #substituting} then.
+   */
+  public static Map<Value, Value> current() {
+    return SUBSTITUTION.isBound() ? java.util.Collections.unmodifiableMap(new IdentityHashMap<>(SUBSTITUTION.get())) : Map.of();
+  }
+
+  static Value resolve(Value v) {
+    if (!SUBSTITUTION.isBound()) return v;
+    Map<Value, Value> m = SUBSTITUTION.get();
+    // chains: an outer step maps a capture to its constant, and a scan nested in it maps that constant on
+    for (int hops = 0; hops <= m.size(); hops++) {
+      Value s = m.get(v);
+      if (s == null || s == v) return v;
+      v = s;
+    }
+    throw new IllegalStateException("LoopTracing: cyclic substitution at " + v);
+  }
+}
