@@ -101,9 +101,10 @@ final class VjpRules {
       case Op.RaggedDot r -> throw notDifferentiable(o, "chlo.ragged_dot is not differentiated yet; train with the"
           + " DENSE or CAPACITY MoE (dot_general), or give the grouped matmul a custom VJP with Autodiff.customVjp");
       case Op.Reduce r -> reduce(g, o, r, cts, need);
-      case Op.While wl -> throw notDifferentiable(o, "a while loop runs a data-dependent number of times and is not"
-          + " differentiated (Lax.whileLoop, and Lax.scan/foriLoop, which lower to while); use Autodiff.scan, whose"
-          + " length is static, unroll the loop, or give it a custom VJP with Autodiff.customVjp");
+      case Op.While wl -> throw notDifferentiable(o, "a while loop (Lax.whileLoop) runs a data-dependent number of"
+          + " times and is not differentiated; use Lax.scan, Lax.foriLoop with static bounds or Autodiff.scan, whose"
+          + " lengths are static and which differentiate, unroll the loop, or give it a custom VJP with"
+          + " Autodiff.customVjp");
       case Op.If i -> throw notDifferentiable(o, "conditionals are not differentiated yet; compute both sides and"
           + " pick with Jnp.where, or use Autodiff.customVjp");
       case Op.Case c -> throw notDifferentiable(o, "switchCase is not differentiated yet; compute the branches and"
