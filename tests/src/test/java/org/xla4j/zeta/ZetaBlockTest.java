@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.emit.EmitOptions;
@@ -78,7 +79,7 @@ class ZetaBlockTest {
     for (String name : List.of("lora", "qknorm")) {
       Map<String, HostTensor> fx = ZetaHarness.fixture(name);
       ZetaBlockConfig c = ZetaHarness.config(name);
-      Map<String, HostTensor> zeroB = new java.util.HashMap<>();
+      Map<String, HostTensor> zeroB = new HashMap<>();
       for (String p : ZetaBlock.parameterTypes(c, DType.F32).paths()) {
         if (p.endsWith("/B")) zeroB.put(p, HostTensor.zeros(fx.get(p).type()));
       }

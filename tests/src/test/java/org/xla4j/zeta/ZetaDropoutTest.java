@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,7 @@ class ZetaDropoutTest {
   }
 
   /** The block's outputs for each of {@code opts} (built in one program), fixture x and mask. */
-  static List<float[]> block(ZetaBlockConfig c, List<java.util.function.Function<Graph, ZetaBlock.Options>> opts)
+  static List<float[]> block(ZetaBlockConfig c, List<Function<Graph, ZetaBlock.Options>> opts)
       throws IOException {
     Map<String, HostTensor> fx = ZetaHarness.fixture("lora");
     Tree<TensorType> types = ZetaBlock.parameterTypes(c, DType.F32);

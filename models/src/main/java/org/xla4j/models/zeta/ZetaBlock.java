@@ -1,5 +1,6 @@
 package org.xla4j.models.zeta;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Jnp;
@@ -124,7 +125,7 @@ public final class ZetaBlock {
     return parameterTypes(c, dt).mapWithPath((path, t) -> {
       double[] v = new double[Math.toIntExact(t.numElements())];
       if (path.equals("norm/g") || path.endsWith("_scale")) {
-        java.util.Arrays.fill(v, 1);
+        Arrays.fill(v, 1);
       } else if (path.startsWith("lora/") && path.endsWith("/A")) {
         for (int i = 0; i < v.length; i++) v[i] = gaussian(r);
       } else if (!path.startsWith("lora/")) {
