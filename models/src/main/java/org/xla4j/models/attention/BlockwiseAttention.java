@@ -96,9 +96,9 @@ final class BlockwiseAttention implements AttentionImpl {
           ? q0.add(qc - 1).intDiv(kc).add(1L).minimum(nk)
           : g.scalar(nk, DType.I32);
       List<Tensor> init = List.of(zero,
-          g.full(DType.F32, Core.NEG, b, hkv, grp, qc, 1),
-          g.zeros(DType.F32, b, hkv, grp, qc, 1),
-          g.zeros(DType.F32, b, hkv, grp, qc, dv));
+          g.full(Core.acc(p), Core.NEG, b, hkv, grp, qc, 1),
+          g.zeros(Core.acc(p), b, hkv, grp, qc, 1),
+          g.zeros(Core.acc(p), b, hkv, grp, qc, dv));
       List<Tensor> r = Lax.whileLoop(init, st -> st.get(0).lt(trips), st -> {
         Tensor j = st.get(0);
         Tensor m = st.get(1);

@@ -45,8 +45,8 @@ final class BlockwiseGrad {
     Tensor kSeg = Core.padTo(p.kvSegmentIds(), 1, skp, -2);
     Tensor keyLimit = skp > sk ? g.scalar(sk, DType.I32) : null;
     Tensor zero = g.scalar(0L, DType.I32);
-    Tree<Tensor> init = Tree.of(Map.of("m", g.full(DType.F32, Core.NEG, b, hkv, grp, sq, 1),
-        "l", g.zeros(DType.F32, b, hkv, grp, sq, 1), "acc", g.zeros(DType.F32, b, hkv, grp, sq, dv)));
+    Tree<Tensor> init = Tree.of(Map.of("m", g.full(Core.acc(p), Core.NEG, b, hkv, grp, sq, 1),
+        "l", g.zeros(Core.acc(p), b, hkv, grp, sq, 1), "acc", g.zeros(Core.acc(p), b, hkv, grp, sq, dv)));
     Autodiff.ScanOut r = Autodiff.scan(init, Tree.of(Map.of("k", ks, "v", vs, "k0", k0s)), Tree.of(Map.of("q", q5)),
         (c, x, consts) -> {
           Tensor k0 = x.get("k0");

@@ -21,6 +21,11 @@ final class Core {
 
   private Core() {}
 
+  /** The dtype logits, softmax and accumulators use: f64 for f64 inputs (so gradients check in f64), else f32. */
+  static DType acc(AttentionProblem p) {
+    return p.q().dtype() == DType.F64 ? DType.F64 : DType.F32;
+  }
+
   /** q [B, S, H, D] as [B, Hkv, G, S, D]. */
   static Tensor groupQueries(AttentionProblem p, Tensor q) {
     return q.reshape(q.dim(0), q.dim(1), p.kvHeads(), p.groups(), q.dim(3)).transpose(0, 2, 3, 1, 4);
@@ -31,21 +36,21 @@ final class Core {
     return o.transpose(0, 3, 1, 2, 4).reshape(o.dim(0), o.dim(3), p.heads(), o.dim(4));
   }
 
-  /** Scaled, soft-capped logits in f32: qb [B, Hkv, G, r, D] · kb [B, c, Hkv, D] -> [B, Hkv, G, r, c]. */
+  /** Scaled, soft-capped logits in {@link #acc} (f32 unless f64): qb [B, Hkv, G, r, D] · kb [B, c, Hkv, D] -> [B, Hkv, G, r, c]. */
   static Tensor logits(AttentionProblem p, Tensor qb, Tensor kb) {
     AttentionOptions o = p.options();
-    DType pref = o.float32Logits() ? DType.F32 : null;
+    DType pref = o.float32Logits() ? acc(p) : null;
     Tensor s = qb.dotGeneral(kb, new DotDims(List.of(0, 1), List.of(0, 2), List.of(4), List.of(3)), o.precision(), pref)
-        .astype(DType.F32);
+        .astype(acc(p));
     if (p.scale() != 1.0) s = s.mul(p.scale());
     if (o.logitSoftCap() > 0) s = s.div(o.logitSoftCap()).tanh().mul(o.logitSoftCap());
     return s;
   }
 
-  /** weights [B, Hkv, G, r, c] (v's dtype) · vb [B, c, Hkv, Dv] -> [B, Hkv, G, r, Dv] in f32. */
+  /** weights [B, Hkv, G, r, c] (v's dtype) · vb [B, c, Hkv, Dv] -> [B, Hkv, G, r, Dv] in {@link #acc}. */
   static Tensor weighted(AttentionProblem p, Tensor w, Tensor vb) {
     return w.astype(vb.dtype()).dotGeneral(vb, new DotDims(List.of(0, 1), List.of(0, 2), List.of(4), List.of(1)),
-        p.options().precision(), DType.F32).astype(DType.F32);
+        p.options().precision(), acc(p)).astype(acc(p));
   }
 
   /**
@@ -60,7 +65,7 @@ final class Core {
     Graph g = s.graph();
     long r = s.dim(3);
     long c = s.dim(4);
-    if (bias != null) s = s.add(bias.astype(DType.F32));
+    if (bias != null) s = s.add(bias.astype(s.dtype()));
     // -inf in a user bias would make exp(m_old - m_new) NaN in the online softmax
     if (bias != null) s = s.maximum(NEG);
     Tensor visible = mask;

@@ -15,7 +15,7 @@ import org.xla4j.types.DType;
  *       rotate_every_two (what BPT uses);</li>
  *   <li>{@link #applyRotaryHalf}: pairs (x[i], x[i + d/2]) via {@link #rotateHalf}, as GPT-NeoX / HF LLaMA.</li>
  * </ul>
- * Tables are f32; the rotation computes in f32 and returns x's dtype. When the table covers fewer
+ * Tables are f32; the rotation computes in f32 (f64 for f64 x) and returns x's dtype. When the table covers fewer
  * dims than the head ({@code rotary_dim < head_dim}, GPT-J), the remaining dims pass through.
  *
  * <pre>{@code
@@ -68,7 +68,7 @@ public final class Rope {
   public static Tensor applyRotaryEmb(Tensor x, Freqs f) {
     long r = check("applyRotaryEmb", x, f);
     Tensor rot = r == x.dim(3) ? x : x.slice(3, 0, r);
-    Tensor xf = rot.astype(DType.F32).reshape(x.dim(0), x.dim(1), x.dim(2), r / 2, 2);
+    Tensor xf = rot.astype(Norms.compute(x)).reshape(x.dim(0), x.dim(1), x.dim(2), r / 2, 2);
     Tensor x0 = xf.slice(4, 0, 1).squeeze(4);
     Tensor x1 = xf.slice(4, 1, 2).squeeze(4);
     Tensor cos = heads(f.cos());
@@ -91,7 +91,7 @@ public final class Rope {
   /** NeoX-style rotation: {@code x·cos + rotate_half(x)·sin} with the table repeated over both halves. */
   public static Tensor applyRotaryHalf(Tensor x, Freqs f) {
     long r = check("applyRotaryHalf", x, f);
-    Tensor rot = (r == x.dim(3) ? x : x.slice(3, 0, r)).astype(DType.F32);
+    Tensor rot = (r == x.dim(3) ? x : x.slice(3, 0, r)).astype(Norms.compute(x));
     Tensor cos = heads(Jnp.concat(-1, f.cos(), f.cos()));
     Tensor sin = heads(Jnp.concat(-1, f.sin(), f.sin()));
     Tensor out = rot.mul(cos).add(rotateHalf(rot).mul(sin)).astype(x.dtype());
