@@ -7,14 +7,20 @@
  * graph as usual. A forward pass over those ops marks the values that depend on the primals (float results
  * only; integer and boolean values never carry gradients). The backward walks the same ops in reverse,
  * emitting each op's cotangent ops into the same graph with the rule of {@code VjpRules}, an exhaustive
- * switch over the sealed op type. Ops with no derivative (while loops, conditionals, sort, collectives,
+ * switch over the sealed op type. Ops with no derivative (data-dependent while loops, conditionals, sort, collectives,
  * custom calls without a custom VJP) throw an {@link org.xla4j.ir.OpException} that says "not
  * differentiable" and names the op and the line that built it, when a gradient would have to flow through
  * them.
  *
  * <p>{@code Autodiff.checkpoint(f, policy, preventCse)} is gradient checkpointing with jax's policies: the
  * backward replays {@code f} from its inputs and the dot results the policy saves, behind an optimization
- * barrier when {@code preventCse}. {@code Autodiff.scan} is the loop that differentiates.
+ * barrier when {@code preventCse}.
+ *
+ * <p>Loops: {@code Autodiff.scan} takes its constants explicitly; {@code Lax.scan} and {@code Lax.foriLoop} with
+ * static bounds differentiate too: under a trace they hand their step, static length and the values the step
+ * closes over (found by tracing the step once) to the same scan, the captures becoming its constants (see
+ * {@link org.xla4j.dsl.LoopTracing}). The backward re-runs each step on its saved carry. Outside a trace they
+ * are one plain {@code while}. {@code Lax.whileLoop}, whose trip count is data-dependent, is refused.
  *
  * <pre>{@code
  * Graph g = new Graph("sgd");
