@@ -51,7 +51,7 @@ class AutodiffTest {
             c -> java.util.List.of(c.get(0).mul(2.0))).get(0).sum()).apply(p));
     assertTrue(e.getMessage().startsWith("stablehlo.while: not differentiable"), e.getMessage());
     assertTrue(e.getMessage().contains("AutodiffTest.java"), e.getMessage());
-    assertTrue(e.getMessage().contains("use Autodiff.scan"), e.getMessage());
+    assertTrue(e.getMessage().contains("use Lax.scan, Lax.foriLoop with static bounds or Autodiff.scan"), e.getMessage());
   }
 
   @Test

@@ -136,6 +136,10 @@ public final class CompileDump {
           + " element; bytes = operands + results per op, as if nothing were fused):\n");
       b.append(String.format("  ops %d, FLOPs %d, bytes read+written %d, argument bytes %d%n", g.nodes().size(), g.flops(),
           g.bytes(), g.argumentBytes()));
+      b.append(String.format("  peak live bytes (estimate: program order, nothing fused, loop bodies not counted) %d%s%n",
+          g.peakLiveBytes(), exe.compiledMemoryStats().map(m -> String.format("; XLA's temp bytes %d (%.2fx the estimate:"
+              + " below 1 where fusion keeps values out of memory, above where XLA added copies or buffers)", m.temp(),
+              m.temp() / (double) Math.max(1, g.peakLiveBytes()))).orElse("")));
       b.append("  by op kind (count, FLOPs, bytes):\n");
       Map<String, Integer> counts = g.countsByKind();
       for (var e : counts.entrySet()) {

@@ -178,6 +178,9 @@ class GraphAndDumpCommandsTest {
     assertEquals(0, Main.run("graph", "--model", "tiny-grok", "--seq", "4", "--html", html.toString()));
     String page = Files.readString(html);
     assertTrue(page.contains("\"s\":\"decoder_layer_1/multi_head_attention"), "no scope of layer 1's attention");
+    // with no user frame, ops point at the model code that built them, not at the CLI's launcher
+    assertTrue(page.contains("\"f\":\"Grok1.java\""), "no op located in Grok1.java");
+    assertTrue(!page.contains("CommandLine.java"), "an op located in picocli's CommandLine");
     assertEquals(2, Main.run("graph", "--model", "no-such-model"));
   }
 
