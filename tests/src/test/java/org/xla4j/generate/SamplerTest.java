@@ -302,36 +302,38 @@ class SamplerTest {
     assertNotEquals(Arrays.toString(a.ids()), Arrays.toString(d.ids()));
   }
 
-  /** Row 0 gets the same token and next key whatever the other rows hold. */
+  /**
+   * Row 0 gets the same token and next key whatever the other rows hold: in one batch nothing filters
+   * (the sort is skipped), in the other the rest filter or are greedy (the sort runs).
+   */
   @Test
   void rowsAreIndependent() {
     float[] l1 = randomLogits(11);
     float[] l2 = randomLogits(12);
     System.arraycopy(l1, 0, l2, 0, V);
-    int[] k1 = keys(1000);
-    int[] k2 = keys(5000);
-    k2[0] = k1[0];
-    k2[1] = k1[1];
+    int[] key1 = keys(1000);
+    int[] key2 = keys(5000);
+    key2[0] = key1[0];
+    key2[1] = key1[1];
     float[] t1 = fill(1.5f);
-    float[] t2 = fill(0f);
-    t2[0] = 1.5f;
-    int[] kk1 = fillInt(0);
-    int[] kk2 = fillInt(2);
-    kk2[0] = 0;
-    float[] p1 = fill(0.9f);
+    float[] t2 = new float[B];
+    for (int i = 0; i < B; i++) t2[i] = i % 2 == 0 ? 1.5f : 0f;
+    int[] k2 = fillInt(2);
+    k2[0] = 0;
     float[] p2 = fill(0.3f);
-    p2[0] = 0.9f;
-    int[] key1 = k1;
-    int[] key2 = k2;
+    p2[0] = 1f;
+    int differ = 0;
     for (int step = 0; step < 20; step++) {
-      Step a = step(l1, t1, kk1, p1, key1);
-      Step b = step(l2, t2, kk2, p2, key2);
+      Step a = step(l1, t1, fillInt(0), fill(1f), key1);
+      Step b = step(l2, t2, k2, p2, key2);
       assertEquals(a.ids()[0], b.ids()[0], "row 0, step " + step);
       assertEquals(a.nextKey()[0], b.nextKey()[0]);
       assertEquals(a.nextKey()[1], b.nextKey()[1]);
+      for (int i = 1; i < B; i++) differ += a.ids()[i] != b.ids()[i] ? 1 : 0;
       key1 = a.nextKey();
       key2 = b.nextKey();
     }
+    assertTrue(differ > 0, "the other rows did change");
   }
 
   @Test

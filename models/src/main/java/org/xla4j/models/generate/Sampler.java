@@ -1,7 +1,9 @@
 package org.xla4j.models.generate;
 
 import org.xla4j.dsl.Graph;
+import java.util.List;
 import org.xla4j.dsl.Jnp;
+import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.ir.CallSite;
 import org.xla4j.ir.OpException;
@@ -12,7 +14,9 @@ import org.xla4j.types.TensorType;
  * Next-token sampling inside a program, so only token ids reach the host each step. Per row: temperature
  * 0 (or below) is greedy argmax of the raw logits; otherwise logits / temperature, then top-k (0 = off),
  * then top-p with Grok-1's {@code top_p_filter} semantics, then a categorical draw by Gumbel-max from the
- * row's Threefry bits. Each row's result depends only on that row's inputs.
+ * row's Threefry bits. Each row's result depends only on that row's inputs. Two {@code lax.cond}s keep
+ * the cost where it is needed: a batch of greedy rows does no sampling work, and the sort behind top-k
+ * and top-p runs only when some sampling row asks for a filter.
  *
  * <p>Top-p (Grok-1 {@code runners.py}): sort the row ascending, softmax, cumulative sum; the first index
  * where the sum reaches {@code 1 - p} gives the threshold, and logits at or above it are kept (so ties
@@ -39,8 +43,8 @@ public final class Sampler {
   public record Sampled(Tensor ids, Tensor nextKey) {}
 
   /** The argument types {@link #sample} takes for a batch of {@code batch} rows of {@code vocab} logits, in its order. */
-  public static java.util.List<TensorType> argumentTypes(long batch, long vocab) {
-    return java.util.List.of(TensorType.of(DType.F32, batch, vocab), TensorType.of(DType.F32, batch),
+  public static List<TensorType> argumentTypes(long batch, long vocab) {
+    return List.of(TensorType.of(DType.F32, batch, vocab), TensorType.of(DType.F32, batch),
         TensorType.of(DType.I32, batch), TensorType.of(DType.F32, batch), TensorType.of(DType.U32, batch, 2));
   }
 
@@ -56,8 +60,6 @@ public final class Sampler {
    */
   public static Sampled sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor key) {
     check(logits, temperature, topK, topP, key);
-    Graph g = logits.graph();
-    long v = logits.dim(1);
     Tensor x = logits.astype(DType.F32);
     Tensor greedy = x.argmax(-1);
 
@@ -65,14 +67,27 @@ public final class Sampler {
     Tensor nextKey = Threefry.split(key, 0);
 
     Tensor sampling = temperature.gt(0.0);
+    // a batch of greedy rows (the common benchmark case) skips the sort, softmax and random bits altogether
+    Tensor anySampling = sampling.astype(DType.I32).max().gt(0L);
+    Tensor ids = Lax.cond(anySampling,
+        ops -> List.of(draw(x, greedy, sampling, temperature, topK, topP, drawKey)),
+        ops -> List.of(greedy), List.of()).get(0);
+    return new Sampled(ids.astype(DType.I32), nextKey);
+  }
+
+  /** Sampling rows draw among the kept tokens by Gumbel-max; greedy rows keep their argmax. */
+  private static Tensor draw(Tensor x, Tensor greedy, Tensor sampling, Tensor temperature, Tensor topK, Tensor topP,
+      Tensor drawKey) {
+    long v = x.dim(1);
     Tensor t = Jnp.where(sampling, temperature, 1.0);
     Tensor y = x.div(t.expandDims(-1));
-    Tensor keep = keepMask(y, topK, topP);
-
+    // the filters need a sort of every row: only when some sampling row filters
+    Tensor filters = topK.gt(0L).and(topK.lt(v)).or(topP.lt(1.0)).and(sampling);
+    Tensor anyFilter = filters.astype(DType.I32).max().gt(0L);
+    Tensor keep = Lax.cond(anyFilter, ops -> List.of(keepMask(y, topK, topP)),
+        ops -> List.of(y.graph().ones(y.type().withDType(DType.PRED))), List.of()).get(0);
     Tensor noisy = Jnp.where(keep, y.add(Threefry.gumbel(drawKey, v)), Double.NEGATIVE_INFINITY);
-    Tensor drawn = noisy.argmax(-1);
-    Tensor ids = Jnp.where(sampling, drawn, greedy).astype(DType.I32);
-    return new Sampled(ids, nextKey);
+    return Jnp.where(sampling, noisy.argmax(-1), greedy);
   }
 
   /**
