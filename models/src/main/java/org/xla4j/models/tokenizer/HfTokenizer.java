@@ -32,6 +32,14 @@ public final class HfTokenizer implements Tokenizer {
     if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
       System.setProperty("RUST_FLAVOR", "cpu");
     }
+    // DJL logs through SLF4J; with no logging backend on the class path SLF4J prints a three-line warning on
+    // stderr (into the CLI's output): pick its silent provider then, and leave an application's own alone
+    if (System.getProperty("slf4j.provider") == null
+        && java.util.ServiceLoader.load(org.slf4j.spi.SLF4JServiceProvider.class).findFirst().isEmpty()) {
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+      // and without SLF4J's own note that it took the provider named here
+      if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "WARN");
+    }
   }
 
   private final Path file;

@@ -37,8 +37,14 @@ public final class Tokenizers {
   public static Tokenizer load(Path modelDir, JsonObject config) {
     Path file = find(modelDir);
     SpecialTokens special = config == null ? null : fromConfig(modelDir, config);
-    return file.getFileName().toString().endsWith(".json") ? HfTokenizer.load(file, special)
-        : SentencePieceTokenizer.load(file, special);
+    if (!file.getFileName().toString().endsWith(".json")) return SentencePieceTokenizer.load(file, special);
+    try {
+      return HfTokenizer.load(file, special);
+    } catch (NoClassDefFoundError e) {
+      // a slim class path (the GPU machine's carry) may leave out the 18 MB tokenizers jar
+      throw new TokenizerException(file, "reading tokenizer.json needs ai.djl.huggingface:tokenizers (with ai.djl:api "
+          + "and net.java.dev.jna:jna) on the class path; missing " + e.getMessage(), e);
+    }
   }
 
   /** The tokenizer file {@link #load} would open. */
