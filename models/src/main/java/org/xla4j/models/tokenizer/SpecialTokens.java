@@ -26,4 +26,10 @@ public record SpecialTokens(OptionalInt bos, OptionalInt eos, OptionalInt pad) {
     return (bos.isPresent() && bos.getAsInt() == id) || (eos.isPresent() && eos.getAsInt() == id)
         || (pad.isPresent() && pad.getAsInt() == id);
   }
+
+  /** Each id from this where present, else from {@code fallback}: config.json's ids over a tokenizer file's own. */
+  public SpecialTokens orElse(SpecialTokens fallback) {
+    return new SpecialTokens(bos.isPresent() ? bos : fallback.bos(), eos.isPresent() ? eos : fallback.eos(),
+        pad.isPresent() ? pad : fallback.pad());
+  }
 }
