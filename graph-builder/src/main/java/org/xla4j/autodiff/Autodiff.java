@@ -202,6 +202,35 @@ public final class Autodiff {
   }
 
   /**
+   * A name scope with gradient checkpointing: {@code body} runs under {@code g.scope(name, ...)} and, when it
+   * is differentiated, its backward recomputes what {@code policy} does not save (as {@link #checkpoint}),
+   * with no need to pass its inputs explicitly: the tensors the body closes over are found by tracing it
+   * once, and become the checkpointed function's inputs. Outside a differentiated function it is just the
+   * scope.
+   *
+   * <pre>{@code
+   * Tree<Tensor> h = Autodiff.checkpointScope(g, "decoder_layer_3", RematPolicy.NOTHING_SAVEABLE, true,
+   *     () -> Tree.of(Map.of("h", block(x, params))));
+   * }</pre>
+   */
+  public static Tree<Tensor> checkpointScope(org.xla4j.dsl.Graph g, String name, RematPolicy policy, boolean preventCse,
+      java.util.function.Supplier<Tree<Tensor>> body) {
+    if (!isDifferentiating()) return g.scope(name, body);
+    List<Tensor> captures = org.xla4j.dsl.LoopTracing.captures(g, () -> body.get().leaves());
+    if (captures.isEmpty()) return g.scope(name, body); // reads nothing from outside: nothing to recompute from
+    List<org.xla4j.ir.Value> keys = captures.stream().map(Tensor::value).toList();
+    java.util.Map<org.xla4j.ir.Value, org.xla4j.ir.Value> enclosing = org.xla4j.dsl.LoopTracing.current();
+    Tree.Builder<Tensor> in = Tree.builder();
+    for (int i = 0; i < captures.size(); i++) in.put(String.format("c%04d", i), captures.get(i));
+    return checkpoint(p -> {
+      java.util.Map<org.xla4j.ir.Value, org.xla4j.ir.Value> sub = new java.util.IdentityHashMap<>(enclosing);
+      List<Tensor> ps = p.leaves();
+      for (int i = 0; i < keys.size(); i++) sub.put(keys.get(i), ps.get(i).value());
+      return org.xla4j.dsl.LoopTracing.substituting(sub, () -> g.scope(name, body));
+    }, policy, preventCse).apply(in.build());
+  }
+
+  /**
    * Whether a differentiated function is being traced now: a library op with its own backward (a custom
    * VJP) can skip the wrapper when nothing will differentiate it, keeping forward-only programs unchanged.
    */

@@ -133,7 +133,7 @@ public final class Lax {
     LoopTracing.ScanHandler handler = LoopTracing.active();
     if (handler != null) {
       // under differentiation: the handler builds the loop with a backward; it needs the step's captures
-      List<Tensor> captures = captures(probe).stream().map(g::wrap).toList();
+      List<Tensor> captures = LoopTracing.captures(probe).stream().map(g::wrap).toList();
       return handler.scan(init, xs, captures, f);
     }
     List<Tensor> state = new ArrayList<>();
@@ -246,29 +246,4 @@ public final class Lax {
     return vs.stream().map(g::wrap).toList();
   }
 
-  /** Values the ops of {@code region} (and regions nested in it) use but that are defined outside it, in first-use order. */
-  private static List<org.xla4j.ir.Value> captures(org.xla4j.ir.Block region) {
-    java.util.Set<org.xla4j.ir.Value> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    List<org.xla4j.ir.Value> out = new ArrayList<>();
-    collectCaptures(region, region, seen, out);
-    return out;
-  }
-
-  private static void collectCaptures(org.xla4j.ir.Block b, org.xla4j.ir.Block region,
-      java.util.Set<org.xla4j.ir.Value> seen, List<org.xla4j.ir.Value> out) {
-    for (org.xla4j.ir.Operation o : b.ops()) {
-      for (org.xla4j.ir.Value v : org.xla4j.ir.OpInfo.operands(o.op())) {
-        if (!inside(v.block(), region) && seen.add(v)) out.add(v);
-      }
-      for (org.xla4j.ir.Block r : org.xla4j.ir.OpInfo.regions(o.op())) collectCaptures(r, region, seen, out);
-    }
-    if (b.returned() != null) {
-      for (org.xla4j.ir.Value v : b.returned()) if (!inside(v.block(), region) && seen.add(v)) out.add(v);
-    }
-  }
-
-  private static boolean inside(org.xla4j.ir.Block b, org.xla4j.ir.Block region) {
-    for (org.xla4j.ir.Block x = b; x != null; x = x.parent()) if (x == region) return true;
-    return false;
-  }
 }

@@ -1,5 +1,6 @@
 package org.xla4j.dsl;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,5 +72,41 @@ public final class LoopTracing {
       v = s;
     }
     throw new IllegalStateException("LoopTracing: cyclic substitution at " + v);
+  }
+
+  /** Values the ops of {@code region} (and regions nested in it) use but that are defined outside it, in first-use order. */
+  public static List<org.xla4j.ir.Value> captures(org.xla4j.ir.Block region) {
+    java.util.Set<org.xla4j.ir.Value> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<org.xla4j.ir.Value> out = new ArrayList<>();
+    collectCaptures(region, region, seen, out);
+    return out;
+  }
+
+  private static void collectCaptures(org.xla4j.ir.Block b, org.xla4j.ir.Block region,
+      java.util.Set<org.xla4j.ir.Value> seen, List<org.xla4j.ir.Value> out) {
+    for (org.xla4j.ir.Operation o : b.ops()) {
+      for (org.xla4j.ir.Value v : org.xla4j.ir.OpInfo.operands(o.op())) {
+        if (!inside(v.block(), region) && seen.add(v)) out.add(v);
+      }
+      for (org.xla4j.ir.Block r : org.xla4j.ir.OpInfo.regions(o.op())) collectCaptures(r, region, seen, out);
+    }
+    if (b.returned() != null) {
+      for (org.xla4j.ir.Value v : b.returned()) if (!inside(v.block(), region) && seen.add(v)) out.add(v);
+    }
+  }
+
+  private static boolean inside(org.xla4j.ir.Block b, org.xla4j.ir.Block region) {
+    for (org.xla4j.ir.Block x = b; x != null; x = x.parent()) if (x == region) return true;
+    return false;
+  }
+
+  /**
+   * The tensors {@code body} reads from outside: it is traced once in a detached region (its ops there are
+   * dropped), and the values its ops use that are defined outside that region are returned, in first-use
+   * order. For wrappers that turn a closure into a function of explicit inputs (remat on a name scope).
+   */
+  public static List<Tensor> captures(Graph g, Supplier<List<Tensor>> body) {
+    org.xla4j.ir.Block probe = g.fb().region(List.of(), false, vs -> g.values("captures", body.get()));
+    return captures(probe).stream().map(g::wrap).toList();
   }
 }

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.xla4j.models.train.AdamW;
 import org.xla4j.models.train.TinyModels;
+import org.xla4j.models.train.TokenStream;
 import org.xla4j.models.train.TrainStep;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
  * </pre>
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Train a tiny model on one random batch with AdamW; print the loss curve and plot it.")
+    description = "Train a tiny model with AdamW on one random batch (or on --data); print the loss curve and plot it.")
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "tiny-mlp", description = "tiny-mlp, tiny-llama or tiny-grok "
       + "(default: ${DEFAULT-VALUE}).")
@@ -50,10 +51,25 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]") String backend;
 
+  @Option(names = "--data", paramLabel = "FILE.txt|FILE.safetensors",
+      description = "Train the language models on this data instead of one random batch: text at the character level"
+          + " (each distinct byte an id from 1; fewer distinct bytes than the vocabulary), or a .safetensors file with"
+          + " a 1-D integer tensor 'tokens'. Step i takes the next --batch windows of --seq tokens.")
+  Path data;
+
   @Override
   public Integer call() throws IOException {
     if (steps < 1) throw new IllegalArgumentException("--steps requires >= 1, got " + steps);
     TinyModels.Model m = TinyModels.get(model, batch, seq, seed);
+    TokenStream stream = null;
+    if (data != null) {
+      if (!m.batchTypes().contains("tokens")) {
+        throw new IllegalArgumentException("--data is for the language models (tiny-llama, tiny-grok), not " + m.name());
+      }
+      stream = TokenStream.read(data, m.vocabSize());
+      stream.batch(0, batch, seq); // fails early when shorter than one window
+      System.out.println("data: " + stream.source());
+    }
     AdamW opt = new AdamW(lr, 0.9, 0.999, 1e-8, weightDecay, clip);
     long t0 = System.nanoTime();
     TrainStep step = TrainStep.build(m.paramTypes(), m.batchTypes(), m.loss(), opt);
@@ -65,7 +81,8 @@ final class TrainCommand implements Callable<Integer> {
           b.platformName(), (System.nanoTime() - t0) / 1e9);
       long t1 = System.nanoTime();
       for (int i = 0; i < steps; i++) {
-        loss[i] = loop.step(m.batch());
+        loss[i] = loop.step(stream == null ? m.batch()
+            : org.xla4j.tree.Tree.of(java.util.Map.of("tokens", stream.batch(i, batch, seq))));
         System.out.printf(Locale.ROOT, "step %4d  loss %.6f%n", i + 1, loss[i]);
         if (!Double.isFinite(loss[i])) {
           System.out.println("loss is not finite; stopping");

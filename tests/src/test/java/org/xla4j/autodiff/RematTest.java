@@ -112,4 +112,35 @@ class RematTest {
       }
     }
   }
+
+  /**
+   * Remat on a name scope: the scope's body closes over x, w1 and w2 (no explicit inputs); NOTHING_SAVEABLE
+   * gives plain differentiation's gradients, recomputes both dots and both tanh behind a barrier, and its ops
+   * carry the scope's name.
+   */
+  @Test
+  void aCheckpointedNameScopeRecomputesItsBodyFromWhatItClosesOver() {
+    Built plain = build(RematTest::block);
+    int dots = count(plain.text(), "stablehlo.dot_general");
+    Built b = build(p -> {
+      Graph g = p.get("x").graph();
+      return Autodiff.checkpointScope(g, "layer_0", Autodiff.RematPolicy.NOTHING_SAVEABLE, true, () -> block(p));
+    });
+    for (int i = 0; i < plain.grads().size(); i++) {
+      double[] want = plain.grads().get(i);
+      double[] got = b.grads().get(i);
+      for (int j = 0; j < want.length; j++) {
+        assertEquals(want[j], got[j], 1e-12 * Math.max(1, Math.abs(want[j])), "grad " + i + "[" + j + "]");
+      }
+    }
+    assertEquals(dots + 2, count(b.text(), "stablehlo.dot_general"), "both dots recomputed\n" + b.text());
+    assertEquals(4, count(b.text(), "stablehlo.tanh"));
+    assertEquals(1, count(b.text(), "stablehlo.optimization_barrier"));
+    // outside a differentiated function it is just the scope: same program as the body in g.scope
+    Graph g = new Graph("s");
+    Tree<Tensor> p = Tree.of(Map.of("x", g.parameter(DType.F64, 2, 3, 6), "w1", g.parameter(DType.F64, 6, 4),
+        "w2", g.parameter(DType.F64, 2, 4, 5)));
+    Tree<Tensor> y = Autodiff.checkpointScope(g, "layer_0", Autodiff.RematPolicy.NOTHING_SAVEABLE, true, () -> block(p));
+    assertEquals(2, count(g.program(y).text(), "stablehlo.dot_general"));
+  }
 }

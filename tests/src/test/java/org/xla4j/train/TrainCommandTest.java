@@ -60,4 +60,33 @@ class TrainCommandTest {
   void anUnknownModelIsAUsageError() {
     assertEquals(2, Main.run("train", "--model", "gpt-9", "--plot", dir.resolve("x.png").toString()));
   }
+
+  /**
+   * {@code --data}: a periodic text at the character level; every step reads new windows of it, and since the
+   * next character is determined by the last one the loss must fall far below ln(4) (4 distinct characters).
+   */
+  @Test
+  void tinyLlamaLearnsAPeriodicTextFromDataFile() throws Exception {
+    Path txt = Files.writeString(dir.resolve("abcd.txt"), "abcd".repeat(300));
+    String text = StdStreams.out(() -> assertEquals(0, Main.run("train", "--model", "tiny-llama", "--steps", "40", "--lr",
+        "1e-2", "--batch", "4", "--seq", "16", "--data", txt.toString(), "--plot", dir.resolve("d.png").toString())));
+    assertTrue(text.contains("data: " + txt + " (1200 characters, 4 distinct -> ids 1..4)"), text);
+    List<Double> l = losses(text);
+    assertEquals(40, l.size(), text);
+    assertTrue(l.get(39) < 0.2 && l.get(39) < 0.1 * l.get(0), "loss " + l);
+  }
+
+  @Test
+  void dataThatDoesNotFitTheVocabularyOrTheModelIsAUsageError() throws Exception {
+    StringBuilder many = new StringBuilder();
+    for (char c = '!'; c < '!' + 70; c++) many.append(c); // 70 distinct bytes: tiny-llama's vocab is 64
+    Path wide = Files.writeString(dir.resolve("wide.txt"), many.toString().repeat(3));
+    String err = StdStreams.err(() -> assertEquals(2, Main.run("train", "--model", "tiny-llama", "--data", wide.toString(),
+        "--plot", dir.resolve("x.png").toString())));
+    assertTrue(err.contains("70 distinct bytes") && err.contains("at most 63"), err);
+    Path txt = Files.writeString(dir.resolve("t.txt"), "abab");
+    err = StdStreams.err(() -> assertEquals(2, Main.run("train", "--model", "tiny-mlp", "--data", txt.toString(),
+        "--plot", dir.resolve("x.png").toString())));
+    assertTrue(err.contains("--data is for the language models"), err);
+  }
 }

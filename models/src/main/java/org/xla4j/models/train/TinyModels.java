@@ -33,7 +33,7 @@ public final class TinyModels {
 
   /** A model to train: its parameters, initial values, batch and scalar loss. */
   public record Model(String name, Tree<TensorType> paramTypes, Tree<HostTensor> init, Tree<TensorType> batchTypes,
-      Tree<HostTensor> batch, BiFunction<Tree<Tensor>, Tree<Tensor>, Tensor> loss) {}
+      Tree<HostTensor> batch, BiFunction<Tree<Tensor>, Tree<Tensor>, Tensor> loss, int vocabSize) {}
 
   /** The model {@code name} with a batch of {@code batch} sequences of {@code seq} tokens (mlp: examples). */
   public static Model get(String name, int batch, int seq, long seed) {
@@ -61,7 +61,7 @@ public final class TinyModels {
     return new Model("tiny-mlp", pt, init(pt, r), bt, batch, (p, b) -> {
       Tensor h = b.get("x").matmul(p.get("l1/w")).add(p.get("l1/b")).tanh();
       return crossEntropy(h.matmul(p.get("l2/w")).add(p.get("l2/b")), b.get("y"));
-    });
+    }, classes);
   }
 
   private static Model llama(int batch, int seq, long seed) {
@@ -91,7 +91,7 @@ public final class TinyModels {
       Tensor t = in.get("tokens");
       Tensor z = logits.apply(p, t.slice(1, 0, seq - 1)); // [B, T-1, V]
       return crossEntropy(z.reshape((long) batch * (seq - 1), vocab), t.slice(1, 1, seq).reshape((long) batch * (seq - 1)));
-    });
+    }, vocab);
   }
 
   /** Mean over rows of {@code logsumexp(z) - z[label]}, in f32. */
