@@ -71,8 +71,8 @@ final class AttentionGrad {
   }
 
   /** One mechanism's gradients (dq, dk, dv as f32) or the reason it has none. */
-  record Result(Mechanism mechanism, float[][] grads, double msPerCall, String note) {
-    static Result none(Mechanism m, String why) { return new Result(m, null, 0, why); }
+  record Result(Mechanism mechanism, float[][] grads, double msPerCall, String note, long tempBytes) {
+    static Result none(Mechanism m, String why) { return new Result(m, null, 0, why, -1); }
   }
 
   /** Runs the gradient program of {@code m} at {@code q, k, v}'s dtype with cotangent {@code ct}. */
@@ -90,7 +90,9 @@ final class AttentionGrad {
       List<HostTensor> out = exe.execute(args);
       float[][] grads = {out.get(1).toFloatArray(), out.get(2).toFloatArray(), out.get(3).toFloatArray()};
       double ms = timer == null ? 0 : timer.msPerCall(exe, args);
-      return new Result(m, grads, ms, "");
+      // the forward+backward program's scratch memory, as XLA sized it (-1 where the backend does not say)
+      long temp = exe.compiledMemoryStats().map(org.xla4j.runtime.CompiledMemoryStats::temp).orElse(-1L);
+      return new Result(m, grads, ms, "", temp);
     } catch (XlaException e) {
       return Result.none(m, "failed: " + firstLine(e));
     }
@@ -106,14 +108,14 @@ final class AttentionGrad {
     double tol = tolerance(dt);
     System.out.printf(Locale.ROOT, "gradients of sum(out * ct) vs f32 %s; pass: max|d| <= %.0e * max(1, max|ref|) "
         + "per gradient (%s)%n", refName, tol, dt.mlir());
-    System.out.printf(Locale.ROOT, "%-10s %11s %11s %11s %11s %11s %11s %14s  %s%n", "mechanism", "sum|ddq|",
-        "max|ddq|", "sum|ddk|", "max|ddk|", "sum|ddv|", "max|ddv|", "fwd+bwd ms", "result");
+    System.out.printf(Locale.ROOT, "%-10s %11s %11s %11s %11s %11s %11s %14s %16s  %s%n", "mechanism", "sum|ddq|",
+        "max|ddq|", "sum|ddk|", "max|ddk|", "sum|ddv|", "max|ddv|", "fwd+bwd ms", "XLA temp bytes", "result");
     int failed = 0;
     for (Result r : rows) {
       if (r.grads() == null || ref == null || ref.grads() == null) {
         String why = r.grads() == null ? r.note() : "reference: " + (ref == null ? "none" : ref.note());
-        System.out.printf(Locale.ROOT, "%-10s %11s %11s %11s %11s %11s %11s %14s  %s%n", r.mechanism(), "-", "-", "-",
-            "-", "-", "-", r.grads() == null ? "-" : String.format(Locale.ROOT, "%.3f", r.msPerCall()), why);
+        System.out.printf(Locale.ROOT, "%-10s %11s %11s %11s %11s %11s %11s %14s %16s  %s%n", r.mechanism(), "-", "-", "-",
+            "-", "-", "-", r.grads() == null ? "-" : String.format(Locale.ROOT, "%.3f", r.msPerCall()), temp(r), why);
         continue;
       }
       StringBuilder cols = new StringBuilder();
@@ -125,10 +127,14 @@ final class AttentionGrad {
         cols.append(String.format(Locale.ROOT, " %11.3e %11.3e", sm[0], sm[1]));
       }
       if (!pass) failed++;
-      System.out.printf(Locale.ROOT, "%-10s%s %14.3f  %s%n", r.mechanism(), cols, r.msPerCall(),
+      System.out.printf(Locale.ROOT, "%-10s%s %14.3f %16s  %s%n", r.mechanism(), cols, r.msPerCall(), temp(r),
           pass ? "PASS" : "FAIL");
     }
     return failed;
+  }
+
+  private static String temp(Result r) {
+    return r.tempBytes() < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", r.tempBytes());
   }
 
   static double[] sumMax(float[] ref, float[] got) {
