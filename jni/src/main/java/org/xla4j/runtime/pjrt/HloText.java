@@ -480,6 +480,43 @@ public final class HloText {
       }
     }
 
+    /**
+     * {@code op_type="..." op_name="..." source_file="..." source_line=N}: the fields that are set,
+     * space-separated. Where newer XLA points into the module's stack-frame table instead
+     * ({@code stack_frame_id}), the frame's file and line are written as source_file/source_line, the
+     * form older XLA writes and readers such as HloSummary look for.
+     */
+    private String metadata(OpMetadata md) {
+      List<String> parts = new ArrayList<>();
+      String file = md.getSourceFile();
+      int line = md.getSourceLine();
+      int column = md.getSourceColumn();
+      if (file.isEmpty() && md.getStackFrameId() > 0) {
+        var idx = m.getStackFrameIndex();
+        int f = md.getStackFrameId() - 1;
+        if (f < idx.getStackFramesCount()) {
+          int loc = idx.getStackFrames(f).getFileLocationId() - 1;
+          if (loc >= 0 && loc < idx.getFileLocationsCount()) {
+            var l = idx.getFileLocations(loc);
+            int name = l.getFileNameId() - 1;
+            if (name >= 0 && name < idx.getFileNamesCount()) file = idx.getFileNames(name);
+            line = l.getLine();
+            if (column == 0) column = l.getColumn();
+          }
+        }
+      }
+      if (!md.getOpType().isEmpty()) parts.add("op_type=\"" + HloShapes.escape(md.getOpType()) + "\"");
+      if (!md.getOpName().isEmpty()) parts.add("op_name=\"" + HloShapes.escape(md.getOpName()) + "\"");
+      if (!file.isEmpty()) parts.add("source_file=\"" + HloShapes.escape(file) + "\"");
+      if (line != 0) parts.add("source_line=" + line);
+      if (md.getSourceEndLine() != 0) parts.add("source_end_line=" + md.getSourceEndLine());
+      if (column != 0) parts.add("source_column=" + column);
+      if (md.getSourceEndColumn() != 0) parts.add("source_end_column=" + md.getSourceEndColumn());
+      if (!md.getDeduplicatedName().isEmpty()) parts.add("deduplicated_name=\"" + HloShapes.escape(md.getDeduplicatedName()) + "\"");
+      if (!md.getSchedulingName().isEmpty()) parts.add("scheduling_name=\"" + HloShapes.escape(md.getSchedulingName()) + "\"");
+      return String.join(" ", parts);
+    }
+
     private String comp(long id) {
       String n = computationNames.get(id);
       return "%" + (n == null ? "<unknown computation " + id + ">" : n);
@@ -501,21 +538,6 @@ public final class HloText {
       parts.add(e.getKey() + "=\"" + HloShapes.escape(e.getValue()) + "\"");
     }
     return "{" + String.join(",", parts) + "}";
-  }
-
-  /** {@code op_type="..." op_name="..." source_file="..." source_line=N}: the fields that are set, space-separated. */
-  static String metadata(OpMetadata md) {
-    List<String> parts = new ArrayList<>();
-    if (!md.getOpType().isEmpty()) parts.add("op_type=\"" + HloShapes.escape(md.getOpType()) + "\"");
-    if (!md.getOpName().isEmpty()) parts.add("op_name=\"" + HloShapes.escape(md.getOpName()) + "\"");
-    if (!md.getSourceFile().isEmpty()) parts.add("source_file=\"" + HloShapes.escape(md.getSourceFile()) + "\"");
-    if (md.getSourceLine() != 0) parts.add("source_line=" + md.getSourceLine());
-    if (md.getSourceEndLine() != 0) parts.add("source_end_line=" + md.getSourceEndLine());
-    if (md.getSourceColumn() != 0) parts.add("source_column=" + md.getSourceColumn());
-    if (md.getSourceEndColumn() != 0) parts.add("source_end_column=" + md.getSourceEndColumn());
-    if (!md.getDeduplicatedName().isEmpty()) parts.add("deduplicated_name=\"" + HloShapes.escape(md.getDeduplicatedName()) + "\"");
-    if (!md.getSchedulingName().isEmpty()) parts.add("scheduling_name=\"" + HloShapes.escape(md.getSchedulingName()) + "\"");
-    return String.join(" ", parts);
   }
 
   /** A JSON backend config as it is (GPU configs are JSON objects); anything else quoted and C-escaped. */

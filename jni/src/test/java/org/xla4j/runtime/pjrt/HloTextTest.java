@@ -224,6 +224,31 @@ class HloTextTest {
   }
 
   @Test
+  void resolvesStackFrameIdsIntoSourceFileAndLine() {
+    // newer XLA: op metadata points (1-based) into the module's stack-frame table
+    var frames = org.xla4j.runtime.pjrt.proto.HloModuleProtos.StackFrameIndexProto.newBuilder()
+        .addFileNames("/other/Unused.java").addFileNames("/src/Gram.java").addFunctionNames("build")
+        .addFileLocations(org.xla4j.runtime.pjrt.proto.HloModuleProtos.StackFrameIndexProto.FileLocation.newBuilder()
+            .setFileNameId(1).setFunctionNameId(1).setLine(3))
+        .addFileLocations(org.xla4j.runtime.pjrt.proto.HloModuleProtos.StackFrameIndexProto.FileLocation.newBuilder()
+            .setFileNameId(2).setFunctionNameId(1).setLine(12).setColumn(5))
+        .addStackFrames(org.xla4j.runtime.pjrt.proto.HloModuleProtos.StackFrameIndexProto.StackFrame.newBuilder().setFileLocationId(1))
+        .addStackFrames(org.xla4j.runtime.pjrt.proto.HloModuleProtos.StackFrameIndexProto.StackFrame.newBuilder()
+            .setFileLocationId(2).setParentFrameId(1));
+    ShapeProto v4 = arr(PrimitiveType.F32, 4);
+    HloComputationProto fc = comp(1, "fc", 11, param(10, "q", 0, v4), ins(11, "n", "negate", v4, 10));
+    HloComputationProto e = comp(2, "e", 21, param(20, "p", 0, v4),
+        ins(21, "neg_fusion", "fusion", v4, 20).setFusionKind("kLoop").addCalledComputationIds(1)
+            .setMetadata(OpMetadata.newBuilder().setOpName("g/negate").setStackFrameId(2)));
+    HloModuleProto m = HloModuleProto.newBuilder().setName("m").setEntryComputationId(2).addComputations(fc)
+        .addComputations(e).setStackFrameIndex(frames).build();
+    String text = HloText.print("hlo", m.toByteArray());
+    assertTrue(text.contains("  ROOT %neg_fusion = f32[4]{0} fusion(f32[4]{0} %p), kind=kLoop, calls=%fc, "
+        + "metadata={op_name=\"g/negate\" source_file=\"/src/Gram.java\" source_line=12 source_column=5}\n"), text);
+    assertEquals(1, HloSummary.read(text).fusionsAt("Gram.java", 12).size());
+  }
+
+  @Test
   void escapesStringsAndQuotesBinaryBackendConfigs() {
     HloInstructionProto.Builder cc = ins(1, "cc", "custom-call", arr(PrimitiveType.F32, 4), 2)
         .setCustomCallTarget("my\"target").setCustomCallHasSideEffect(true)
@@ -280,7 +305,7 @@ class HloTextTest {
     assertEquals("10000000000", HloLiterals.fp(1e10, HloLiterals.Fp.F64)); // %.15g keeps 11 digits plain
     assertEquals("-0", HloLiterals.fp(-0.0, HloLiterals.Fp.F64));
     assertEquals("nan", HloLiterals.fp(Double.NaN, HloLiterals.Fp.F32));
-    assertEquals("65504", HloLiterals.fp(65504, HloLiterals.Fp.F16));
+    assertEquals("6.55e+04", HloLiterals.fp(65504, HloLiterals.Fp.F16)); // 3 digits read back as f16 65504
   }
 
   @Test
