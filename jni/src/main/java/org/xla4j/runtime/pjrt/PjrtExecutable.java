@@ -515,7 +515,8 @@ public final class PjrtExecutable implements Executable {
    * for executables loaded from an artifact too. Its first line is a {@code //} comment naming the
    * source. Only where the plugin does not implement {@code PJRT_Executable_OptimizedProgram} (or returns
    * another format) is the source compiled once more with XLA's HLO dump switched on, and the comment says
-   * so; empty then for an executable loaded from an artifact (no source to compile).
+   * so; empty then for an executable loaded from an artifact (no source to compile) and where the plugin
+   * writes no dump either.
    *
    * <pre>{@code
    * HloSummary s = HloSummary.read(exe.optimizedHlo().orElseThrow());
@@ -534,8 +535,13 @@ public final class PjrtExecutable implements Executable {
       if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
       why = "the plugin does not implement PJRT_Executable_OptimizedProgram (" + e.getMessage() + ")";
     }
-    String reason = why;
-    return secondCompileHlo().map(t -> String.format(FROM_SECOND_COMPILE, reason) + "\n" + t);
+    try {
+      String reason = why;
+      return secondCompileHlo().map(t -> String.format(FROM_SECOND_COMPILE, reason) + "\n" + t);
+    } catch (XlaException e) {
+      if (e.code() == XlaException.Code.UNIMPLEMENTED) return Optional.empty(); // nor does it honour xla_dump_to
+      throw e;
+    }
   }
 
   /**
