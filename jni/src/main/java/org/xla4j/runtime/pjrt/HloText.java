@@ -164,7 +164,10 @@ public final class HloText {
         if (i == root) out.append("ROOT ");
         out.append(instruction(i, byId)).append('\n');
       }
-      out.append("}\n\n");
+      out.append('}');
+      String thread = c.getExecutionThread();
+      if (!thread.isEmpty() && !thread.equals("main")) out.append(", execution_thread=\"").append(HloShapes.escape(thread)).append('"');
+      out.append("\n\n");
     }
 
     /** The module's schedule for this computation where it names every instruction; else the proto's order. */
@@ -200,12 +203,12 @@ public final class HloText {
       opcodeAttributes(i, byId, attrs);
       calledComputations(i, byId, attrs);
       if (i.hasSharding()) attrs.add("sharding=" + HloShapes.sharding(i.getSharding()));
-      if (i.getFrontendAttributes().getMapCount() > 0) attrs.add("frontend_attributes=" + frontendAttributes(i.getFrontendAttributes()));
       if (i.getControlPredecessorIdsCount() > 0) {
         List<String> preds = new ArrayList<>();
         for (long id : i.getControlPredecessorIdsList()) preds.add("%" + (byId.containsKey(id) ? byId.get(id).getName() : "<unknown id " + id + ">"));
         attrs.add("control-predecessors={" + String.join(", ", preds) + "}");
       }
+      if (i.getFrontendAttributes().getMapCount() > 0) attrs.add("frontend_attributes=" + frontendAttributes(i.getFrontendAttributes()));
       String md = metadata(i.getMetadata());
       if (!md.isEmpty()) attrs.add("metadata={" + md + "}");
       if (!i.getBackendConfig().isEmpty()) attrs.add("backend_config=" + backendConfig(i.getBackendConfig().toByteArray()));
@@ -531,11 +534,13 @@ public final class HloText {
 
   private static String dims(String key, List<Long> xs) { return key + "={" + HloShapes.ints(xs) + "}"; }
 
-  /** {@code k="v",k2="v2"} in key order, braced. */
+  /** {@code k="v",k2={{0,1}}} in key order, braced: values that are braced lists themselves stay unquoted. */
   static String frontendAttributes(FrontendAttributes f) {
     List<String> parts = new ArrayList<>();
     for (var e : new TreeMap<>(f.getMapMap()).entrySet()) {
-      parts.add(e.getKey() + "=\"" + HloShapes.escape(e.getValue()) + "\"");
+      String v = e.getValue();
+      boolean braced = v.startsWith("{") && v.endsWith("}");
+      parts.add(e.getKey() + "=" + (braced ? v : "\"" + HloShapes.escape(v) + "\""));
     }
     return "{" + String.join(",", parts) + "}";
   }

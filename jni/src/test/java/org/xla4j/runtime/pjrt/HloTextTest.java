@@ -269,7 +269,9 @@ class HloTextTest {
     OpSharding tiled = OpSharding.newBuilder().setType(OpSharding.Type.OTHER).addTileAssignmentDimensions(2)
         .addTileAssignmentDimensions(1).addTileAssignmentDimensions(2).addIotaReshapeDims(4)
         .addIotaTransposePerm(0).setReplicateOnLastTileDim(true).build();
-    HloInstructionProto.Builder p = param(1, "p", 0, v4).setSharding(tiled);
+    HloInstructionProto.Builder p = param(1, "p", 0, v4).setSharding(tiled)
+        .setFrontendAttributes(org.xla4j.runtime.pjrt.proto.HloModuleProtos.FrontendAttributes.newBuilder()
+            .putMap("_xla_validation", "{{0,3}}").putMap("_xla_compute_type", "host"));
     HloInstructionProto.Builder ar = ins(2, "all-reduce.1", "all-reduce", v4, 1).setChannelId(3)
         .setCollectiveDeviceList(org.xla4j.runtime.pjrt.proto.HloModuleProtos.CollectiveDeviceListProto.newBuilder()
             .addReplicaGroups(org.xla4j.runtime.pjrt.proto.HloModuleProtos.ReplicaGroup.newBuilder().addReplicaIds(0).addReplicaIds(1))
@@ -288,7 +290,8 @@ class HloTextTest {
     String text = HloText.print(m, c);
     List<String> lines = text.lines().toList();
     assertEquals("HloModule spmd, input_output_alias={ {0}: (0, {}, may-alias) }, num_partitions=4", lines.get(0));
-    assertTrue(lines.contains("  %p = f32[4]{0} parameter(0), sharding={devices=[2,1,2]<=[4] last_tile_dim_replicate}"), text);
+    assertTrue(lines.contains("  %p = f32[4]{0} parameter(0), sharding={devices=[2,1,2]<=[4] last_tile_dim_replicate}, "
+        + "frontend_attributes={_xla_compute_type=\"host\",_xla_validation={{0,3}}}"), text);
     assertTrue(lines.contains("  ROOT %all-reduce.1 = f32[4]{0} all-reduce(f32[4]{0} %p), channel_id=3, "
         + "replica_groups={{0,1},{2,3}}, use_global_device_ids=true, to_apply=%sum, "
         + "sharding={{replicated}, {maximal device=1}}"), text);
