@@ -514,7 +514,7 @@ public final class PjrtExecutable implements Executable {
    * format {@code hlo_with_config} or {@code hlo}) by {@link HloText}: no second compile, and available
    * for executables loaded from an artifact too. Its first line is a {@code //} comment naming the
    * source. Only where the plugin does not implement {@code PJRT_Executable_OptimizedProgram} (or returns
-   * another format) is the source compiled once more with XLA's HLO dump switched on, and the comment says
+   * another format, or bytes {@link HloText} cannot read) is the source compiled once more with XLA's HLO dump switched on, and the comment says
    * so; empty then for an executable loaded from an artifact (no source to compile) and where the plugin
    * writes no dump either.
    *
@@ -531,12 +531,15 @@ public final class PjrtExecutable implements Executable {
         return Optional.of(String.format(FROM_PROGRAM, p.format()) + "\n" + HloText.print(p.format(), p.code()));
       }
       why = "the plugin's optimized program has format '" + p.format() + "', not HLO";
+    } catch (IllegalArgumentException e) {
+      // bytes our proto subset cannot read (a field XLA changed the type of): XLA's own dump still can
+      why = "its optimized program could not be read (" + e.getMessage() + ")";
     } catch (XlaException e) {
       if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
       why = "the plugin does not implement PJRT_Executable_OptimizedProgram (" + e.getMessage() + ")";
     }
     try {
-      String reason = why;
+      String reason = why.replaceAll("\\s+", " "); // one comment line
       return secondCompileHlo().map(t -> String.format(FROM_SECOND_COMPILE, reason) + "\n" + t);
     } catch (XlaException e) {
       if (e.code() == XlaException.Code.UNIMPLEMENTED) return Optional.empty(); // nor does it honour xla_dump_to

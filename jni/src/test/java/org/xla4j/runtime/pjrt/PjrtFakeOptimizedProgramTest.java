@@ -92,6 +92,17 @@ class PjrtFakeOptimizedProgramTest {
   }
 
   @Test
+  void unreadableBytesFallBackToTheSecondCompile(@TempDir Path tmp) throws Exception {
+    Path plugin = PjrtFakePluginTest.build(tmp, "libfake_pjrt_bad.so", "-DX4J_FAKE_HLO=" + cString(new byte[] {(byte) 0xff, (byte) 0xff}));
+    try (PjrtBackend b = PjrtFakePluginTest.open(plugin);
+         PjrtExecutable exe = b.compileUncached(IDENTITY, CompileOptions.defaults())) {
+      assertEquals(2, exe.optimizedProgram().code().length);
+      assertTrue(exe.optimizedHlo().isEmpty()); // the test plugin writes no XLA dump either
+      assertEquals(1, b.secondCompiles());
+    }
+  }
+
+  @Test
   void withoutTheEntryTheSecondCompileIsTriedAndNoDumpMeansEmpty(@TempDir Path tmp) throws Exception {
     try (PjrtBackend b = PjrtFakePluginTest.open(PjrtFakePluginTest.build(tmp, "libfake_pjrt_short3.so", "-DX4J_FAKE_SHORT"));
          PjrtExecutable exe = b.compileUncached(IDENTITY, CompileOptions.defaults())) {
