@@ -224,7 +224,8 @@ public final class HloText {
           a.add("kind=" + i.getFusionKind());
           aliasing(i, a);
         }
-        case "broadcast", "transpose", "reverse", "concatenate", "reduce" -> a.add(dims("dimensions", i.getDimensionsList()));
+        case "broadcast", "transpose", "reverse", "concatenate", "reduce", "get-dimension-size", "set-dimension-size" ->
+            a.add(dims("dimensions", i.getDimensionsList()));
         case "sort" -> {
           a.add(dims("dimensions", i.getDimensionsList()));
           if (i.getIsStable()) a.add("is_stable=true");
