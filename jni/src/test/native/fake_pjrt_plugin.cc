@@ -6,6 +6,8 @@
  * function table ends before PJRT_Executable_GetCompiledMemoryStats and leaves
  * PJRT_Plugin_Attributes / PJRT_Executable_GetCostAnalysis NULL and has no extensions: an older plugin.
  * The full one also has the Shardings extension (behind another extension) reporting one output sharding.
+ * With -DX4J_FAKE_HLO="\012..." (a C string of octal escapes) it has PJRT_Executable_OptimizedProgram,
+ * returning those bytes as format "hlo_with_config" (the test builds the proto and passes its bytes).
  */
 #include "pjrt_abi.h"
 
@@ -143,6 +145,21 @@ static X4J_Shardings_Extension g_shardings_extension;
 /* never called: the shim only checks that the table reaches this slot */
 static PJRT_Error* to_host(PJRT_Buffer_ToHostBuffer_Args*) { return NULL; }
 
+#ifdef X4J_FAKE_HLO
+static const char k_hlo[] = X4J_FAKE_HLO;
+static const char k_hlo_format[] = "hlo_with_config";
+
+/* PJRT's two-call protocol: code == NULL asks for the size, then the caller's buffer is filled */
+static PJRT_Error* optimized_program(PJRT_Executable_OptimizedProgram_Args* a) {
+  PJRT_Program* p = a->program;
+  p->format = k_hlo_format;
+  p->format_size = sizeof k_hlo_format - 1;
+  if (p->code != NULL) memcpy(p->code, k_hlo, sizeof k_hlo - 1);
+  p->code_size = sizeof k_hlo - 1;
+  return NULL;
+}
+#endif
+
 static PJRT_Api g_api;
 
 extern "C" __attribute__((visibility("default"))) const PJRT_Api* GetPjrtApi(void) {
@@ -160,6 +177,9 @@ extern "C" __attribute__((visibility("default"))) const PJRT_Api* GetPjrtApi(voi
   g_shardings_extension.PJRT_Shardings_OutputShardings = output_shardings;
   g_other_extension.next = &g_shardings_extension.base;
   g_api.extension_start = &g_other_extension;
+#ifdef X4J_FAKE_HLO
+  g_api.PJRT_Executable_OptimizedProgram = optimized_program;
+#endif
 #endif
   g_api.pjrt_api_version.major_version = 0;
   g_api.pjrt_api_version.minor_version = 94;

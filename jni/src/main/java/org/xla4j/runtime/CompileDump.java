@@ -126,7 +126,7 @@ public final class CompileDump {
           + "# once (a compile alone, as `xla4j compile` does, has nothing to show).\n";
     }
     return "# not available: this executable does not give its optimized HLO (for example one loaded from a .x4j\n"
-        + "# artifact, which carries no source to optimize again)\n";
+        + "# artifact on a plugin without PJRT_Executable_OptimizedProgram: no source to compile again)\n";
   }
 
   private static String costs(Executable exe, OpGraph g) {

@@ -186,9 +186,10 @@ public interface Executable extends AutoCloseable {
 
   /**
    * The HLO text XLA produced after its optimization passes (the module that runs, with fusions and
-   * layouts; its entry computation is marked {@code ENTRY}). Empty where the backend cannot give it:
-   * the embedded CPU backend compiles inside TensorFlow, which does not hand the text out, and a
-   * program loaded from an artifact has no source to optimize again.
+   * layouts; its entry computation is marked {@code ENTRY}). On PJRT it is printed from the plugin's
+   * optimized program, without compiling again (a second compile with XLA's dump only where the plugin
+   * lacks that call; the first line, a {@code //} comment, says which). Empty where the backend cannot
+   * give it: the embedded CPU backend hands it out only through XLA's dump (see {@link CompileDump}).
    */
   default Optional<String> optimizedHlo() { return Optional.empty(); }
 

@@ -387,8 +387,9 @@ public final class PjrtBackend implements Backend {
   }
 
   /**
-   * The optimized HLO text XLA produces for a module (for graph dumps): compiles it once more with
-   * {@code xla_dump_to} into a temporary directory and returns the {@code after_optimizations} dump.
+   * The optimized HLO text XLA's own dump writes for a module: compiles it with {@code xla_dump_to} into a
+   * temporary directory and returns the {@code after_optimizations} dump. A compiled executable gives
+   * its optimized HLO without compiling again: {@link PjrtExecutable#optimizedHlo()}.
    */
   public String optimizedHloText(Program program, CompileOptions options) {
     return optimizedHloText(ProgramText.of(program, program.partitioner().format()), options);
@@ -399,7 +400,13 @@ public final class PjrtBackend implements Backend {
     return optimizedHloText(ProgramText.external(externalText), options);
   }
 
+  /** Compiles made only to read XLA's HLO dump (see {@link #optimizedHloText}), in this backend's life. */
+  long secondCompiles() { return secondCompiles.get(); }
+
+  private final java.util.concurrent.atomic.AtomicLong secondCompiles = new java.util.concurrent.atomic.AtomicLong();
+
   String optimizedHloText(ProgramText t, CompileOptions options) {
+    secondCompiles.incrementAndGet();
     Path dir = null;
     try {
       dir = java.nio.file.Files.createTempDirectory("xla4j-hlo");

@@ -453,7 +453,7 @@ public final class PjrtExecutable implements Executable {
     return new TensorType(PjrtTypes.fromPjrt(et), Shape.of(Arrays.copyOf(dims, r)));
   }
 
-  /** Keeps the program and options this was compiled from, so {@link #optimizedHlo()} can compile it again. */
+  /** Keeps the program and options this was compiled from, so {@link #secondCompileHlo()} can compile it again. */
   void rememberSource(ProgramText text, CompileOptions options) { this.source = new Source(text, options); }
 
   /** The plugin's serialization of this executable (loads only on the same plugin version). */
@@ -469,8 +469,8 @@ public final class PjrtExecutable implements Executable {
 
   /**
    * The optimized program after XLA's passes, where the plugin supports it (the CUDA plugin returns
-   * format {@code hlo_with_config}, a serialized HloModuleProtoWithConfig). For optimized HLO
-   * <em>text</em> see {@link PjrtBackend#optimizedHloText}.
+   * format {@code hlo_with_config}, a serialized HloModuleProtoWithConfig). As text: {@link #optimizedHlo()}
+   * (or {@link HloText#print(String, byte[])}).
    *
    * @throws XlaException with code UNIMPLEMENTED when the plugin does not support it
    */
@@ -503,13 +503,56 @@ public final class PjrtExecutable implements Executable {
         numReplicas, numPartitions, "xla4j 0.1.0");
   }
 
+  /** First line of {@link #optimizedHlo()} when it comes from the plugin's optimized program. */
+  static final String FROM_PROGRAM = "// optimized HLO from PJRT_Executable_OptimizedProgram (format %s), printed by xla4j; no second compile";
+
+  /** First line of {@link #optimizedHlo()} when it comes from a second compile. */
+  static final String FROM_SECOND_COMPILE = "// optimized HLO from a second compile with xla_dump_to: %s";
+
   /**
-   * The optimized HLO text: the plugin returns the optimized program only as a serialized proto
-   * ({@link #optimizedProgram()}), so this compiles the source once more with XLA's HLO dump switched
-   * on and reads the dump (a second compile: not free). Empty for a program loaded from an artifact.
+   * The optimized HLO text, printed from the plugin's optimized program ({@link #optimizedProgram()},
+   * format {@code hlo_with_config} or {@code hlo}) by {@link HloText}: no second compile, and available
+   * for executables loaded from an artifact too. Its first line is a {@code //} comment naming the
+   * source. Only where the plugin does not implement {@code PJRT_Executable_OptimizedProgram} (or returns
+   * another format, or bytes {@link HloText} cannot read) is the source compiled once more with XLA's HLO dump switched on, and the comment says
+   * so; empty then for an executable loaded from an artifact (no source to compile) and where the plugin
+   * writes no dump either.
+   *
+   * <pre>{@code
+   * HloSummary s = HloSummary.read(exe.optimizedHlo().orElseThrow());
+   * }</pre>
    */
   @Override
   public Optional<String> optimizedHlo() {
+    String why;
+    try {
+      OptimizedProgram p = optimizedProgram();
+      if (HloText.supports(p.format())) {
+        return Optional.of(String.format(FROM_PROGRAM, p.format()) + "\n" + HloText.print(p.format(), p.code()));
+      }
+      why = "the plugin's optimized program has format '" + p.format() + "', not HLO";
+    } catch (IllegalArgumentException e) {
+      // bytes our proto subset cannot read (a field XLA changed the type of): XLA's own dump still can
+      why = "its optimized program could not be read (" + e.getMessage() + ")";
+    } catch (XlaException e) {
+      if (e.code() != XlaException.Code.UNIMPLEMENTED) throw e;
+      why = "the plugin does not implement PJRT_Executable_OptimizedProgram (" + e.getMessage() + ")";
+    }
+    try {
+      String reason = why.replaceAll("\\s+", " "); // one comment line
+      return secondCompileHlo().map(t -> String.format(FROM_SECOND_COMPILE, reason) + "\n" + t);
+    } catch (XlaException e) {
+      if (e.code() == XlaException.Code.UNIMPLEMENTED) return Optional.empty(); // nor does it honour xla_dump_to
+      throw e;
+    }
+  }
+
+  /**
+   * The optimized HLO as XLA's own dump writes it, from compiling the source once more with
+   * {@code xla_dump_to}: the fallback of {@link #optimizedHlo()}, and the reference its printer is
+   * compared with in tests. Empty for an executable loaded from an artifact.
+   */
+  Optional<String> secondCompileHlo() {
     Source s = source;
     return s == null ? Optional.empty() : Optional.of(backend.optimizedHloText(s.text(), s.options()));
   }

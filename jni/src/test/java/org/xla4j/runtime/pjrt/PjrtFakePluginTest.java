@@ -37,7 +37,7 @@ class PjrtFakePluginTest {
       }
       """;
 
-  private static Path build(Path dir, String name, String... defines) throws IOException, InterruptedException {
+  static Path build(Path dir, String name, String... defines) throws IOException, InterruptedException {
     Path src = Path.of("src/test/native/fake_pjrt_plugin.cc");
     assumeTrue(Files.isRegularFile(src) && Files.isRegularFile(Path.of("../native/pjrt_abi.h")),
         "the test plugin's source is not here (run from the jni module of a checkout)");
@@ -57,7 +57,7 @@ class PjrtFakePluginTest {
     return out;
   }
 
-  private static PjrtBackend open(Path plugin) {
+  static PjrtBackend open(Path plugin) {
     try {
       PjrtNative.load();
     } catch (UnsatisfiedLinkError e) {

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Issue 10, one GPU-machine round (under 9 minutes on an H200: every step under `timeout`, each limit cut to
+# what is left of BUDGET_S = 560 s): the MoE layer, bf16, 8 experts top-2, at
+#   T8192 D2048 F5632, T4096 D6144 F32768 (Grok-1's layer), and decode T1 and T32 at Grok-1's layer:
+#   1. scripts/moe_jax.py: JAX's dense einsum, sort + lax.ragged_dot (cuDNN fusion off and on), the bf16
+#      8192^3 matmul and the 4 GiB copy (the ceilings);
+#   2. `xla4j bench moe` at each shape, every implementation: dense; dropless (chlo.ragged_dot, cuDNN fusion
+#      off/on); dropless tiled (prefill: tiles of auto/256/1024 rows; dynamic-slice fusion off/on); capacity at
+#      factors 1.0-2.0 (dropped fraction); few-tokens at decode (gather / slice / slice-loop, dynamic-slice fusion
+#      off/on); auto; int8 weights (dequantize vs scales after) at Grok-1's layer, T1 and T4096. The ceilings
+#      JAX measured are the floor's for xla4j too.
+#   3. scripts/moe_report.py: markdown tables of both sides per shape.
+# Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
+# Run there:     run(command="scripts/device-moe.sh", carry=[".jre", ".devcarry"], timeout_s=600)
+# Comes back in $OUT: device-moe.log (everything), moe-h200-DATE.md (tables), moe-h200-DATE.log (JSON lines).
+# Steps to run: arguments (default: all): jax prefill grok decode int8.
+set -uo pipefail
+. "$(dirname "$0")/device-env.sh" device-moe
+BUDGET_S=${BUDGET_S:-560}
+day=$(date -u +%F)
+# A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
+cap() {
+  local left=$((BUDGET_S - SECONDS))
+  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
+  echo $(( $1 < left ? $1 : left ))
+}
+xla4j() {
+  local limit
+  limit=$(cap "$1" "xla4j ${*:2}") || return 125
+  shift
+  timeout "$limit" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main "$@" 2>&1 | quiet
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: xla4j $*"
+  return "$rc"
+}
+echo "== $(date -u +%FT%TZ) on $(hostname)"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv,noheader
+GROK=6144,32768
+PEAK=() # --peak-tflops / --bandwidth-gbs from JAX's ceilings once measured
+ceilings() {
+  local tf gb
+  tf=$(grep -o '"what": "matmul".*"tflops": [0-9.]*' "$out/device-moe.log" | grep -o '[0-9.]*$' | head -1)
+  gb=$(grep -o '"gbs_read_plus_write": [0-9.]*' "$out/device-moe.log" | grep -o '[0-9.]*$' | head -1)
+  if [ -n "$tf" ] && [ -n "$gb" ]; then PEAK=(--peak-tflops "$tf" --bandwidth-gbs "$gb"); else PEAK=(); fi
+}
+moe() { xla4j "$@"; }
+
+jax() {
+  echo "== jax: scripts/moe_jax.py"
+  local limit
+  limit=$(cap 150 "moe_jax.py") || return 125
+  timeout "$limit" env PYTHONUNBUFFERED=1 python3 scripts/moe_jax.py
+}
+prefill() {
+  ceilings
+  echo "== xla4j prefill T8192 D2048 F5632, every implementation"
+  moe 100 bench moe --backend pjrt --shape 8192,2048,5632 --impl all --tile-size 0,256,1024 "${PEAK[@]}"
+}
+grok() {
+  ceilings
+  echo "== xla4j Grok-1 layer T4096 D6144 F32768, every implementation"
+  moe 120 bench moe --backend pjrt --shape 4096,$GROK --impl all --tile-size 0,256,1024 "${PEAK[@]}"
+}
+decode() {
+  ceilings
+  for t in 1 32; do
+    echo "== xla4j decode T$t at Grok-1's layer, every implementation"
+    moe 70 bench moe --backend pjrt --shape $t,$GROK --impl all --capacity-factor 1.25 "${PEAK[@]}"
+  done
+}
+int8() {
+  ceilings
+  echo "== xla4j int8 weights (dequantize vs scales after) at Grok-1's layer"
+  moe 70 bench moe --backend pjrt --shape 1,$GROK --impl dense,few-tokens --few-tokens gather,slice \
+    --dynamic-slice-fusion on --weights int8-dequantize,int8-scale-after "${PEAK[@]}"
+  moe 70 bench moe --backend pjrt --shape 4096,$GROK --impl dense,dropless --ragged-dot-fusion off \
+    --weights int8-dequantize,int8-scale-after "${PEAK[@]}"
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(jax prefill grok decode int8)
+codes=""
+for s in "${steps[@]}"; do
+  if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi
+  "$s"
+  codes="$codes $s=$?"
+  echo "-- ${SECONDS} s so far"
+done
+grep -a 'JSON {' "$out/device-moe.log" > "$out/moe-h200-$day.log"
+python3 scripts/moe_report.py "$out/moe-h200-$day.log" > "$out/moe-h200-$day.md"
+cat "$out/moe-h200-$day.md"
+echo "== exit codes:$codes"
