@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stages what a GPU-machine run of the PJRT suite needs into .devcarry/ (git-ignored through
 # .git/info/exclude): compiled classes of graph-builder, jni (with the PJRT JNI library inside) and
-# models (the CLI), the test classes of jni and of tests/ (org.xla4j.backends only), and the few jars
+# models (the CLI), the test classes of jni and of tests/ (with their resources), and the few jars
 # the PJRT path needs (no TensorFlow). Run it here, after a build:
 #   ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # then, through the device tool:  run(command="scripts/device-test.sh", carry=[".jre", ".devcarry"])
@@ -21,8 +21,8 @@ cp -r "$src/graph-builder/target/classes" .devcarry/graph-builder-classes
 cp -r "$src/jni/target/classes" .devcarry/jni-classes
 cp -r "$src/jni/target/test-classes" .devcarry/jni-test-classes
 cp -r "$src/models/target/classes" .devcarry/models-classes
-mkdir -p .devcarry/tests-test-classes/org/xla4j
-cp -r "$src/tests/target/test-classes/org/xla4j/backends" .devcarry/tests-test-classes/org/xla4j/
+# all of tests/ (2.5 MB with its fixtures): PJRT tests reuse the CLI tests' fixtures and helpers
+cp -r "$src/tests/target/test-classes" .devcarry/tests-test-classes
 # the JavaCPP build's generated C++ is not needed at run time
 find .devcarry -name '*.cpp' -delete
 m2=${MAVEN_REPO:-$HOME/.m2/repository}
