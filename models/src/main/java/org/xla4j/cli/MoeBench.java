@@ -75,9 +75,9 @@ final class MoeBench {
   static final String SLICE_FUSION = "xla_gpu_enable_dynamic_slice_fusion";
 
   /** Everything the command was given, checked. peakTflops/bandwidthGbs 0: measure here. */
-  record Settings(Shape shape, List<String> impls, List<Double> capacityFactors, Toggle raggedFusion,
-      Toggle sliceFusion, List<FewTokensForm> fewTokens, List<Weights> weights, Map<String, String> xlaFlags,
-      double peakTflops, double bandwidthGbs, int runs, long seed) {}
+  record Settings(Shape shape, List<String> impls, List<Double> capacityFactors, List<Integer> tileSizes,
+      Toggle raggedFusion, Toggle sliceFusion, List<FewTokensForm> fewTokens, List<Weights> weights,
+      Map<String, String> xlaFlags, double peakTflops, double bandwidthGbs, int runs, long seed) {}
 
   /** One compiled-and-timed configuration. */
   record Variant(String impl, String label, Weights weights, MoeOptions options, Map<String, String> debug) {}
@@ -104,7 +104,10 @@ final class MoeBench {
           case "dropless" -> {
             MoeOptions o = base.toBuilder().implementation(MoeImplementation.DROPLESS).raggedDot(!cpu).build();
             if (cpu) {
-              out.add(v(s, i, "dropless (tiled; no ragged_dot on this CPU XLA)", w, o, Map.of()));
+              for (int m : s.tileSizes()) {
+                out.add(v(s, i, "dropless (tiled" + tile(m) + "; no ragged_dot on this CPU XLA)", w,
+                    o.toBuilder().tileSize(m).build(), Map.of()));
+              }
             } else {
               for (boolean on : s.raggedFusion().settings()) {
                 out.add(v(s, i, "dropless ragged_dot, cuDNN fusion " + (on ? "on" : "off"), w, o,
@@ -112,8 +115,16 @@ final class MoeBench {
               }
             }
           }
-          case "dropless-tiles" -> out.add(v(s, i, "dropless tiled", w,
-              base.toBuilder().implementation(MoeImplementation.DROPLESS).raggedDot(false).build(), Map.of()));
+          case "dropless-tiles" -> {
+            // each loop step slices one expert's weights: the same question as few-tokens' slices
+            for (int m : s.tileSizes()) {
+              MoeOptions o = base.toBuilder().implementation(MoeImplementation.DROPLESS).raggedDot(false).tileSize(m).build();
+              for (boolean on : s.sliceFusion().settings()) {
+                out.add(v(s, i, "dropless tiled" + tile(m) + ", dynamic-slice fusion " + (on ? "on" : "off"), w, o,
+                    Map.of(SLICE_FUSION, Boolean.toString(on))));
+              }
+            }
+          }
           case "capacity" -> {
             for (double cf : s.capacityFactors()) {
               out.add(v(s, i, String.format(Locale.ROOT, "capacity cf %.2f", cf), w,
@@ -143,6 +154,8 @@ final class MoeBench {
     return out;
   }
 
+  private static String tile(int m) { return m == 0 ? "" : ", tile " + m; }
+
   private static Variant v(Settings s, String impl, String label, Weights w, MoeOptions o, Map<String, String> debug) {
     Map<String, String> d = new LinkedHashMap<>(s.xlaFlags());
     d.putAll(debug);
@@ -160,6 +173,10 @@ final class MoeBench {
     out.printf(Locale.ROOT, "ceilings: %.1f TFLOP/s bf16 matmul%s, %.1f GB/s copy (read + write)%s%n", peak / 1e12,
         s.peakTflops() > 0 ? " (given)" : " (measured)", bw / 1e9, s.bandwidthGbs() > 0 ? " (given)" : " (measured)");
     List<Variant> variants = variants(s, platform, b.platformName());
+    if (s.impls().contains("all") && variants.stream().noneMatch(v -> v.impl().equals("few-tokens"))) {
+      out.printf(Locale.ROOT, "(few-tokens left out: N·K = %d token copies > %d; ask for it with --impl few-tokens)%n",
+          sh.tokens() * sh.topK(), ALL_FEW_TOKENS_MAX_COPIES);
+    }
     List<Map<String, Object>> rows = new ArrayList<>();
     for (WeightsKind kind : WeightsKind.values()) {
       List<Variant> mine = variants.stream().filter(v -> v.weights().kind == kind).toList();
@@ -363,7 +380,7 @@ final class MoeBench {
             .append(r.get("error").toString().replace('|', '/')).append(" | | | | | |\n");
         continue;
       }
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.1f | %.2f | %.2f%% | %s | %s |%n", shape,
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3g | %.2f | %.2f%% | %s | %s |%n", shape,
           r.get("variant"), (Double) r.get("ms"), (Double) r.get("useful_tflops"), (Double) r.get("fraction_of_floor"),
           100 * (Double) r.get("dropped_fraction"),
           r.get("rel_l2_vs_dense") == null ? "-" : String.format(Locale.ROOT, "%.2e", (Double) r.get("rel_l2_vs_dense")),

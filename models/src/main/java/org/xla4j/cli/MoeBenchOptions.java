@@ -37,12 +37,17 @@ final class MoeBenchOptions {
       description = "moe capacity: capacity factors (default ${DEFAULT-VALUE}).")
   List<Double> capacityFactors;
 
+  @Option(names = "--tile-size", defaultValue = "0", split = ",",
+      description = "moe dropless tiled form: rows per tile (0: automatic, N·K/E within [8, 128]; default ${DEFAULT-VALUE}).")
+  List<Integer> tileSizes;
+
   @Option(names = "--ragged-dot-fusion", defaultValue = "both", paramLabel = "on|off|both",
       description = "moe dropless on a GPU: XLA's cuDNN ragged-dot fusion (default ${DEFAULT-VALUE}).")
   String raggedFusion;
 
   @Option(names = "--dynamic-slice-fusion", defaultValue = "both", paramLabel = "on|off|both",
-      description = "moe few-tokens slice forms on a GPU: xla_gpu_enable_dynamic_slice_fusion (default ${DEFAULT-VALUE}).")
+      description = "moe few-tokens slice forms and dropless-tiles on a GPU: xla_gpu_enable_dynamic_slice_fusion"
+          + " (default ${DEFAULT-VALUE}).")
   String sliceFusion;
 
   @Option(names = "--few-tokens", defaultValue = "gather,slice,slice-loop", split = ",",
@@ -97,6 +102,7 @@ final class MoeBenchOptions {
     for (double cf : capacityFactors) {
       if (!(cf > 0 && Double.isFinite(cf))) throw bad(spec, "--capacity-factor", Double.toString(cf), "finite factors > 0");
     }
+    for (int m : tileSizes) OptionChecks.nonNegative(spec, "--tile-size", m, "automatic");
     if (peakTflops < 0) throw bad(spec, "--peak-tflops", Double.toString(peakTflops), ">= 0 (0: measure)");
     if (bandwidthGbs < 0) throw bad(spec, "--bandwidth-gbs", Double.toString(bandwidthGbs), ">= 0 (0: measure)");
     List<FewTokensForm> forms = new ArrayList<>();
@@ -110,7 +116,7 @@ final class MoeBenchOptions {
       flags.put(f.substring(0, eq).strip(), f.substring(eq + 1).strip());
     }
     return new Settings(new Shape(s[0], s[1], s[2], experts, topK), List.copyOf(impls), List.copyOf(capacityFactors),
-        parse(spec, "--ragged-dot-fusion", Toggle.class, raggedFusion),
+        List.copyOf(tileSizes), parse(spec, "--ragged-dot-fusion", Toggle.class, raggedFusion),
         parse(spec, "--dynamic-slice-fusion", Toggle.class, sliceFusion), forms, ws, flags, peakTflops, bandwidthGbs,
         runs, seed);
   }
