@@ -71,6 +71,12 @@ final class MoeBench {
   /** 'all' runs few-tokens only up to this many token copies (it runs one row per copy). */
   static final long ALL_FEW_TOKENS_MAX_COPIES = 64;
 
+  /**
+   * 'all' leaves out the gather form where its gathered copy of weights ({@code N·K·3·D·F} elements) would pass
+   * this many bytes: at Grok-1's layer and T 32 it would be 77 GB of the H200's 141.
+   */
+  static final double ALL_GATHER_MAX_BYTES = 16e9;
+
   static final String RAGGED_FUSION = "xla_gpu_experimental_use_ragged_dot_fusion";
   static final String SLICE_FUSION = "xla_gpu_enable_dynamic_slice_fusion";
 
@@ -133,6 +139,7 @@ final class MoeBench {
           }
           case "few-tokens" -> {
             for (FewTokensForm f : s.fewTokens()) {
+              if (all && f == FewTokensForm.GATHER && gatherBytes(s.shape(), w) > ALL_GATHER_MAX_BYTES) continue;
               MoeOptions o = base.toBuilder().implementation(MoeImplementation.FEW_TOKENS).fewTokens(f).build();
               String name = "few-tokens " + f.name().toLowerCase(Locale.ROOT).replace('_', '-');
               if (cpu || f == FewTokensForm.GATHER) {
@@ -152,6 +159,11 @@ final class MoeBench {
       }
     }
     return out;
+  }
+
+  /** Bytes of the gather form's copy of the chosen experts' weights. */
+  static double gatherBytes(Shape sh, Weights w) {
+    return (double) sh.tokens() * sh.topK() * 3 * sh.model() * sh.hidden() * (w.kind == WeightsKind.BF16 ? 2 : 1);
   }
 
   private static String tile(int m) { return m == 0 ? "" : ", tile " + m; }

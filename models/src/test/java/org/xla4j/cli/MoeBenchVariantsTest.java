@@ -49,6 +49,10 @@ class MoeBenchVariantsTest {
   void prefillLeavesFewTokensOutAndTheCpuHasNoGpuFlags() {
     List<Variant> gpu = MoeBench.variants(settings(8192, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
     assertTrue(gpu.stream().noneMatch(v -> v.impl().equals("few-tokens")), gpu.toString());
+    // T 32 at Grok-1's layer: 64 copies run, but not the gather form (a 77 GB copy of weights)
+    List<Variant> t32 = MoeBench.variants(settings(32, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
+    assertEquals(4, t32.stream().filter(v -> v.impl().equals("few-tokens")).count(), t32.toString());
+    assertTrue(t32.stream().noneMatch(v -> v.label().contains("gather")), t32.toString());
     List<Variant> cpu = MoeBench.variants(settings(1, List.of("few-tokens", "dropless", "dense"),
         List.of(Weights.BF16, Weights.INT8_SCALE_AFTER)), Platform.CPU, "cpu");
     // the order asked for, DENSE moved first (the reference), per weights kind
