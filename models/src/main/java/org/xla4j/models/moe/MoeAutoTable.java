@@ -63,7 +63,10 @@ public final class MoeAutoTable {
    * CUDA GPUs. Rows to be replaced by the H200 figures of {@code scripts/device-moe.sh}; until then they follow
    * JAX's figures on the H200 (DESIGN.md, 2026-12-01): the dense all-experts einsum beat sort + ragged_dot at
    * both prefill shapes (7.0 vs 12.0 ms, 65.8 vs 104.9 ms), and at T 1 both read every expert (2.18 ms) where
-   * the two chosen experts alone would take about a quarter of that.
+   * the two chosen experts alone would take about a quarter of that. A lead for DROPLESS, from XLA's sources (not
+   * measured here): without the cuDNN ragged-dot fusion XLA lowers {@code chlo.ragged_dot} on CUDA to a masked dense
+   * dot (E times the FLOPs), and the fusion is taken only with cuDNN 9.22 or newer; the tiled form's
+   * {@code --tile-size} sweep and CAPACITY's batched matmul are the dropless and the dropping alternatives.
    */
   public static final List<Rule> CUDA = List.of(
       new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.GATHER, false,
