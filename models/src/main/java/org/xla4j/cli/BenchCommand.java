@@ -33,12 +33,13 @@ import picocli.CommandLine.Spec;
     description = "Benchmarks: 'emit' (build + print a program of --ops ops), 'call' (per-call overhead of a tiny program),"
         + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py),"
         + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory; with --checkpoint, the"
-        + " whole checkpoint load from open to all buffers ready; with --make-checkpoint, write a synthetic one).")
+        + " whole checkpoint load from open to all buffers ready; with --make-checkpoint, write a synthetic one),"
+        + " 'moe' (the MoE layer's implementations at --shape T,D,F against the FLOP/byte floor and each other).")
 final class BenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload")
+  @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload|moe")
   String what;
 
   @Option(names = "--ops", defaultValue = "10000", description = "Ops in the emitted program (default ${DEFAULT-VALUE}).")
@@ -82,6 +83,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--sweep", description = "attention-modules: also write BLOCKWISE chunk-size variants at long sequences.")
   boolean sweep;
 
+  @picocli.CommandLine.Mixin
+  MoeBenchOptions moe = new MoeBenchOptions();
+
   @Override
   public Integer call() {
     switch (what) {
@@ -99,8 +103,14 @@ final class BenchCommand implements Callable<Integer> {
         OptionChecks.positive(spec, "--bytes", bytes);
         upload();
       }
+      case "moe" -> {
+        MoeBench.Settings settings = moe.settings(spec);
+        try (Backend b = Backends.open(backend)) {
+          MoeBench.run(b, settings, System.out);
+        }
+      }
       default -> throw new ParameterException(spec.commandLine(),
-          "unknown benchmark '" + what + "'; use emit, call, attention-modules or upload");
+          "unknown benchmark '" + what + "'; use emit, call, attention-modules, upload or moe");
     }
     return 0;
   }

@@ -63,8 +63,8 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]", description = "Backend (default: ${DEFAULT-VALUE}).")
   String backend;
 
-  @Option(names = "--moe", paramLabel = "dense|dropless|capacity|few-tokens",
-      description = "Grok-1 only: the MoE implementation (default: dense).")
+  @Option(names = "--moe", paramLabel = "auto|dense|dropless|capacity|few-tokens",
+      description = "Grok-1 only: the MoE implementation; auto: the measured pick for the shape and backend (default: dense).")
   String moe;
 
   @Option(names = "--capacity-factor", paramLabel = "F",

@@ -52,8 +52,8 @@ final class ModelCompileCommand implements Callable<Integer> {
   @Option(names = "--seq", defaultValue = "8", description = "Sequence length T (default: ${DEFAULT-VALUE}).")
   long seq;
 
-  @Option(names = "--moe", defaultValue = "dense", paramLabel = "dense|dropless|capacity|few-tokens",
-      description = "MoE implementation (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--moe", defaultValue = "dense", paramLabel = "auto|dense|dropless|capacity|few-tokens",
+      description = "MoE implementation; auto: the measured pick for the shape and backend (default: ${DEFAULT-VALUE}).")
   String moe;
 
   @Option(names = "--mechanism", defaultValue = "vanilla", paramLabel = "vanilla|blockwise|cudnn",

@@ -34,13 +34,14 @@ public final class Moe {
   /** The layer on {@code x [..., D]}: output of x's shape and dtype, aux loss, dropped count, routing. */
   public static MoeResult apply(MoeOptions options, Tensor x, MoeWeights w) {
     MoeProblem p = validate(options, x, w);
-    MoeImpl impl = switch (options.implementation()) {
+    MoeImpl impl = switch (p.options().implementation()) {
+      case AUTO -> throw new IllegalStateException("moe: AUTO is resolved in validate");
       case DENSE -> new DenseMoe();
       case DROPLESS -> new DroplessMoe();
       case CAPACITY -> new CapacityMoe();
       case FEW_TOKENS -> new FewTokensMoe();
     };
-    MoeImpl.Out out = x.graph().scope("moe_" + options.implementation().name().toLowerCase(Locale.ROOT),
+    MoeImpl.Out out = x.graph().scope("moe_" + p.options().implementation().name().toLowerCase(Locale.ROOT),
         () -> impl.compute(p));
     Tensor aux = auxLoss(p);
     return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates());
@@ -58,7 +59,8 @@ public final class Moe {
     return fraction.mul(probs.mean(0)).sum().mul((double) p.numExperts());
   }
 
-  private static MoeProblem validate(MoeOptions o, Tensor x, MoeWeights w) {
+  private static MoeProblem validate(MoeOptions options, Tensor x, MoeWeights w) {
+    MoeOptions o = options;
     if (x == null || w == null || w.router() == null || w.linear() == null || w.linearV() == null
         || w.linear1() == null) {
       throw error("requires x and all four weights (router, linear, linear_v, linear_1), got a null");
@@ -77,11 +79,12 @@ public final class Moe {
     check("linear_1", w.linear1(), e, f, d);
     int k = o.topK();
     if (k < 1 || k > e) throw error("requires 1 <= topK <= experts (" + e + "), got topK " + k);
+    long n = x.size() / d;
+    if (o.implementation() == MoeImplementation.AUTO) o = MoeAutoTable.resolve(o, n, d, f, e);
     if (o.implementation() == MoeImplementation.CAPACITY && !(o.capacityFactor() > 0 && Double.isFinite(o.capacityFactor()))) {
       throw error("CAPACITY requires a finite capacityFactor > 0, got " + o.capacityFactor());
     }
     if (o.tileSize() < 0) throw error("requires tileSize >= 0 (0 = automatic), got " + o.tileSize());
-    long n = x.size() / d;
     Tensor x2 = x.reshape(n, d);
     Tensor probs = probabilities(x2, r);
     TopK top = probs.topK(k);

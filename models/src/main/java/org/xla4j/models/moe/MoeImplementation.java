@@ -5,6 +5,11 @@ package org.xla4j.models.moe;
  * to the order of f32 sums); they differ in FLOPs, memory and where they run.
  */
 public enum MoeImplementation {
+  /**
+   * The measured fastest of the others for the layer's shape and the options' platform, from
+   * {@link MoeAutoTable}; resolved when {@link Moe#apply} sees the tensors. Never CAPACITY (it can drop).
+   */
+  AUTO,
   /** Every expert on every token, then the gated sum (Grok-1's own way). The reference; E/K times the FLOPs. */
   DENSE,
   /**

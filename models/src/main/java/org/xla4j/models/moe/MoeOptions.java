@@ -22,6 +22,7 @@ import org.xla4j.models.quant.QuantMode;
  * @param platform the platform the program is for ({@code cpu}, {@code cuda}), or null when unknown
  * @param quant where int8 weights' scales apply (DENSE and CAPACITY honour SCALE_AFTER; the others dequantize)
  * @param activation the experts' gate activation
+ * @param fewTokens FEW_TOKENS: how the chosen experts' weights are read ({@link FewTokensForm})
  */
 public record MoeOptions(
     MoeImplementation implementation,
@@ -32,13 +33,15 @@ public record MoeOptions(
     boolean raggedDot,
     String platform,
     QuantMode quant,
-    ExpertActivation activation) {
+    ExpertActivation activation,
+    FewTokensForm fewTokens) {
 
   public MoeOptions {
     Objects.requireNonNull(implementation, "implementation");
     Objects.requireNonNull(router, "router");
     Objects.requireNonNull(quant, "quant");
     Objects.requireNonNull(activation, "activation");
+    Objects.requireNonNull(fewTokens, "fewTokens");
   }
 
   /** Defaults: DENSE, Grok-1's router, top-k from the model, capacity factor 1.25, automatic tiles. */
@@ -57,6 +60,7 @@ public record MoeOptions(
     b.platform = platform;
     b.quant = quant;
     b.activation = activation;
+    b.fewTokens = fewTokens;
     return b;
   }
 
@@ -74,6 +78,7 @@ public record MoeOptions(
     private String platform;
     private QuantMode quant = QuantMode.DEQUANTIZE;
     private ExpertActivation activation = ExpertActivation.GELU_TANH;
+    private FewTokensForm fewTokens = FewTokensForm.GATHER;
 
     private Builder() {}
 
@@ -95,9 +100,11 @@ public record MoeOptions(
 
     public Builder activation(ExpertActivation a) { this.activation = a; return this; }
 
+    public Builder fewTokens(FewTokensForm f) { this.fewTokens = f; return this; }
+
     public MoeOptions build() {
       return new MoeOptions(implementation, router, topK, capacityFactor, tileSize, raggedDot, platform, quant,
-          activation);
+          activation, fewTokens);
     }
   }
 }

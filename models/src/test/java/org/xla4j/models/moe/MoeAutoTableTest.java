@@ -1,0 +1,96 @@
+package org.xla4j.models.moe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.models.quant.Weight;
+import org.xla4j.types.DType;
+
+/** AUTO's pick: which table a platform reads, the first rule that applies, rule checks, and Moe.apply resolving it. */
+class MoeAutoTableTest {
+  @Test
+  void platformNamesSelectTheirTable() {
+    assertSame(MoeAutoTable.CPU, MoeAutoTable.rules("cpu"));
+    assertSame(MoeAutoTable.CPU, MoeAutoTable.rules(" Host "));
+    assertSame(MoeAutoTable.CUDA, MoeAutoTable.rules("cuda"));
+    assertSame(MoeAutoTable.CUDA, MoeAutoTable.rules("gpu"));
+    assertSame(MoeAutoTable.OTHER, MoeAutoTable.rules("tpu"));
+    assertSame(MoeAutoTable.OTHER, MoeAutoTable.rules(null));
+  }
+
+  @Test
+  void theFirstRuleWhoseBoundsHoldWins() {
+    List<MoeAutoTable.Rule> rules = List.of(
+        new MoeAutoTable.Rule(0.5, 1000, MoeImplementation.FEW_TOKENS, FewTokensForm.SLICE, false, "a"),
+        new MoeAutoTable.Rule(4, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, true, "b"),
+        new MoeAutoTable.Rule(Double.POSITIVE_INFINITY, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false, "c"));
+    // N·K/E = 1·2/8 = 0.25 and 3·D·F = 3·16·32 = 1536 >= 1000: the first rule
+    MoeAutoTable.Choice c = MoeAutoTable.choose(rules, 1, 16, 32, 8, 2);
+    assertEquals(MoeImplementation.FEW_TOKENS, c.implementation());
+    assertEquals(FewTokensForm.SLICE, c.fewTokens());
+    assertEquals("a", c.rule().evidence());
+    // the same copies per expert but experts too small (3·4·8 = 96 < 1000): the second
+    assertEquals("b", MoeAutoTable.choose(rules, 1, 4, 8, 8, 2).rule().evidence());
+    // exactly on a bound applies: 2 tokens · 2 / 8 = 0.5
+    assertEquals("a", MoeAutoTable.choose(rules, 2, 16, 32, 8, 2).rule().evidence());
+    // 16·2/8 = 4 is the second rule's bound; 17 tokens go past it
+    assertEquals("b", MoeAutoTable.choose(rules, 16, 16, 32, 8, 2).rule().evidence());
+    assertEquals("c", MoeAutoTable.choose(rules, 17, 16, 32, 8, 2).rule().evidence());
+    // E enters through copies per expert: 16 tokens over 64 experts is 0.5 per expert
+    assertEquals("a", MoeAutoTable.choose(rules, 16, 16, 32, 64, 2).rule().evidence());
+  }
+
+  @Test
+  void everyTableCoversEveryShapeAndNeverDrops() {
+    for (List<MoeAutoTable.Rule> t : List.of(MoeAutoTable.CPU, MoeAutoTable.CUDA, MoeAutoTable.OTHER)) {
+      for (long n : new long[] {1, 2, 32, 4096, 1 << 20}) {
+        MoeAutoTable.Choice c = MoeAutoTable.choose(t, n, 6144, 32768, 8, 2);
+        assertTrue(c.implementation() != MoeImplementation.CAPACITY && c.implementation() != MoeImplementation.AUTO, c.toString());
+      }
+      assertEquals(Double.POSITIVE_INFINITY, t.get(t.size() - 1).maxCopiesPerExpert(), "the last rule has no bound");
+      assertEquals(0, t.get(t.size() - 1).minExpertParams(), "the last rule has no bound");
+    }
+  }
+
+  @Test
+  void rulesThatCouldDropOrLoopAreRefused() {
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
+        MoeImplementation.CAPACITY, FewTokensForm.GATHER, false, "x")).getMessage().contains("CAPACITY"));
+    assertThrows(IllegalArgumentException.class,
+        () -> new MoeAutoTable.Rule(1, 0, MoeImplementation.AUTO, FewTokensForm.GATHER, false, "x"));
+    assertThrows(IllegalArgumentException.class,
+        () -> new MoeAutoTable.Rule(0, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false, "x"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> MoeAutoTable.choose("cpu", 0, 4, 4, 4, 1))
+        .getMessage().contains("N 0"));
+  }
+
+  @Test
+  void applyResolvesAutoByTheTensorsShapes() {
+    for (String platform : new String[] {"cpu", "cuda", null}) {
+      for (long n : new long[] {1, 64}) {
+        Graph g = new Graph("moe_auto");
+        Tensor router = g.parameter(DType.F32, 16, 8);
+        Weight w = Weight.of(g.parameter(DType.BF16, 8, 16, 24));
+        Weight w1 = Weight.of(g.parameter(DType.BF16, 8, 24, 16));
+        MoeOptions o = MoeOptions.builder().implementation(MoeImplementation.AUTO).topK(2).platform(platform).build();
+        MoeResult r = Moe.apply(o, g.parameter(DType.BF16, n, 16), new MoeWeights(router, w, w, w1));
+        MoeImplementation want = MoeAutoTable.choose(platform, n, 16, 24, 8, 2).implementation();
+        // the scope Moe.apply opens names the implementation that ran
+        String text = g.program(r.output()).withLocations(true).text();
+        assertTrue(text.contains("moe_" + want.name().toLowerCase(java.util.Locale.ROOT)),
+            platform + " N " + n + ": expected " + want + " in the program");
+        for (MoeImplementation other : MoeImplementation.values()) {
+          String scope = "moe_" + other.name().toLowerCase(java.util.Locale.ROOT) + "/";
+          assertEquals(other == want, text.contains(scope), platform + " N " + n + ": scope " + scope);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package org.xla4j.grok;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.models.moe.FewTokensForm;
+import org.xla4j.models.moe.Moe;
+import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.moe.MoeOptions;
+import org.xla4j.models.moe.MoeResult;
+import org.xla4j.models.moe.MoeWeights;
+import org.xla4j.models.quant.Weight;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
+
+/**
+ * FEW_TOKENS in each of its forms (gather, unrolled slices, a loop of slices) and AUTO, against a plain-Java
+ * MoE in f64 on the same bf16 inputs (CPU backend), at decode sizes (1 token) and a few tokens (5).
+ *
+ * <p>Oracle: f64 routing (softmax of x·router, top-K by probability), each chosen expert's
+ * {@code (gelu_tanh(x·W) ⊙ (x·V))·W1} in f64, gated sum with bf16-rounded gates. The program rounds each
+ * matmul result to bf16 (relative 2^-8 per rounding, three in a row through values of size ~1), so the
+ * tolerance is 2e-2 · max|y| + 2e-2 · |y| per element; a wrong expert or gate is off by a whole expert output.
+ */
+class MoeFewTokensFormsTest {
+  static final int D = 16;
+  static final int F = 24;
+  static final int E = 6;
+  static final int K = 2;
+  static Backend cpu;
+
+  @BeforeAll
+  static void open() { cpu = Backends.open("cpu"); }
+
+  @AfterAll
+  static void close() { cpu.close(); }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 5})
+  void everyFormMatchesThePlainJavaLayer(int n) {
+    Random r = new Random(40 + n);
+    HostTensor x = MoeImplementationsTest.normal(r, DType.BF16, 1.0, n, D);
+    HostTensor router = MoeImplementationsTest.normal(r, DType.F32, 0.5, D, E);
+    HostTensor w = MoeImplementationsTest.normal(r, DType.BF16, 1 / Math.sqrt(D), E, D, F);
+    HostTensor v = MoeImplementationsTest.normal(r, DType.BF16, 1 / Math.sqrt(D), E, D, F);
+    HostTensor w1 = MoeImplementationsTest.normal(r, DType.BF16, 1 / Math.sqrt(F), E, F, D);
+    Graph g = new Graph("few_tokens_forms");
+    Tensor xt = g.parameter(x.type());
+    MoeWeights mw = new MoeWeights(g.parameter(router.type()), Weight.of(g.parameter(w.type())),
+        Weight.of(g.parameter(v.type())), Weight.of(g.parameter(w1.type())));
+    MoeOptions base = MoeOptions.builder().topK(K).platform("cpu").implementation(MoeImplementation.FEW_TOKENS).build();
+    List<String> names = new ArrayList<>();
+    List<Tensor> outs = new ArrayList<>();
+    for (FewTokensForm f : FewTokensForm.values()) {
+      MoeResult res = Moe.apply(base.toBuilder().fewTokens(f).build(), xt, mw);
+      names.add(f.name());
+      outs.add(res.output());
+    }
+    names.add("AUTO");
+    outs.add(Moe.apply(base.withImplementation(MoeImplementation.AUTO), xt, mw).output());
+    List<HostTensor> got = GrokHarness.run(cpu, g, List.of(x, router, w, v, w1), outs.toArray(Tensor[]::new));
+    double[] want = oracle(n, x.toFloatArray(), router.toFloatArray(), w.toFloatArray(), v.toFloatArray(),
+        w1.toFloatArray());
+    double max = 0;
+    for (double y : want) max = Math.max(max, Math.abs(y));
+    assertTrue(max > 0.1, "the layer's output is not trivially small: " + max);
+    for (int i = 0; i < names.size(); i++) {
+      float[] y = got.get(i).toFloatArray();
+      int bad = 0;
+      double worst = 0;
+      for (int j = 0; j < y.length; j++) {
+        double d = Math.abs(y[j] - want[j]);
+        worst = Math.max(worst, Double.isNaN(d) ? Double.POSITIVE_INFINITY : d);
+        if (!(d <= 2e-2 * max + 2e-2 * Math.abs(want[j]))) bad++;
+      }
+      assertEquals(0, bad, names.get(i) + " at N " + n + ": max |diff| " + worst + " (max |y| " + max + ")");
+    }
+  }
+
+  /** The layer in f64 on the given (bf16-valued) inputs: y [N, D]. */
+  static double[] oracle(int n, float[] x, float[] router, float[] w, float[] v, float[] w1) {
+    double[] y = new double[n * D];
+    for (int t = 0; t < n; t++) {
+      double[] p = new double[E];
+      double max = Double.NEGATIVE_INFINITY;
+      for (int e = 0; e < E; e++) {
+        for (int d = 0; d < D; d++) p[e] += x[t * D + d] * (double) router[d * E + e];
+        max = Math.max(max, p[e]);
+      }
+      double sum = 0;
+      for (int e = 0; e < E; e++) sum += p[e] = Math.exp(p[e] - max);
+      boolean[] taken = new boolean[E];
+      for (int k = 0; k < K; k++) {
+        int best = -1;
+        for (int e = 0; e < E; e++) if (!taken[e] && (best < 0 || p[e] > p[best])) best = e;
+        taken[best] = true;
+        double gate = bf16(p[best] / sum);
+        double[] h = new double[F];
+        for (int f = 0; f < F; f++) {
+          double a = 0;
+          double b = 0;
+          for (int d = 0; d < D; d++) {
+            a += x[t * D + d] * (double) w[(best * D + d) * F + f];
+            b += x[t * D + d] * (double) v[(best * D + d) * F + f];
+          }
+          h[f] = 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a))) * b;
+        }
+        for (int d = 0; d < D; d++) {
+          double o = 0;
+          for (int f = 0; f < F; f++) o += h[f] * w1[(best * F + f) * D + d];
+          y[t * D + d] += gate * o;
+        }
+      }
+    }
+    return y;
+  }
+
+  private static double bf16(double v) {
+    return HostTensor.of(DType.BF16, Shape.of(1), new float[] {(float) v}).toFloatArray()[0];
+  }
+}
