@@ -239,6 +239,22 @@ public final class Generator implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes the dump stages of every program compiled so far (program text, StableHLO, graph), one folder
+   * per program under {@code dir}: {@code init}, {@code decode}, {@code prefill_N}.
+   *
+   * @return the files written
+   */
+  public List<java.nio.file.Path> dump(java.nio.file.Path dir) {
+    List<java.nio.file.Path> out = new ArrayList<>();
+    if (init != null) out.addAll(init.program().dump(dir.resolve("init")));
+    if (decode != null) out.addAll(decode.program().dump(dir.resolve("decode")));
+    for (Map.Entry<Integer, CompiledProgram> e : prefill.entrySet()) {
+      out.addAll(e.getValue().program().dump(dir.resolve("prefill_" + e.getKey())));
+    }
+    return out;
+  }
+
   /** The smallest bucket holding {@code n} tokens. */
   int bucket(int n) {
     for (int b : buckets) if (b >= n) return b;
