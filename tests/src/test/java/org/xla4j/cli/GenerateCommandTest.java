@@ -57,6 +57,35 @@ class GenerateCommandTest {
     assertTrue(Files.exists(dir.resolve("dump/decode/02-stablehlo.mlir")), "the decode program is dumped");
   }
 
+  /**
+   * A Hugging Face Llama directory (scripts/llama_reference.py's fixture: vocab 64, EOS 2 and 3, f32): the
+   * CLI's greedy tokens equal the argmax of the full forward pass over prompt + generated tokens.
+   */
+  @Test
+  void generatesFromACheckpointDirectory(@TempDir Path dir) throws Exception {
+    Path model = Path.of(GenerateCommandTest.class.getResource("/llama/base/config.json").toURI()).getParent();
+    Path json = dir.resolve("out.json");
+    int[] rc = new int[1];
+    String err = StdStreams.err(() -> StdStreams.out(() -> rc[0] = Main.run("generate", "--model", model.toString(),
+        "--prompt-tokens", "5,17,9,30", "--max-new-tokens", "5", "--output", json.toString())));
+    assertEquals(0, rc[0], err);
+    JsonArray row = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("tokens").get(0)
+        .getAsJsonArray();
+    int[] got = new int[row.size()];
+    for (int j = 0; j < got.length; j++) got[j] = row.get(j).getAsInt();
+    int[] prompt = {5, 17, 9, 30};
+    int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + got.length - 1);
+    System.arraycopy(got, 0, seq, prompt.length, got.length - 1);
+    try (Backend cpu = Backends.open("cpu");
+         org.xla4j.models.checkpoint.ModelDir m = org.xla4j.models.checkpoint.ModelDir.open(model)) {
+      var w = org.xla4j.models.checkpoint.ModelDir.read(m.parameters(), LoadProgress.NONE);
+      var lm = new org.xla4j.models.generate.CausalLm.LlamaLm(m.llamaConfig(), org.xla4j.models.llama.Llama.Options.defaults());
+      int[] want = org.xla4j.generate.GenHarness.fullForwardArgmax(cpu, lm, w, seq, prompt.length);
+      assertArrayEquals(want, got, "greedy tokens vs the full forward's argmax");
+    }
+    assertTrue(got.length == 5 || got[got.length - 1] == 2 || got[got.length - 1] == 3, "budget or EOS ends it");
+  }
+
   @Test
   void streamsTextOfOnePromptOnTinyLlama() {
     int[] rc = new int[1];

@@ -19,7 +19,7 @@ import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 
 /** Tiny models with random weights and the uncached reference for generation tests. */
-final class GenHarness {
+public final class GenHarness {
   private GenHarness() {}
 
   static final Grok1Config GROK = Grok1Config.tiny().toBuilder().vocabSize(300).contextLength(64).build();
@@ -40,7 +40,7 @@ final class GenHarness {
    * The greedy continuation the full forward pass (no cache) implies for {@code seq} = prompt + generated: the
    * argmax of the logits at positions {@code promptLength - 1 .. seq.length - 2}.
    */
-  static int[] fullForwardArgmax(Backend be, CausalLm lm, Tree<HostTensor> w, int[] seq, int promptLength) {
+  public static int[] fullForwardArgmax(Backend be, CausalLm lm, Tree<HostTensor> w, int[] seq, int promptLength) {
     Graph g = new Graph("full");
     Tree<Tensor> params = g.parameters(lm.parameterTypes().prefixed("params")).subtree("params");
     Tensor tokens = g.parameter("tokens", org.xla4j.types.TensorType.of(DType.I32, 1, seq.length));
