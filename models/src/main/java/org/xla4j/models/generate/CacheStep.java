@@ -1,9 +1,15 @@
 package org.xla4j.models.generate;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalInt;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
+import org.xla4j.ir.Block;
 import org.xla4j.ir.CallSite;
+import org.xla4j.ir.FunctionBuilder;
+import org.xla4j.ir.Op;
+import org.xla4j.ir.ScatterDims;
 import org.xla4j.ir.OpException;
 import org.xla4j.models.attention.Attention;
 import org.xla4j.models.attention.AttentionInputs;
@@ -24,8 +30,9 @@ import org.xla4j.types.TensorType;
  * Rows are right-padded: {@code lengths[r]} of the T tokens are real; the rest are written but marked
  * invalid, and {@code step} advances by the length only, so the next token overwrites them.
  *
- * <p>Writes are {@code dynamic_update_slice}s into the incoming buffers (one per row when rows continue
- * at their own steps), so with the cache donated XLA updates it in place.
+ * <p>Writes go into the incoming buffers, a {@code dynamic_update_slice} for a prefill and one row-wise
+ * {@code scatter} (replace) when rows continue at their own steps, so with the cache donated XLA updates
+ * it in place; nothing selects over the whole cache.
  *
  * <pre>{@code
  * CacheStep cs = CacheStep.next(cache, tokens, lengths, OptionalInt.of(0));
@@ -179,18 +186,23 @@ public final class CacheStep {
     return c.dynamicUpdateSlice(upd, at);
   }
 
-  /** Row b of {@code upd} written at (b, start[b], 0, ...): one slice update per row, in place on a donated buffer. */
+  /**
+   * Row b of {@code upd [R, T, ...]} written at (b, start[b], 0, ...) of {@code c [R, S, ...]}: one scatter
+   * that replaces (unique, sorted indices), which XLA runs in place on a donated buffer. A row whose window
+   * would run past the cache's end is not written (scatter's bounds rule).
+   */
   private Tensor writeRows(Tensor c, Tensor upd) {
     Graph g = c.graph();
-    Tensor acc = c;
-    for (long b = 0; b < upd.dim(0); b++) {
-      Tensor[] at = new Tensor[c.rank()];
-      at[0] = g.scalar(b, DType.I32);
-      at[1] = start.slice(0, b, b + 1).reshape();
-      for (int i = 2; i < at.length; i++) at[i] = zero(g);
-      acc = acc.dynamicUpdateSlice(upd.slice(0, b, b + 1), at);
-    }
-    return acc;
+    long r = upd.dim(0);
+    Tensor index = org.xla4j.dsl.Jnp.stack(1, g.arange(r, DType.I32), start.astype(DType.I32)); // [R, 2]
+    List<Integer> window = new ArrayList<>();
+    for (int i = 1; i < c.rank(); i++) window.add(i);
+    ScatterDims dims = new ScatterDims(window, List.of(0), List.of(), List.of(), List.of(0, 1), 1);
+    TensorType s = TensorType.scalar(c.dtype());
+    FunctionBuilder fb = g.raw();
+    Block replace = fb.region(List.of(s, s), true, v -> List.of(v.get(1)));
+    return g.wrap(fb.emit1(new Op.Scatter(List.of(c.value()), index.value(), List.of(upd.astype(c.dtype()).value()), dims,
+        replace, true, true)));
   }
 
   private static Tensor zero(Graph g) { return g.scalar(0L, DType.I32); }
