@@ -76,6 +76,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "0", description = "Rows decoded together (0: the number of prompts, at most 8).")
   int batch;
 
+  @Option(names = "--tokens-per-call", defaultValue = "1",
+      description = "Tokens per decode call: 1 streams step by step; more runs an on-device loop (default: ${DEFAULT-VALUE}).")
+  int tokensPerCall;
+
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")
   Path output;
 
@@ -105,7 +109,8 @@ final class GenerateCommand implements Callable<Integer> {
       List<Request> reqs = requests(lm, params);
       int longest = reqs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
       int rows = batch > 0 ? batch : Math.min(reqs.size(), 8);
-      Generator.Options o = Generator.Options.defaults().withBatch(rows)
+      if (tokensPerCall < 1) throw new IllegalArgumentException("--tokens-per-call must be >= 1, got " + tokensPerCall);
+      Generator.Options o = Generator.Options.defaults().withBatch(rows).withTokensPerCall(tokensPerCall)
           .withMaxLength(cacheLength(longest + maxNewTokens, lm.model().contextLength()))
           .withProgress(s -> err.println(s + " ..."));
       try (Generator gen = lm.generator(o)) {
