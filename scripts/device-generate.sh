@@ -5,7 +5,8 @@
 #      chosen on the device) at batch 1 and 32, the device copy bandwidth, and the time to first token of a
 #      2,048-token prompt;
 #   2. xla4j generate on the same directory through PJRT: batch 1 and 32, step by step and with a 16-token
-#      device loop (--tokens-per-call 16), printing its timing summary (decode tokens/s, time to first token).
+#      device loop (--tokens-per-call 16), and batch 1 with the decode MoE reading only the chosen experts
+#      (--decode-moe few_tokens), printing its timing summary (decode tokens/s, time to first token).
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-generate.sh", carry=[".jre", ".devcarry"])
 # The whole log goes to $OUT/device-generate.log.
@@ -37,13 +38,20 @@ timeout 240 "$PY" scripts/generate_jax.py bench "$DIR" --batches 1,32 --steps 12
 echo "== 2. xla4j generate (PJRT)"
 for b in 1 32; do
   for n in 1 16; do
+    moe=""
     echo "-- batch $b, tokens per call $n"
     # shellcheck disable=SC2046
-    xla4j 150 generate --model "$DIR" --backend pjrt --max-new-tokens 128 --tokens-per-call "$n" --batch "$b" \
+    xla4j 150 generate --model "$DIR" --backend pjrt --max-new-tokens 128 --tokens-per-call "$n" --batch "$b" $moe \
       $(prompts "$b") --quiet | tail -n 3
     rc[xla4j-b$b-n$n]=${PIPESTATUS[0]}
   done
 done
+echo "-- batch 1, tokens per call 16, decode MoE reading only the chosen experts (few_tokens)"
+moe="--decode-moe few_tokens"
+# shellcheck disable=SC2046
+xla4j 150 generate --model "$DIR" --backend pjrt --max-new-tokens 128 --tokens-per-call 16 --batch 1 $moe \
+  $(prompts 1) --quiet | tail -n 3
+rc[xla4j-b1-n16-few]=${PIPESTATUS[0]}
 echo "-- time to first token, 2048-token prompt"
 xla4j 150 generate --model "$DIR" --backend pjrt --max-new-tokens 4 --prompt-tokens "$(seq -s, 3 2050)" --quiet | tail -n 2
 rc[xla4j-ttft]=${PIPESTATUS[0]}

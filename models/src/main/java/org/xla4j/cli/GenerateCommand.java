@@ -20,6 +20,7 @@ import org.xla4j.models.generate.LanguageModel;
 import org.xla4j.models.generate.Request;
 import org.xla4j.models.generate.SamplingParams;
 import org.xla4j.models.generate.TokenEvent;
+import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import picocli.CommandLine.ArgGroup;
@@ -80,6 +81,11 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Tokens per decode call: 1 streams step by step; more runs an on-device loop (default: ${DEFAULT-VALUE}).")
   int tokensPerCall;
 
+  @Option(names = "--decode-moe", paramLabel = "dense|dropless|capacity|few_tokens",
+      description = "MoE implementation of the decode steps (default: the model's, dense); few_tokens reads only the"
+          + " chosen experts' weights.")
+  String decodeMoe;
+
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")
   Path output;
 
@@ -112,7 +118,8 @@ final class GenerateCommand implements Callable<Integer> {
       if (tokensPerCall < 1) throw new IllegalArgumentException("--tokens-per-call must be >= 1, got " + tokensPerCall);
       Generator.Options o = Generator.Options.defaults().withBatch(rows).withTokensPerCall(tokensPerCall)
           .withMaxLength(cacheLength(longest + maxNewTokens, lm.model().contextLength()))
-          .withProgress(s -> err.println(s + " ..."));
+          .withProgress(s -> err.println(s + " ..."))
+          .withDecodeMoe(decodeMoe == null ? null : LogitsCommand.parseEnum(MoeImplementation.class, decodeMoe, "--decode-moe"));
       try (Generator gen = lm.generator(o)) {
         long c0 = System.nanoTime();
         gen.compile(reqs);

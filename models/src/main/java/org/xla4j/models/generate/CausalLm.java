@@ -8,6 +8,7 @@ import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaCached;
 import org.xla4j.models.llama.LlamaConfig;
+import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.TensorType;
 
@@ -47,6 +48,9 @@ public sealed interface CausalLm {
   /** Logits f32 {@code [B, T, vocab]} of the full forward pass without a cache (the reference). */
   Tensor fullLogits(Tree<Tensor> params, Tensor tokens);
 
+  /** The same model evaluated with another MoE implementation (a model without MoE layers: itself). */
+  CausalLm withMoe(MoeImplementation implementation);
+
   /** Grok-1 (pad id 0). */
   record Grok(Grok1Config config, Grok1.Options options) implements CausalLm {
     public Grok {
@@ -78,6 +82,11 @@ public sealed interface CausalLm {
     @Override
     public Tensor fullLogits(Tree<Tensor> params, Tensor tokens) {
       return Grok1.forward(config, params, tokens, options).logits();
+    }
+
+    @Override
+    public CausalLm withMoe(MoeImplementation implementation) {
+      return new Grok(config, options.withMoe(options.moe().withImplementation(implementation)));
     }
   }
 
@@ -113,5 +122,8 @@ public sealed interface CausalLm {
     public Tensor fullLogits(Tree<Tensor> params, Tensor tokens) {
       return Llama.forward(config, params, tokens, null, options);
     }
+
+    @Override
+    public CausalLm withMoe(MoeImplementation implementation) { return this; }
   }
 }

@@ -35,6 +35,7 @@ public final class DecodePrograms {
   public static final String TOKENS = "tokens";
 
   private final CausalLm model;
+  private final CausalLm decodeModel;
   private final long batch;
   private final long maxLength;
 
@@ -42,7 +43,20 @@ public final class DecodePrograms {
    * @throws IllegalArgumentException when {@code maxLength} exceeds the model's context or a size is not positive
    */
   public DecodePrograms(CausalLm model, long batch, long maxLength) {
+    this(model, model, batch, maxLength);
+  }
+
+  /**
+   * As {@link #DecodePrograms(CausalLm, long, long)}, with {@link #decode()} and {@link #decodeLoop} evaluating
+   * {@code decodeModel} (the same parameters and cache; e.g. {@code model.withMoe(FEW_TOKENS)}, which reads
+   * only the chosen experts' weights for the few tokens of a step).
+   */
+  public DecodePrograms(CausalLm model, CausalLm decodeModel, long batch, long maxLength) {
     this.model = java.util.Objects.requireNonNull(model, "model");
+    this.decodeModel = java.util.Objects.requireNonNull(decodeModel, "decodeModel");
+    if (!decodeModel.parameterTypes().equals(model.parameterTypes())) {
+      throw new IllegalArgumentException("DecodePrograms: the decode model must have the model's parameters");
+    }
     if (batch < 1 || maxLength < 1 || maxLength > model.contextLength()) {
       throw new IllegalArgumentException("DecodePrograms requires batch >= 1 and 1 <= maxLength <= the model's context "
           + model.contextLength() + ", got batch " + batch + " and maxLength " + maxLength);
@@ -183,8 +197,8 @@ public final class DecodePrograms {
   private Tree<Tensor> step(Tree<Tensor> params, Tree<Tensor> state) {
     Graph g = state.get("last").graph();
     Tensor tokens = state.get("last").reshape(batch, 1);
-    CausalLm.Step s = model.forward(params, CacheStep.next(state.subtree("cache"), tokens, g.ones(DType.I32, batch),
-        model.padId()));
+    CausalLm.Step s = decodeModel.forward(params, CacheStep.next(state.subtree("cache"), tokens,
+        g.ones(DType.I32, batch), model.padId()));
     DeviceSampling.Sampled d = DeviceSampling.sample(s.logits(), state.get("sampling/temperature"),
         state.get("sampling/top_k"), state.get("sampling/top_p"), state.get("key"));
     return Tree.<Tensor>builder().putAll("cache", s.cache()).put("last", d.ids()).put("key", d.nextKey())

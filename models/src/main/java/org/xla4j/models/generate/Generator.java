@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
@@ -50,8 +51,11 @@ public final class Generator implements AutoCloseable {
    * @param buckets prompt lengths prefill programs are compiled for, ascending (empty: powers of two from 16
    *     up to maxLength, and maxLength)
    * @param progress told what is being compiled (may be a no-op)
+   * @param decodeMoe the MoE implementation of the decode programs (null: the model's own), e.g. FEW_TOKENS
+   *     to read only the chosen experts' weights when batch·topK is below the expert count
    */
-  public record Options(int batch, int maxLength, int tokensPerCall, List<Integer> buckets, Consumer<String> progress) {
+  public record Options(int batch, int maxLength, int tokensPerCall, List<Integer> buckets, Consumer<String> progress,
+      MoeImplementation decodeMoe) {
     public Options {
       if (batch < 1) throw new IllegalArgumentException("Generator.Options: batch must be >= 1, got " + batch);
       if (maxLength < 0) throw new IllegalArgumentException("Generator.Options: maxLength must be >= 0, got " + maxLength);
@@ -63,17 +67,23 @@ public final class Generator implements AutoCloseable {
     }
 
     /** Batch 4, the model's whole context, one token per call, automatic buckets, no progress. */
-    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}); }
+    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null); }
 
-    public Options withBatch(int b) { return new Options(b, maxLength, tokensPerCall, buckets, progress); }
+    public Options withBatch(int b) { return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe); }
 
-    public Options withMaxLength(int n) { return new Options(batch, n, tokensPerCall, buckets, progress); }
+    public Options withMaxLength(int n) { return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe); }
 
-    public Options withTokensPerCall(int n) { return new Options(batch, maxLength, n, buckets, progress); }
+    public Options withTokensPerCall(int n) { return new Options(batch, maxLength, n, buckets, progress, decodeMoe); }
 
-    public Options withBuckets(List<Integer> b) { return new Options(batch, maxLength, tokensPerCall, b, progress); }
+    public Options withBuckets(List<Integer> b) { return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe); }
 
-    public Options withProgress(Consumer<String> p) { return new Options(batch, maxLength, tokensPerCall, buckets, p); }
+    public Options withProgress(Consumer<String> p) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe);
+    }
+
+    public Options withDecodeMoe(MoeImplementation m) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m);
+    }
   }
 
   private final LanguageModel lm;
@@ -91,7 +101,8 @@ public final class Generator implements AutoCloseable {
     this.lm = Objects.requireNonNull(lm, "lm");
     this.options = Objects.requireNonNull(options, "options");
     int maxLen = options.maxLength() == 0 ? lm.model().contextLength() : options.maxLength();
-    this.programs = new DecodePrograms(lm.model(), options.batch(), maxLen);
+    CausalLm decodeModel = options.decodeMoe() == null ? lm.model() : lm.model().withMoe(options.decodeMoe());
+    this.programs = new DecodePrograms(lm.model(), decodeModel, options.batch(), maxLen);
     this.buckets = options.buckets().isEmpty() ? defaultBuckets(maxLen) : options.buckets();
     for (int b : buckets) {
       if (b < 1 || b > maxLen) throw new IllegalArgumentException("Generator: bucket " + b + " is outside [1, " + maxLen + "]");
