@@ -32,7 +32,7 @@ public final class GenHarness {
   static Tree<HostTensor> weights(CausalLm lm, long seed) {
     return switch (lm) {
       case CausalLm.Grok g -> Tree.of(Grok1RandomWeights.generate(g.config(), seed));
-      case CausalLm.LlamaLm l -> LlamaRandomWeights.generate(l.config(), seed);
+      case CausalLm.LlamaLm l -> Tree.of(LlamaRandomWeights.generate(l.config(), seed));
     };
   }
 

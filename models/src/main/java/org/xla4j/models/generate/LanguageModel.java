@@ -107,7 +107,7 @@ public final class LanguageModel implements AutoCloseable {
       }
       case "tiny-llama" -> {
         LlamaConfig c = tinyLlamaConfig();
-        Tree<HostTensor> w = LlamaRandomWeights.generate(c, PRESET_SEED);
+        Tree<HostTensor> w = Tree.of(LlamaRandomWeights.generate(c, PRESET_SEED));
         yield new LanguageModel(preset, new CausalLm.LlamaLm(c, Llama.Options.defaults()), backend, upload(w, backend),
             tok, true, eos, true);
       }
