@@ -9,7 +9,7 @@ import java.time.Duration;
  * @param timeToFirstToken from the start of generation (after compiling) to the first token on the host
  * @param prefillTokens real prompt tokens prefilled
  * @param prefill time in prefill calls
- * @param decodeTokens tokens produced by decode calls (every row, active or not, counts once per step only when active)
+ * @param decodeTokens tokens from decode calls that requests kept (a free row's, or one past a request's end, is not counted)
  * @param decode time in decode calls
  */
 public record GenerationStats(Duration compile, Duration timeToFirstToken, long prefillTokens, Duration prefill,
