@@ -86,6 +86,33 @@ class GenerateCommandTest {
     assertTrue(got.length == 5 || got[got.length - 1] == 2 || got[got.length - 1] == 3, "budget or EOS ends it");
   }
 
+  /**
+   * A Hugging Face Grok-1 directory (the tiny-grok preset's weights, written in that layout): the CLI's greedy
+   * tokens equal the argmax of the full forward pass over the same weights.
+   */
+  @Test
+  void generatesFromAGrokCheckpointDirectory(@TempDir Path dir) throws Exception {
+    var c = LanguageModel.tinyGrokConfig();
+    var w = org.xla4j.models.grok.Grok1RandomWeights.generate(c, 3);
+    Path model = org.xla4j.generate.GenHarness.writeGrokHfDir(dir.resolve("grok"), c, w);
+    Path json = dir.resolve("out.json");
+    int[] rc = new int[1];
+    String err = StdStreams.err(() -> StdStreams.out(() -> rc[0] = Main.run("generate", "--model", model.toString(),
+        "--prompt-tokens", "70,80,90", "--max-new-tokens", "4", "--output", json.toString())));
+    assertEquals(0, rc[0], err);
+    JsonArray row = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("tokens").get(0)
+        .getAsJsonArray();
+    int[] got = new int[row.size()];
+    for (int j = 0; j < got.length; j++) got[j] = row.get(j).getAsInt();
+    assertEquals(4, got.length, "no EOS for a checkpoint without a tokenizer: the budget ends it");
+    int[] seq = {70, 80, 90, got[0], got[1], got[2]};
+    try (Backend cpu = Backends.open("cpu")) {
+      var lm = new org.xla4j.models.generate.CausalLm.Grok(c, org.xla4j.models.grok.Grok1.Options.defaults());
+      int[] want = org.xla4j.generate.GenHarness.fullForwardArgmax(cpu, lm, org.xla4j.tree.Tree.of(w), seq, 3);
+      assertArrayEquals(want, got, "greedy tokens vs the full forward's argmax");
+    }
+  }
+
   @Test
   void streamsTextOfOnePromptOnTinyLlama() {
     int[] rc = new int[1];

@@ -55,6 +55,54 @@ public final class GenHarness {
     }
   }
 
+  /**
+   * Writes {@code w} ({@link Grok1Config#parameterTypes()} paths, bf16 format) as a Hugging Face Grok-1
+   * directory: torch's [out, in] matrices, one tensor per expert, config.json with the config's sizes.
+   */
+  public static java.nio.file.Path writeGrokHfDir(java.nio.file.Path dir, Grok1Config c, java.util.Map<String, HostTensor> w)
+      throws java.io.IOException {
+    java.util.Map<String, HostTensor> out = new java.util.LinkedHashMap<>();
+    for (var e : w.entrySet()) {
+      String p = e.getKey();
+      HostTensor t = e.getValue();
+      if (p.equals("language_model/in_out_embed/embeddings")) out.put("transformer.in_out_embed.weight", t);
+      else if (p.equals("language_model/rms_norm/scale")) out.put("transformer.rms_norm.weight", t);
+      else {
+        String[] parts = p.split("/");
+        String pre = "transformer.decoder_layer." + parts[1].substring("decoder_layer_".length()) + ".";
+        String module = String.join(".", java.util.Arrays.copyOfRange(parts, 2, parts.length - 1));
+        if (p.endsWith("/scale")) out.put(pre + module + ".weight", t);
+        else if (parts[2].equals("moe")) {
+          for (int x = 0; x < t.shape().dim(0); x++) {
+            out.put(pre + "moe." + x + "." + parts[3] + ".weight", transpose(t, x));
+          }
+        } else out.put(pre + module + ".weight", transpose(t, -1));
+      }
+    }
+    java.nio.file.Files.createDirectories(dir);
+    org.xla4j.runtime.Safetensors.write(dir.resolve("model.safetensors"), out);
+    java.nio.file.Files.writeString(dir.resolve("config.json"), String.format(java.util.Locale.ROOT,
+        "{\"architectures\": [\"Grok1ModelForCausalLM\"], \"model_type\": \"grok-1\", \"vocab_size\": %d,"
+            + " \"hidden_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,"
+            + " \"num_key_value_heads\": %d, \"head_dim\": %d, \"intermediate_size\": %d, \"num_experts\": %d,"
+            + " \"num_experts_per_tok\": %d, \"max_position_embeddings\": %d}",
+        c.vocabSize(), c.embeddingSize(), c.numLayers(), c.numQHeads(), c.numKvHeads(), c.keySize(), c.ffnSize(),
+        c.numExperts(), c.numSelectedExperts(), c.contextLength()));
+    return dir;
+  }
+
+  /** Matrix {@code [in, out]} (or slice {@code index} of a stack {@code [E, in, out]}) as {@code [out, in]}, same dtype. */
+  private static HostTensor transpose(HostTensor t, int index) {
+    int r = t.shape().rank();
+    int in = (int) t.shape().dim(r - 2);
+    int out = (int) t.shape().dim(r - 1);
+    float[] all = t.toFloatArray();
+    int base = index < 0 ? 0 : index * in * out;
+    float[] tr = new float[in * out];
+    for (int i = 0; i < in; i++) for (int o = 0; o < out; o++) tr[o * in + i] = all[base + i * out + o];
+    return HostTensor.of(t.dtype(), org.xla4j.types.Shape.of(out, in), tr);
+  }
+
   static int[] concat(int[] a, List<Integer> b) {
     int[] out = java.util.Arrays.copyOf(a, a.length + b.size());
     for (int i = 0; i < b.size(); i++) out[a.length + i] = b.get(i);
