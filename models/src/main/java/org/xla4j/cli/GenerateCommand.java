@@ -108,10 +108,6 @@ final class GenerateCommand implements Callable<Integer> {
         err.println("model " + lm.name() + ": random weights (seed " + LanguageModel.PRESET_SEED
             + "), so the text means nothing; give a checkpoint directory for a real model");
       }
-      if (temperature > 0 || topK > 0 || topP < 1) {
-        err.println("note: this build decodes greedily; --temperature, --top-k and --top-p take effect with the"
-            + " device sampler");
-      }
       List<Request> reqs = requests(lm, params);
       int longest = reqs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
       int rows = batch > 0 ? batch : Math.min(reqs.size(), 8);

@@ -23,7 +23,8 @@ import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.cpu.CpuBackend;
 
 /**
- * The Generator on tiny-grok (random weights): a request gets the same greedy tokens alone (batch 1) and
+ * The Generator on tiny-grok (random weights): a request gets the same tokens (greedy, or sampled on the
+ * device from its own seed) alone (batch 1) and
  * inside a batch of other requests of different prompt lengths that come and go (continuous batching,
  * batch 2, five requests), also with a device loop of several tokens per call whose MoE reads only the
  * chosen experts (FEW_TOKENS; equal ids here, as the implementations agree to bf16 rounding); a stop id ends its row
@@ -53,9 +54,17 @@ class GeneratorTest {
     return Generator.Options.defaults().withBatch(batch).withMaxLength(32).withBuckets(List.of(16, 32));
   }
 
+  /**
+   * Even requests greedy, odd ones sampled with their own seeds (temperature 50, top-k 50, top-p 0.9: the
+   * random model's logits are so peaked that a low temperature would sample its argmax).
+   */
   static List<Request> requests() {
     List<Request> out = new ArrayList<>();
-    for (int i = 0; i < PROMPTS.length; i++) out.add(new Request(PROMPTS[i], SamplingParams.greedy(BUDGETS[i])));
+    for (int i = 0; i < PROMPTS.length; i++) {
+      SamplingParams p = i % 2 == 0 ? SamplingParams.greedy(BUDGETS[i])
+          : new SamplingParams(50, 50, 0.9, 100 + i, BUDGETS[i], List.of());
+      out.add(new Request(PROMPTS[i], p));
+    }
     return out;
   }
 
@@ -85,6 +94,19 @@ class GeneratorTest {
       assertArrayEquals(alone.get(i), streamed, "request " + i + ": streamed tokens in order");
       assertEquals(1, events.stream().filter(e -> e.request() == idx && e.finished()).count(), "one final event");
       assertEquals(lm.decode(alone.get(i)), batched.get(i).text(), "text is the decoded tokens");
+    }
+  }
+
+  @Test
+  void aSeedReproducesItsSampleAndAnotherSeedDiffers() {
+    try (Generator g = lm.generator(opts(2))) {
+      // a high temperature: tiny-grok's random logits are too peaked to sample anything but the argmax otherwise
+      SamplingParams a = new SamplingParams(100, 0, 1, 11, 12, List.of());
+      SamplingParams b = new SamplingParams(100, 0, 1, 12, 12, List.of());
+      int[] first = g.run(List.of(new Request(PROMPTS[0], a)), e -> {}).get(0).tokens();
+      List<Completion> again = g.run(List.of(new Request(PROMPTS[0], a), new Request(PROMPTS[0], b)), e -> {});
+      assertArrayEquals(first, again.get(0).tokens(), "the same seed, alone and beside another request");
+      assertTrue(!java.util.Arrays.equals(first, again.get(1).tokens()), "seed 12 samples other tokens than seed 11");
     }
   }
 

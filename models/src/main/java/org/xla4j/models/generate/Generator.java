@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.tokenizer.DecodeStream;
+import org.xla4j.models.tokenizer.Tokenizer;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
@@ -184,7 +186,7 @@ public final class Generator implements AutoCloseable {
           prefillNanos += System.nanoTime() - a;
           prefillTokens += q.prompt().length;
           if (ttft < 0) ttft = System.nanoTime() - start;
-          Row row = new Row(i, q, stops(q.params()));
+          Row row = new Row(i, q, stops(q.params()), lm.tokenizer().orElse(null));
           if (!accept(row, first, onToken, done)) {
             rows[r] = row;
             active++;
@@ -282,7 +284,7 @@ public final class Generator implements AutoCloseable {
           .put("input/row", up(uploaded, HostTensor.ofInts(new int[] {r})))
           .put("input/tokens", up(uploaded, HostTensor.ofInts(tokens, 1, b)))
           .put("input/lengths", up(uploaded, HostTensor.ofInts(new int[] {q.prompt().length}, 1)))
-          .put("input/key", up(uploaded, key(p.seed())))
+          .put("input/key", up(uploaded, key(p)))
           .put("input/temperature", up(uploaded, HostTensor.of(new float[] {(float) p.temperature()}, 1)))
           .put("input/top_k", up(uploaded, HostTensor.ofInts(new int[] {p.topK()}, 1)))
           .put("input/top_p", up(uploaded, HostTensor.of(new float[] {(float) p.topP()}, 1)))
@@ -328,9 +330,11 @@ public final class Generator implements AutoCloseable {
     return b;
   }
 
-  private HostTensor key(long seed) {
+  /** The request's Threefry key ({@link SamplingParams#key()}, JAX's {@code PRNGKey(seed)}) as u32 [1, 2]. */
+  private static HostTensor key(SamplingParams p) {
+    int[] k = p.key();
     ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-    b.putInt((int) (seed >>> 32)).putInt((int) seed);
+    b.putInt(k[0]).putInt(k[1]);
     return HostTensor.ofBytes(DType.U32, Shape.of(1, 2), b.array());
   }
 
@@ -345,7 +349,7 @@ public final class Generator implements AutoCloseable {
     row.tokens.add(id);
     boolean stop = row.stops.contains(id);
     boolean end = stop || row.tokens.size() >= row.request.params().maxNewTokens();
-    String delta = row.textDelta(lm, end);
+    String delta = row.text == null ? "" : row.text.push(id) + (end ? row.text.finish() : "");
     onToken.accept(new TokenEvent(row.index, id, delta, end));
     if (end) {
       int[] ids = row.tokens.stream().mapToInt(Integer::intValue).toArray();
@@ -388,21 +392,13 @@ public final class Generator implements AutoCloseable {
     final Request request;
     final Set<Integer> stops;
     final List<Integer> tokens = new ArrayList<>();
-    String emitted = "";
+    final DecodeStream text; // null without a tokenizer
 
-    Row(int index, Request request, Set<Integer> stops) {
+    Row(int index, Request request, Set<Integer> stops, Tokenizer tokenizer) {
       this.index = index;
       this.request = request;
       this.stops = stops;
-    }
-
-    /** The text the latest token adds; an incomplete UTF-8 character is held back until {@code last}. */
-    String textDelta(LanguageModel lm, boolean last) {
-      String full = lm.decode(tokens.stream().mapToInt(Integer::intValue).toArray());
-      if (!last && full.endsWith("\uFFFD")) return "";
-      String delta = full.startsWith(emitted) ? full.substring(emitted.length()) : full;
-      emitted = full;
-      return delta;
+      this.text = tokenizer == null ? null : new DecodeStream(tokenizer);
     }
   }
 }

@@ -19,6 +19,7 @@ import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.models.llama.LlamaRandomWeights;
 import org.xla4j.models.tokenizer.ByteTokenizer;
 import org.xla4j.models.tokenizer.Tokenizer;
+import org.xla4j.models.tokenizer.Tokenizers;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
@@ -117,21 +118,43 @@ public final class LanguageModel implements AutoCloseable {
 
   /**
    * A Hugging Face checkpoint directory ({@link ModelDir}: Grok-1 bf16 or int8, Llama), uploaded to the
-   * backend's first device with {@code progress}. Stop ids: Llama's {@code eos_token_id}s.
+   * backend's first device with {@code progress}, with its tokenizer ({@link Tokenizers#load}:
+   * tokenizer.json or a SentencePiece model) when it has one. Stop ids: the tokenizer's EOS and Llama's
+   * {@code eos_token_id}s.
    */
   public static LanguageModel load(Path dir, Backend backend, LoadProgress progress) {
+    Tokenizer tok = hasTokenizer(dir) ? Tokenizers.load(dir) : null;
     try (ModelDir m = ModelDir.open(dir)) {
       Tree<DeviceBuffer> w = ModelDir.upload(m.parameters(), backend, backend.devices().get(0), progress);
       String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+      Set<Integer> eos = new LinkedHashSet<>();
+      if (tok != null) tok.special().eos().ifPresent(eos::add);
       return switch (m.type()) {
         case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), Grok1.Options.defaults()), backend, w,
-            null, false, Set.of(), false);
+            tok, false, eos, false);
         case LLAMA -> {
           LlamaConfig c = m.llamaConfig();
-          yield new LanguageModel(name, new CausalLm.LlamaLm(c, Llama.Options.defaults()), backend, w, null,
-              c.bosTokenId().isPresent(), new LinkedHashSet<>(c.eosTokenIds()), false);
+          eos.addAll(c.eosTokenIds());
+          yield new LanguageModel(name, new CausalLm.LlamaLm(c, Llama.Options.defaults()), backend, w, tok,
+              c.bosTokenId().isPresent(), eos, false);
         }
       };
+    } catch (RuntimeException e) {
+      if (tok != null) tok.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Whether {@code dir} holds a tokenizer file (tokenizer.json or a SentencePiece {@code .model}); a directory
+   * without one generates from token ids. An unreadable or ambiguous one is {@link Tokenizers#load}'s error.
+   */
+  private static boolean hasTokenizer(Path dir) {
+    if (Files.isRegularFile(dir.resolve("tokenizer.json"))) return true;
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.anyMatch(p -> p.getFileName().toString().endsWith(".model") && Files.isRegularFile(p));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + dir, e);
     }
   }
 
