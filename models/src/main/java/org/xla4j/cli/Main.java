@@ -16,7 +16,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "xla4j", mixinStandardHelpOptions = true, version = "xla4j 0.1.0",
     description = "Build, compile and run XLA (StableHLO) programs from Java.",
     subcommands = {ExecCommand.class, EmitCommand.class, DemoCommand.class, BenchCommand.class, CompileCommand.class, AttentionCommand.class,
-        LogitsCommand.class, QuantizeCommand.class, ModelCommand.class, GraphCommand.class, TrainCommand.class})
+        LogitsCommand.class, QuantizeCommand.class, ModelCommand.class, GraphCommand.class, TrainCommand.class,
+        GenerateCommand.class})
 public final class Main {
   @Option(names = "--quiet", scope = ScopeType.INHERIT,
       description = "No progress on stderr (progress shows only when stderr is a terminal).")

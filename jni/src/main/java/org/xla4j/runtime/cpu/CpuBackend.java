@@ -125,6 +125,9 @@ public final class CpuBackend implements Backend {
   /** CPU executables neither closed nor cleaned, in this process. */
   public static int liveExecutables() { return CpuExecutable.LIVE.get(); }
 
+  /** CPU device buffers neither closed nor donated, in this process (no Cleaner: they hold no native memory). */
+  public static int liveBuffers() { return CpuBuffer.LIVE.get(); }
+
   /** Compiled programs (TF graph + session) whose native memory is not yet freed, in this process. */
   public static int livePrograms() { return CpuProgram.live(); }
 

@@ -10,13 +10,17 @@ import org.xla4j.types.TensorType;
  * immutable host tensor plus a deleted flag (no native memory, nothing for a Cleaner to do).
  */
 final class CpuBuffer implements DeviceBuffer {
+  /** Buffers neither closed nor donated, in this process (leak tests). */
+  static final java.util.concurrent.atomic.AtomicInteger LIVE = new java.util.concurrent.atomic.AtomicInteger();
+
   private final HostTensor value;
   private final Device device;
-  private volatile boolean deleted;
+  private final java.util.concurrent.atomic.AtomicBoolean deleted = new java.util.concurrent.atomic.AtomicBoolean();
 
   CpuBuffer(HostTensor value, Device device) {
     this.value = value;
     this.device = device;
+    LIVE.incrementAndGet();
   }
 
   @Override
@@ -27,16 +31,18 @@ final class CpuBuffer implements DeviceBuffer {
 
   @Override
   public HostTensor toHost() {
-    if (deleted) throw new IllegalStateException("this CPU buffer " + value.type() + " has been closed");
+    if (deleted.get()) throw new IllegalStateException("this CPU buffer " + value.type() + " has been closed");
     return value;
   }
 
   @Override
-  public boolean isDeleted() { return deleted; }
+  public boolean isDeleted() { return deleted.get(); }
 
   @Override
-  public void close() { deleted = true; }
+  public void close() {
+    if (deleted.compareAndSet(false, true)) LIVE.decrementAndGet();
+  }
 
   @Override
-  public String toString() { return "CpuBuffer(" + value.type() + (deleted ? ", deleted)" : ")"); }
+  public String toString() { return "CpuBuffer(" + value.type() + (deleted.get() ? ", deleted)" : ")"); }
 }

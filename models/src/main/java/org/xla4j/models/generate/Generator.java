@@ -1,0 +1,404 @@
+package org.xla4j.models.generate;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.tokenizer.DecodeStream;
+import org.xla4j.models.tokenizer.Tokenizer;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.tree.Tree;
+import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
+
+/**
+ * Generates text with a {@link LanguageModel}: a fixed batch of rows over one KV cache on the device, each
+ * row holding one request at its own position. Requests wait in a queue; a free row takes the next one
+ * with a one-row prefill (its prompt right-padded to a length bucket), then every step decodes one token
+ * (or {@link Options#tokensPerCall()} tokens in one device loop) for all rows, and a row whose request
+ * ends (a stop id or its token budget) takes the next waiting request without recompiling. Only ids come
+ * back to the host; the cache is donated to every call, so one copy lives on the device.
+ *
+ * <p>Each program is compiled once per generator (per prompt bucket) and reused; {@link #close()} releases
+ * every executable and device buffer it holds.
+ *
+ * <pre>{@code
+ * try (Backend cpu = Backends.open("cpu");
+ *      LanguageModel lm = LanguageModel.load("tiny-grok", cpu, LoadProgress.NONE);
+ *      Generator gen = lm.generator()) {
+ *   List<Completion> out = gen.generate(List.of("The answer is"), SamplingParams.greedy(16));
+ *   gen.generate(List.of("Once"), SamplingParams.greedy(16), e -> System.out.print(e.text()));   // streaming
+ * }
+ * }</pre>
+ */
+public final class Generator implements AutoCloseable {
+  /**
+   * @param batch rows decoded together
+   * @param maxLength cache length: prompt plus generated tokens of one request at most (0: the model's context)
+   * @param tokensPerCall tokens per decode call: 1 decodes step by step, more runs a device loop of that many
+   * @param buckets prompt lengths prefill programs are compiled for, ascending (empty: powers of two from 16
+   *     up to maxLength, and maxLength)
+   * @param progress told what is being compiled (may be a no-op)
+   * @param decodeMoe the MoE implementation of the decode programs (null: the model's own), e.g. FEW_TOKENS
+   *     to read only the chosen experts' weights when batch·topK is below the expert count
+   */
+  public record Options(int batch, int maxLength, int tokensPerCall, List<Integer> buckets, Consumer<String> progress,
+      MoeImplementation decodeMoe) {
+    public Options {
+      if (batch < 1) throw new IllegalArgumentException("Generator.Options: batch must be >= 1, got " + batch);
+      if (maxLength < 0) throw new IllegalArgumentException("Generator.Options: maxLength must be >= 0, got " + maxLength);
+      if (tokensPerCall < 1) {
+        throw new IllegalArgumentException("Generator.Options: tokensPerCall must be >= 1, got " + tokensPerCall);
+      }
+      buckets = List.copyOf(new TreeSet<>(buckets));
+      Objects.requireNonNull(progress, "progress");
+    }
+
+    /** Batch 4, the model's whole context, one token per call, automatic buckets, no progress. */
+    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null); }
+
+    public Options withBatch(int b) { return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe); }
+
+    public Options withMaxLength(int n) { return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe); }
+
+    public Options withTokensPerCall(int n) { return new Options(batch, maxLength, n, buckets, progress, decodeMoe); }
+
+    public Options withBuckets(List<Integer> b) { return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe); }
+
+    public Options withProgress(Consumer<String> p) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe);
+    }
+
+    public Options withDecodeMoe(MoeImplementation m) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m);
+    }
+  }
+
+  private final LanguageModel lm;
+  private final Options options;
+  private final DecodePrograms programs;
+  private final List<Integer> buckets;
+  private final Map<Integer, CompiledProgram> prefill = new LinkedHashMap<>();
+  private CompiledProgram init;
+  private CompiledProgram decode;
+  private Tree<DeviceBuffer> state;
+  private GenerationStats stats = new GenerationStats(Duration.ZERO, Duration.ZERO, 0, Duration.ZERO, 0, Duration.ZERO);
+  private boolean closed;
+
+  Generator(LanguageModel lm, Options options) {
+    this.lm = Objects.requireNonNull(lm, "lm");
+    this.options = Objects.requireNonNull(options, "options");
+    int maxLen = options.maxLength() == 0 ? lm.model().contextLength() : options.maxLength();
+    CausalLm decodeModel = options.decodeMoe() == null ? lm.model() : lm.model().withMoe(options.decodeMoe());
+    this.programs = new DecodePrograms(lm.model(), decodeModel, options.batch(), maxLen);
+    this.buckets = options.buckets().isEmpty() ? defaultBuckets(maxLen) : options.buckets();
+    for (int b : buckets) {
+      if (b < 1 || b > maxLen) throw new IllegalArgumentException("Generator: bucket " + b + " is outside [1, " + maxLen + "]");
+    }
+  }
+
+  /** Powers of two from 16 below {@code maxLength}, then {@code maxLength}: few compiles, at most 2x padding. */
+  static List<Integer> defaultBuckets(int maxLength) {
+    List<Integer> out = new ArrayList<>();
+    for (int b = 16; b < maxLength; b *= 2) out.add(b);
+    out.add(maxLength);
+    return out;
+  }
+
+  /** The options this generator was made with. */
+  public Options options() { return options; }
+
+  /** The cache length: prompt plus generated tokens of one request at most. */
+  public int maxLength() { return (int) programs.maxLength(); }
+
+  /** The prompt-length buckets prefill compiles for. */
+  public List<Integer> buckets() { return buckets; }
+
+  /** Timings of the last generate call. */
+  public GenerationStats stats() { return stats; }
+
+  /** Completions of {@code prompts} (text, encoded with the model's tokenizer), in order. */
+  public List<Completion> generate(List<String> prompts, SamplingParams params) {
+    return generate(prompts, params, e -> {});
+  }
+
+  /** As {@link #generate(List, SamplingParams)}, reporting each token to {@code onToken} as it arrives. */
+  public List<Completion> generate(List<String> prompts, SamplingParams params, Consumer<TokenEvent> onToken) {
+    List<Request> reqs = new ArrayList<>();
+    for (String p : prompts) reqs.add(new Request(lm.encode(p), params));
+    return run(reqs, onToken);
+  }
+
+  /** Completions of prompts given as token ids. */
+  public List<Completion> generateTokens(List<int[]> prompts, SamplingParams params) {
+    List<Request> reqs = new ArrayList<>();
+    for (int[] p : prompts) reqs.add(new Request(p, params));
+    return run(reqs, e -> {});
+  }
+
+  /**
+   * Runs {@code requests} to completion with continuous batching, reporting each token to {@code onToken}
+   * (on this thread, in order per request). Compiles the programs the requests need first (see
+   * {@link #compile}).
+   *
+   * @throws IllegalArgumentException naming the request whose prompt plus token budget exceeds
+   *     {@link #maxLength()}, or whose ids are outside the vocabulary
+   */
+  public List<Completion> run(List<Request> requests, Consumer<TokenEvent> onToken) {
+    if (closed) throw new IllegalStateException("this Generator has been closed");
+    for (int i = 0; i < requests.size(); i++) check(i, requests.get(i));
+    long t0 = System.nanoTime();
+    ensureCompiled(requests);
+    long compileNanos = System.nanoTime() - t0;
+
+    Deque<Integer> waiting = new ArrayDeque<>();
+    for (int i = 0; i < requests.size(); i++) waiting.add(i);
+    Completion[] done = new Completion[requests.size()];
+    Row[] rows = new Row[options.batch()];
+    long start = System.nanoTime();
+    long ttft = -1;
+    long prefillNanos = 0;
+    long decodeNanos = 0;
+    long prefillTokens = 0;
+    long decodeTokens = 0;
+    int active = 0;
+    while (!waiting.isEmpty() || active > 0) {
+      for (int r = 0; r < rows.length && !waiting.isEmpty(); r++) {
+        while (rows[r] == null && !waiting.isEmpty()) {
+          int i = waiting.poll();
+          Request q = requests.get(i);
+          long a = System.nanoTime();
+          int first = prefillRow(r, q);
+          prefillNanos += System.nanoTime() - a;
+          prefillTokens += q.prompt().length;
+          if (ttft < 0) ttft = System.nanoTime() - start;
+          Row row = new Row(i, q, stops(q.params()), lm.tokenizer().orElse(null));
+          if (!accept(row, first, onToken, done)) {
+            rows[r] = row;
+            active++;
+          }
+        }
+      }
+      if (active == 0) continue;
+      long a = System.nanoTime();
+      int[][] ids = decodeCall();
+      decodeNanos += System.nanoTime() - a;
+      for (int r = 0; r < rows.length; r++) {
+        if (rows[r] == null) continue;
+        for (int j = 0; j < ids[r].length; j++) {
+          decodeTokens++;
+          if (accept(rows[r], ids[r][j], onToken, done)) {
+            rows[r] = null;
+            active--;
+            break;
+          }
+        }
+      }
+    }
+    stats = new GenerationStats(Duration.ofNanos(compileNanos), Duration.ofNanos(Math.max(ttft, 0)), prefillTokens,
+        Duration.ofNanos(prefillNanos), decodeTokens, Duration.ofNanos(decodeNanos));
+    return Arrays.asList(done);
+  }
+
+  /**
+   * Compiles (and runs once) the decode program and the prefill buckets {@code requests} need, if not yet
+   * compiled; {@link #run} does this itself, outside its time to first token.
+   */
+  public void compile(List<Request> requests) {
+    ensureCompiled(requests);
+  }
+
+  /**
+   * Compiles what is missing and runs each new program once on dummy inputs: some backends (the embedded
+   * CPU one) compile on the first run, and that belongs to compile time, not to the first request's latency.
+   * The dummy runs leave garbage in rows that are free; a request's prefill resets its row.
+   */
+  private void ensureCompiled(List<Request> requests) {
+    Backend be = lm.backend();
+    if (init == null) {
+      options.progress().accept("compiling init");
+      init = CompiledProgram.compile(be, programs.init());
+    }
+    if (state == null) state = init.call(Tree.empty()).subtree("state");
+    if (decode == null) {
+      int n = options.tokensPerCall();
+      options.progress().accept(n == 1 ? "compiling decode" : "compiling decode loop of " + n);
+      decode = CompiledProgram.compile(be, n == 1 ? programs.decode() : programs.decodeLoop(n));
+      decodeCall();
+    }
+    for (Request q : requests) {
+      int b = bucket(q.prompt().length);
+      if (!prefill.containsKey(b)) {
+        options.progress().accept("compiling prefill " + b);
+        prefill.put(b, CompiledProgram.compile(be, programs.prefillRow(b)));
+        int[] dummy = new int[b];
+        Arrays.fill(dummy, 1);
+        prefillRow(0, new Request(dummy, SamplingParams.greedy(1)));
+      }
+    }
+  }
+
+  /**
+   * Writes the dump stages of every program compiled so far (program text, StableHLO, graph), one folder
+   * per program under {@code dir}: {@code init}, {@code decode}, {@code prefill_N}.
+   *
+   * @return the files written
+   */
+  public List<java.nio.file.Path> dump(java.nio.file.Path dir) {
+    List<java.nio.file.Path> out = new ArrayList<>();
+    if (init != null) out.addAll(init.program().dump(dir.resolve("init")));
+    if (decode != null) out.addAll(decode.program().dump(dir.resolve("decode")));
+    for (Map.Entry<Integer, CompiledProgram> e : prefill.entrySet()) {
+      out.addAll(e.getValue().program().dump(dir.resolve("prefill_" + e.getKey())));
+    }
+    return out;
+  }
+
+  /** The smallest bucket holding {@code n} tokens. */
+  int bucket(int n) {
+    for (int b : buckets) if (b >= n) return b;
+    throw new IllegalArgumentException("a prompt of " + n + " tokens exceeds the largest bucket " + buckets.get(buckets.size() - 1));
+  }
+
+  private int prefillRow(int r, Request q) {
+    int b = bucket(q.prompt().length);
+    int[] tokens = Arrays.copyOf(q.prompt(), b);
+    SamplingParams p = q.params();
+    List<DeviceBuffer> uploaded = new ArrayList<>();
+    try {
+      Tree<DeviceBuffer> in = Tree.<DeviceBuffer>builder()
+          .put("input/row", up(uploaded, HostTensor.ofInts(new int[] {r})))
+          .put("input/tokens", up(uploaded, HostTensor.ofInts(tokens, 1, b)))
+          .put("input/lengths", up(uploaded, HostTensor.ofInts(new int[] {q.prompt().length}, 1)))
+          .put("input/key", up(uploaded, key(p)))
+          .put("input/temperature", up(uploaded, HostTensor.of(new float[] {(float) p.temperature()}, 1)))
+          .put("input/top_k", up(uploaded, HostTensor.ofInts(new int[] {p.topK()}, 1)))
+          .put("input/top_p", up(uploaded, HostTensor.of(new float[] {(float) p.topP()}, 1)))
+          .build();
+      return call(prefill.get(b), in)[0];
+    } finally {
+      uploaded.forEach(DeviceBuffer::close);
+    }
+  }
+
+  /** One decode call: ids [B][tokensPerCall]. */
+  private int[][] decodeCall() {
+    int[] flat = call(decode, Tree.empty());
+    int n = options.tokensPerCall();
+    int[][] out = new int[options.batch()][];
+    for (int r = 0; r < out.length; r++) out[r] = Arrays.copyOfRange(flat, r * n, r * n + n);
+    return out;
+  }
+
+  /** Calls {@code p} on the parameters, the state (donated) and {@code inputs}; keeps the new state; returns the ids. */
+  private int[] call(CompiledProgram p, Tree<DeviceBuffer> inputs) {
+    Tree<DeviceBuffer> args = Tree.<DeviceBuffer>builder().putAll("params", lm.parameters()).putAll("state", state)
+        .build().merge(inputs);
+    Tree<DeviceBuffer> out;
+    try {
+      out = p.call(args);
+    } catch (RuntimeException e) {
+      // the state may be consumed: start from an empty one next time
+      state.leaves().forEach(DeviceBuffer::close);
+      state = null;
+      throw e;
+    }
+    state = out.subtree("state");
+    try (DeviceBuffer ids = out.get(DecodePrograms.TOKENS)) {
+      return ids.toHost().toIntArray();
+    }
+  }
+
+  /** Copies {@code t} to the device, remembering the buffer in {@code owned} for release after the call. */
+  private DeviceBuffer up(List<DeviceBuffer> owned, HostTensor t) {
+    DeviceBuffer b = lm.backend().toDevice(t);
+    owned.add(b);
+    return b;
+  }
+
+  /** The request's Threefry key ({@link SamplingParams#key()}, JAX's {@code PRNGKey(seed)}) as u32 [1, 2]. */
+  private static HostTensor key(SamplingParams p) {
+    int[] k = p.key();
+    ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(k[0]).putInt(k[1]);
+    return HostTensor.ofBytes(DType.U32, Shape.of(1, 2), b.array());
+  }
+
+  private Set<Integer> stops(SamplingParams p) {
+    Set<Integer> s = new HashSet<>(p.stopIds());
+    s.addAll(lm.eosIds());
+    return s;
+  }
+
+  /** Takes {@code id} into {@code row}; reports it; returns whether the request ended (and records it). */
+  private boolean accept(Row row, int id, Consumer<TokenEvent> onToken, Completion[] done) {
+    row.tokens.add(id);
+    boolean stop = row.stops.contains(id);
+    boolean end = stop || row.tokens.size() >= row.request.params().maxNewTokens();
+    String delta = row.text == null ? "" : row.text.push(id) + (end ? row.text.finish() : "");
+    onToken.accept(new TokenEvent(row.index, id, delta, end));
+    if (end) {
+      int[] ids = row.tokens.stream().mapToInt(Integer::intValue).toArray();
+      done[row.index] = new Completion(row.index, ids, lm.decode(ids),
+          stop ? Completion.FinishReason.STOP : Completion.FinishReason.LENGTH);
+    }
+    return end;
+  }
+
+  private void check(int i, Request q) {
+    int vocab = lm.model().vocabSize();
+    for (int id : q.prompt()) {
+      if (id < 0 || id >= vocab) {
+        throw new IllegalArgumentException("request " + i + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+      }
+    }
+    int need = q.prompt().length + q.params().maxNewTokens();
+    if (need > maxLength()) {
+      throw new IllegalArgumentException("request " + i + ": prompt of " + q.prompt().length + " tokens plus "
+          + q.params().maxNewTokens() + " new tokens exceeds the generator's maxLength " + maxLength());
+    }
+  }
+
+  /** Releases the state's device buffers and every compiled program; idempotent. */
+  @Override
+  public void close() {
+    if (closed) return;
+    closed = true;
+    if (state != null) state.leaves().forEach(DeviceBuffer::close);
+    state = null;
+    for (CompiledProgram p : prefill.values()) p.close();
+    prefill.clear();
+    if (init != null) init.close();
+    if (decode != null) decode.close();
+  }
+
+  /** A request while it occupies a row. */
+  private static final class Row {
+    final int index;
+    final Request request;
+    final Set<Integer> stops;
+    final List<Integer> tokens = new ArrayList<>();
+    final DecodeStream text; // null without a tokenizer
+
+    Row(int index, Request request, Set<Integer> stops, Tokenizer tokenizer) {
+      this.index = index;
+      this.request = request;
+      this.stops = stops;
+      this.text = tokenizer == null ? null : new DecodeStream(tokenizer);
+    }
+  }
+}
