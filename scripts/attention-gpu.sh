@@ -17,7 +17,7 @@ export JAVA_HOME=$PWD/.jre PATH=$PWD/.jre/bin:$PATH
 export TF_CPP_MIN_LOG_LEVEL=1 XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 c=.devcarry
 LIBS=$(ls $c/lib/*.jar | grep -v console-standalone | tr '\n' :)
-CP=$c/models-classes:$c/jni-classes:$c/graph-builder-classes:$LIBS
+CP=$c/models-classes.jar:$c/jni-classes.jar:$c/graph-builder-classes.jar:$LIBS
 JAVA=(java -Xmx48g --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache
   -cp "$CP" org.xla4j.cli.Main)
 runs=${RUNS:-5}

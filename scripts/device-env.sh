@@ -8,6 +8,6 @@ export JAVA_HOME=$PWD/.jre PATH=$PWD/.jre/bin:$PATH
 export NCCL_NVLS_ENABLE=0 TF_CPP_MIN_LOG_LEVEL=1 XLA4J_CACHE_DIR=/tmp/xla4j-cache
 c=.devcarry
 LIBS=$(ls $c/lib/*.jar | grep -v console-standalone | tr '\n' :)
-CP=$c/tests-test-classes:$c/jni-test-classes:$c/models-classes:$c/jni-classes:$c/graph-builder-classes:$LIBS
+CP=$c/tests-test-classes.jar:$c/jni-test-classes.jar:$c/models-classes.jar:$c/jni-classes.jar:$c/graph-builder-classes.jar:$LIBS
 JOPTS=(-Xmx${DEVICE_XMX:-16g} --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache)
 quiet() { grep -v -E '^(WARNING: |I1[0-9]{3} |W1[0-9]{3} )'; }

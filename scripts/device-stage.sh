@@ -25,6 +25,10 @@ cp -r "$src/models/target/classes" .devcarry/models-classes
 cp -r "$src/tests/target/test-classes" .devcarry/tests-test-classes
 # the JavaCPP build's generated C++ is not needed at run time
 find .devcarry -name '*.cpp' -delete
+# each class folder as a zip (a jar without manifest): the carried tree has a 64 MiB limit, the JRE takes 48
+for d in graph-builder-classes jni-classes jni-test-classes models-classes tests-test-classes; do
+  (cd ".devcarry/$d" && zip -qr -9 "../$d.jar" .) && rm -rf ".devcarry/$d"
+done
 m2=${MAVEN_REPO:-$HOME/.m2/repository}
 jars=(
   org/bytedeco/javacpp/1.5.11/javacpp-1.5.11.jar

@@ -21,7 +21,7 @@ export NCCL_NVLS_ENABLE=0 TF_CPP_MIN_LOG_LEVEL=1
 export XLA4J_CACHE_DIR=/tmp/xla4j-cache
 c=.devcarry
 LIBS=$(ls $c/lib/*.jar | grep -v console-standalone | tr '\n' :)
-CP=$c/tests-test-classes:$c/jni-test-classes:$c/models-classes:$c/jni-classes:$c/graph-builder-classes:$LIBS
+CP=$c/tests-test-classes.jar:$c/jni-test-classes.jar:$c/models-classes.jar:$c/jni-classes.jar:$c/graph-builder-classes.jar:$LIBS
 JAVA_OPTS=(-Xmx16g --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache)
 calls=${CALLS:-20000}
 work=/tmp/xla4j-device; rm -rf $work; mkdir -p $work
