@@ -145,7 +145,7 @@ def write(dir_, preset, seed):
     # embeddings of std 1/sqrt(D): times the multiplier sqrt(D) they enter the residual stream at RMS 1, like
     # each layer's normed outputs, so greedy decoding does not just repeat the last token (with std 1 the
     # token's own embedding dominates h and the tied output projection picks it again)
-    jobs.append(("transformer.in_out_embed.weight", "F32", (p["vocab_size"], d), 1 / math.sqrt(d), 0.0))
+    jobs.append(("transformer.in_out_embed.weight", "F32", (p["vocab_size"], d), 0.1 / math.sqrt(d), 0.0))
     jobs.append(("transformer.rms_norm.weight", "F32", (d,), 0.1, 1.0))
     for i in range(l):
         pre = f"transformer.decoder_layer.{i}."
@@ -225,8 +225,9 @@ def tiny_hf_config(c):
 
 # ------------------------------------------------------------------ JAX: loading
 def load(dir_):
-    """(config, params, int8?) with params on the device in Grok-1's layout: matrices [in, out] (experts
-    stacked [E, in, out]); int8 matrices as {'w': int8, 's': bf16 [.., nb, out]}."""
+    """(config, params, int8?) with params on the device. Matrices stay in the checkpoint's [out, in] layout
+    (no host transposes; the dots contract `in` on both sides), experts stacked on the device [E, out, in];
+    int8 matrices as {'w': int8 [.., out, in], 's': bf16 [.., nb, out]}."""
     import jax.numpy as jnp
     import ml_dtypes
     c = json.load(open(os.path.join(dir_, "config.json")))
@@ -246,12 +247,11 @@ def load(dir_):
     def mat(base, experts=None):
         names = [base] if experts is None else [base.format(x) for x in range(experts)]
         if int8:
-            w = np.stack([arr(n + ".weight").T for n in names])     # [E, in, out] int8
-            s = np.stack([arr(n + ".scales") for n in names])       # [E, nb, out] bf16
-            m = {"w": jnp.asarray(w), "s": jnp.asarray(s)}
-            return m if experts is not None else {"w": m["w"][0], "s": m["s"][0]}
-        w = np.stack([arr(n + ".weight").T.astype(ml_dtypes.bfloat16) for n in names])
-        return jnp.asarray(w) if experts is not None else jnp.asarray(w[0])
+            w = jnp.stack([jnp.asarray(arr(n + ".weight")) for n in names])    # [E, out, in] int8
+            s = jnp.stack([jnp.asarray(arr(n + ".scales")) for n in names])    # [E, nb, out] bf16
+            return {"w": w, "s": s} if experts is not None else {"w": w[0], "s": s[0]}
+        w = jnp.stack([jnp.asarray(arr(n + ".weight")) for n in names])        # [E, out, in] bf16
+        return w if experts is not None else w[0]
 
     emb = arr("transformer.in_out_embed.weight").astype(np.float32)
     params = {"embed": jnp.asarray(emb.astype(ml_dtypes.bfloat16)),   # Grok-1 casts it to bf16 at every use
@@ -259,7 +259,7 @@ def load(dir_):
     for i in range(c["num_hidden_layers"]):
         pre = f"transformer.decoder_layer.{i}."
         lp = {n: mat(pre + f"multi_head_attention.{n}") for n in ATT_MATS}
-        lp["router"] = jnp.asarray(arr(pre + "router.weight").astype(np.float32).T)
+        lp["router"] = jnp.asarray(arr(pre + "router.weight").astype(np.float32))     # [E, D]
         for n in EXPERT_MATS:
             lp["moe_" + n] = mat(pre + "moe.{}." + n, c["num_experts"])
         for n in NORMS:
@@ -269,14 +269,15 @@ def load(dir_):
 
 
 def dequant(m):
-    """int8 {'w' [.., in, out], 's' [.., nb, out]} -> bf16 W[i, o] = bf16(w[i, o] * s[i // (in / nb), o]);
-    a bf16 matrix passes through. int8 values are exact in bf16, so the bf16 product rounds once, as the formula."""
+    """int8 {'w' [.., out, in], 's' [.., nb, out]} -> bf16 [.., out, in] with W[o, i] = bf16(w[o, i] *
+    s[i // (in / nb), o]); a bf16 matrix passes through. int8 values are exact in bf16, so the bf16 product
+    rounds once, as the formula."""
     import jax.numpy as jnp
     if not isinstance(m, dict):
         return m
     w, s = m["w"], m["s"]
-    n_in, nb = w.shape[-2], s.shape[-2]
-    full = jnp.repeat(s, n_in // nb, axis=-2)
+    n_in, nb = w.shape[-1], s.shape[-2]
+    full = jnp.repeat(jnp.swapaxes(s, -1, -2), n_in // nb, axis=-1)             # [.., out, in]
     return w.astype(jnp.bfloat16) * full
 
 
@@ -295,7 +296,7 @@ def make_model(c, moe_mode):
     bf, f32 = jnp.bfloat16, jnp.float32
 
     def mm(x, w):
-        return jnp.matmul(x, dequant(w), preferred_element_type=f32).astype(bf)
+        return jnp.einsum("...i,oi->...o", x, dequant(w), preferred_element_type=f32).astype(bf)
 
     def rms_norm(x, scale):
         xf = x.astype(f32)
@@ -335,14 +336,15 @@ def make_model(c, moe_mode):
     def moe(x, w):
         b, t, _ = x.shape
         xs = x.reshape(b * t, d)
-        probs = jax.nn.softmax(jnp.matmul(xs.astype(f32), w["router"], precision=lax.Precision.HIGHEST), axis=-1)
+        probs = jax.nn.softmax(jnp.einsum("td,ed->te", xs.astype(f32), w["router"], precision=lax.Precision.HIGHEST),
+                               axis=-1)
         gates, experts = lax.top_k(probs, k_top)               # best first; ties: lower index
         g16 = gates.astype(bf).astype(f32)                      # gates NOT renormalized, rounded to bf16
         mode = moe_mode if moe_mode != "auto" else ("gather" if b * t * k_top < e else "dense")
         if mode == "dense":
-            a = jnp.einsum("td,edf->etf", xs, dequant(w["moe_linear"]), preferred_element_type=f32).astype(bf)
-            v = jnp.einsum("td,edf->etf", xs, dequant(w["moe_linear_v"]), preferred_element_type=f32).astype(bf)
-            y = jnp.einsum("etf,efd->etd", gelu_tanh(a) * v, dequant(w["moe_linear_1"]),
+            a = jnp.einsum("td,efd->etf", xs, dequant(w["moe_linear"]), preferred_element_type=f32).astype(bf)
+            v = jnp.einsum("td,efd->etf", xs, dequant(w["moe_linear_v"]), preferred_element_type=f32).astype(bf)
+            y = jnp.einsum("etf,edf->etd", gelu_tanh(a) * v, dequant(w["moe_linear_1"]),
                            preferred_element_type=f32).astype(bf)
             gm = jnp.sum(jax.nn.one_hot(experts, e, dtype=f32) * g16[..., None], axis=1)    # [T, E]
             out = jnp.einsum("te,etd->td", gm, y.astype(f32), precision=lax.Precision.HIGHEST)
@@ -350,10 +352,10 @@ def make_model(c, moe_mode):
             def take(m):
                 if isinstance(m, dict):
                     return dequant({"w": jnp.take(m["w"], experts, axis=0), "s": jnp.take(m["s"], experts, axis=0)})
-                return jnp.take(m, experts, axis=0)            # [T, K, in, out]
-            a = jnp.einsum("td,tkdf->tkf", xs, take(w["moe_linear"]), preferred_element_type=f32).astype(bf)
-            v = jnp.einsum("td,tkdf->tkf", xs, take(w["moe_linear_v"]), preferred_element_type=f32).astype(bf)
-            y = jnp.einsum("tkf,tkfd->tkd", gelu_tanh(a) * v, take(w["moe_linear_1"]),
+                return jnp.take(m, experts, axis=0)            # [T, K, out, in]
+            a = jnp.einsum("td,tkfd->tkf", xs, take(w["moe_linear"]), preferred_element_type=f32).astype(bf)
+            v = jnp.einsum("td,tkfd->tkf", xs, take(w["moe_linear_v"]), preferred_element_type=f32).astype(bf)
+            y = jnp.einsum("tkf,tkdf->tkd", gelu_tanh(a) * v, take(w["moe_linear_1"]),
                            preferred_element_type=f32).astype(bf)
             out = jnp.sum(g16[..., None] * y.astype(f32), axis=1)
         return out.astype(bf).reshape(b, t, d)
