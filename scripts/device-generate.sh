@@ -8,7 +8,8 @@
 #   2. ckpt: the bf16 checkpoint written here (numpy, Grok-1 HF layout) to $CKPT/bf16, then
 #      `xla4j quantize` -> $CKPT/int8 (Grok-1's int8 layout);
 #   3. jax-bf16 / jax-int8: the 4 GiB copy (bandwidth, once), the 64 greedy tokens of the fixed 16-token
-#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1), decode tokens/s at batch 1 and 32
+#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense, and for
+#      bf16 also sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
 #      (64 steps after a warm-up) and at batch 1 with a 16-token on-device loop;
 #   4. xla4j-bf16 / xla4j-int8: `xla4j generate` at the same settings (greedy; the same prompt ids):
 #      batch 1, batch 32, the 2,048-token prompt, and (extras) batch 1
@@ -24,7 +25,9 @@ DEVICE_XMX=${DEVICE_XMX:-24g} . "$(dirname "$0")/device-env.sh" device-generate
 BUDGET_S=${BUDGET_S:-530}
 PY=${PYTHON:-python3}
 CKPT=${CKPT:-/tmp/grok-1.6b}
-VOCAB=32768 PLEN=16 NEW=64 TTFT=2048
+# overridable for a CPU smoke test of the script (PRESET=tiny VOCAB=512 TTFT=128 BACKEND=cpu COPY_GIB=0.0625)
+PRESET=${PRESET:-grok-1.6b} VOCAB=${VOCAB:-32768} PLEN=16 NEW=${NEW:-64} TTFT=${TTFT:-2048}
+BACKEND=${BACKEND:-pjrt} COPY_GIB=${COPY_GIB:-4}
 RUNS=/tmp/generate-runs
 mkdir -p "$RUNS"
 day=$(date -u +%F)
@@ -57,7 +60,7 @@ gen() {
     < <($PY scripts/grok_jax_decode.py prompts --rows "$rows" --tokens "$plen" --vocab "$VOCAB")
   echo "XLA4J-RUN {\"tag\": \"$tag\", \"weights\": \"$weights\", \"batch\": $rows, \"prompt_tokens\": $plen, \"new_tokens\": $new, \"flags\": \"$*\", \"output\": \"$RUNS/$tag.json\"}"
   limited "$limit" "xla4j generate $tag" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main generate \
-    --model "$CKPT/$weights" --backend pjrt --max-new-tokens "$new" --temperature 0 --batch "$rows" \
+    --model "$CKPT/$weights" --backend "$BACKEND" --max-new-tokens "$new" --temperature 0 --batch "$rows" \
     --output "$RUNS/$tag.json" "${args[@]}" "$@" 2>&1 | quiet | cut -c1-2000
   rc=${PIPESTATUS[0]}
   echo "XLA4J-RC $tag $rc"
@@ -75,7 +78,7 @@ check() {
 ckpt() {
   echo "== checkpoints: bf16 (numpy writer), int8 (xla4j quantize)"
   rm -rf "$CKPT"
-  limited 120 write $PY scripts/grok_jax_decode.py write "$CKPT/bf16" --preset grok-1.6b --seed 0 || return $?
+  limited 120 write $PY scripts/grok_jax_decode.py write "$CKPT/bf16" --preset "$PRESET" --seed 0 || return $?
   limited 150 quantize java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main quantize --model "$CKPT/bf16" \
     --out "$CKPT/int8" 2>&1 | quiet
   return "${PIPESTATUS[0]}"
@@ -111,7 +114,7 @@ for s in "${steps[@]}"; do
   case $s in
     check) check ;;
     ckpt) ckpt ;;
-    jax-bf16) jax_side bf16 --copy ;;
+    jax-bf16) jax_side bf16 --copy --copy-gib "$COPY_GIB" --ttft-moe auto,ragged ;;
     jax-int8) JAX_LIMIT=120 jax_side int8 ;;
     xla4j-bf16) xla4j_side bf16 ;;
     xla4j-int8) xla4j_side int8 ;;

@@ -65,7 +65,7 @@ copy = one(jax, what="copy")
 load = [r for r in jax if r.get("what") == "load"]
 print("## Model and ceilings\n")
 if load:
-    print(f"- model: {load[0]['parameters']:,} parameters (scripts/grok_jax_decode.py preset grok-1.6b)")
+    print(f"- model: {load[0]['parameters']:,} parameters ({load[0]['dir']})")
 if copy:
     print(f"- device-to-device copy (JAX, 4 GiB f32, -x): {copy['ms']:.3f} ms, {copy['gbs_read_plus_write']:.0f} GB/s "
           "read + write")
@@ -118,24 +118,23 @@ for x in runs:
           f"{fmt(xt / jb['bound_tokens_per_s'] if xt and jb and jb.get('bound_tokens_per_s') else None, '.2f')} | |")
 
 print("\n## Time to first token, batch 1\n")
-print("| weights | prompt | JAX warm ms (median of 5) | JAX first call ms | JAX compile s | xla4j ms | xla4j compile s "
-      "| JAX warm / xla4j |")
-print("|---|---|---|---|---|---|---|---|")
+print("| weights | prompt | JAX MoE | JAX warm ms (median of 5) | JAX first call ms | JAX compile s | xla4j ms "
+      "| xla4j compile s | JAX warm / xla4j |")
+print("|---|---|---|---|---|---|---|---|---|")
 for w in ("bf16", "int8"):
-    r = one(jax, what="ttft", weights=w)
+    rs = [r for r in jax if r.get("what") == "ttft" and r.get("weights") == w]
     x = one(runs, tag=f"{w}-ttft")
-    if r is None and x is None:
-        continue
     xt = x.get("ttft_ms") if x else None
-    print(f"| {w} | {(r or x).get('prompt_tokens')} | {fmt(r and r['ms'], '.1f')} | {fmt(r and r.get('first_ms'), '.1f')} | "
-          f"{fmt(r and r.get('compile_s'), '.1f')} | {fmt(xt, '.1f')} | {fmt(x and x.get('compile_s'), '.1f')} | "
-          f"{fmt(r['ms'] / xt if r and xt else None, '.2f', 'x')} |")
+    for r in rs or ([None] if x else []):
+        print(f"| {w} | {(r or x).get('prompt_tokens')} | {r.get('moe', '') if r else ''} | {fmt(r and r['ms'], '.1f')} | "
+              f"{fmt(r and r.get('first_ms'), '.1f')} | {fmt(r and r.get('compile_s'), '.1f')} | {fmt(xt, '.1f')} | "
+              f"{fmt(x and x.get('compile_s'), '.1f')} | {fmt(r['ms'] / xt if r and xt else None, '.2f', 'x')} |")
 
 print("\n## Greedy tokens of the fixed 16-token prompts: xla4j vs JAX\n")
 print("| weights | batch | tokens per row | rows equal | equal prefix, min / mean | first difference (row, step: JAX / xla4j) |")
 print("|---|---|---|---|---|---|")
 for w in ("bf16", "int8"):
-    for b in (1, 32):
+    for b in sorted({r["batch"] for r in jax if r.get("what") == "greedy"}):
         r = one(jax, what="greedy", weights=w, batch=b)
         x = one(runs, tag=f"{w}-b{b}")
         if r is None or x is None or not x.get("tokens"):

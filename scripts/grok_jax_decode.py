@@ -284,7 +284,8 @@ def dequant(m):
 # ------------------------------------------------------------------ JAX: Grok-1's forward with a cache
 def make_model(c, moe_mode):
     """The forward pieces for config c; moe_mode 'dense' (every expert on every token, Grok-1's way),
-    'gather' (each token's top-k experts' weights taken by index) or 'auto' (gather when T*K < E)."""
+    'gather' (each token's top-k experts' weights taken by index), 'ragged' (token copies sorted by expert,
+    lax.ragged_dot) or 'auto' (gather when T*K < E, else dense)."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -348,7 +349,7 @@ def make_model(c, moe_mode):
                            preferred_element_type=f32).astype(bf)
             gm = jnp.sum(jax.nn.one_hot(experts, e, dtype=f32) * g16[..., None], axis=1)    # [T, E]
             out = jnp.einsum("te,etd->td", gm, y.astype(f32), precision=lax.Precision.HIGHEST)
-        else:
+        elif mode == "gather":
             def take(m):
                 if isinstance(m, dict):
                     return dequant({"w": jnp.take(m["w"], experts, axis=0), "s": jnp.take(m["s"], experts, axis=0)})
@@ -358,6 +359,21 @@ def make_model(c, moe_mode):
             y = jnp.einsum("tkf,tkdf->tkd", gelu_tanh(a) * v, take(w["moe_linear_1"]),
                            preferred_element_type=f32).astype(bf)
             out = jnp.sum(g16[..., None] * y.astype(f32), axis=1)
+        elif mode == "ragged":
+            # the T*K token copies sorted by expert, three lax.ragged_dot (rhs [E, in, out]), unsorted
+            ids = experts.reshape(-1)
+            perm = jnp.argsort(ids, stable=True)
+            xr = jnp.take(xs, perm // k_top, axis=0)
+            sizes = jnp.bincount(ids, length=e).astype(jnp.int32)
+
+            def rd(lhs, m):
+                return lax.ragged_dot(lhs, jnp.swapaxes(dequant(m), -1, -2), sizes,
+                                      preferred_element_type=f32).astype(bf)
+            a = rd(xr, w["moe_linear"])
+            v = rd(xr, w["moe_linear_v"])
+            y = rd(gelu_tanh(a) * v, w["moe_linear_1"])
+            back = jnp.take(y, jnp.argsort(perm), axis=0).reshape(b * t, k_top, d)
+            out = jnp.sum(g16[..., None] * back.astype(f32), axis=1)
         return out.astype(bf).reshape(b, t, d)
 
     def forward(params, cache, tokens):
@@ -494,7 +510,7 @@ def check(seed, tmp):
         cfg, params, int8 = load(d)
         assert int8 == (qt is not None), f"{d}: int8 detection"
         keep = tokens != 0                                  # a pad query's row is undefined (nothing visible)
-        for mode in ("dense", "gather"):
+        for mode in ("dense", "gather", "ragged"):
             fwd = jax.jit(make_model(cfg, mode))
             got, _ = fwd(params, new_cache(cfg, 2, 16), jnp.asarray(tokens))
             got = np.asarray(got.astype(jnp.float32))
@@ -540,10 +556,10 @@ def emit(rec):
     print("JSON " + json.dumps(rec), flush=True)
 
 
-def copy_bandwidth():
+def copy_bandwidth(gib):
     import jax
     import jax.numpy as jnp
-    x = jax.random.normal(jax.random.key(2), (1 << 30,), jnp.float32)     # 4 GiB
+    x = jax.random.normal(jax.random.key(2), (int(gib * (1 << 28)),), jnp.float32)     # gib GiB of f32
     cp = jax.jit(lambda x: -x)                                               # one read + one write
     jax.block_until_ready(cp(x))
     ts = []
@@ -579,7 +595,7 @@ def bench(a):
     import jax
     import jax.numpy as jnp
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()})", flush=True)
-    gbs = copy_bandwidth() if a.copy else None
+    gbs = copy_bandwidth(a.copy_gib) if a.copy else None
     t0 = time.perf_counter()
     c, params, int8 = load(a.dir)
     jax.block_until_ready(params)
@@ -616,8 +632,8 @@ def bench(a):
         del cache
 
     # time to first token: a --ttft-token prompt at batch 1: prefill + the token on the host
-    if a.ttft:
-        pf, _, _ = get()
+    for ttft_moe in (a.ttft_moe if a.ttft else []):
+        pf, _, _ = programs(c, ttft_moe) if ttft_moe != a.moe else get()
         toks, lens, sp = rows(1, a.ttft), jnp.asarray([a.ttft], jnp.int32), sampling(1)
         s_ttft = min(c["max_position_embeddings"], (a.ttft + n_new + 63) // 64 * 64)
         cache = new_cache(c, 1, s_ttft)
@@ -636,7 +652,7 @@ def bench(a):
             int(jax.device_get(tok)[0])
             ts.append(time.perf_counter() - t0)
         ms = float(np.median(ts)) * 1e3
-        emit(dict(who="jax", what="ttft", weights=label, prompt_tokens=a.ttft, batch=1, cache_len=s_ttft, ms=ms,
+        emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1, cache_len=s_ttft, ms=ms,
                   best_ms=min(ts) * 1e3, first_ms=first * 1e3, compile_s=compile_s, prefill_tokens_per_s=a.ttft / (ms * 1e-3)))
         del cache
 
@@ -705,9 +721,12 @@ def main(argv):
     b.add_argument("--ttft", type=int, default=2048)
     b.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",") if x], default=[1, 32])
     b.add_argument("--prompt", type=int, default=16)
-    b.add_argument("--copy", action="store_true")
+    b.add_argument("--copy", action="store_true", help="measure the copy bandwidth (a -x over --copy-gib of f32)")
+    b.add_argument("--copy-gib", type=float, default=4.0)
     b.add_argument("--greedy-tokens", type=int, default=32)
-    b.add_argument("--moe", default="auto", choices=["auto", "dense", "gather"])
+    b.add_argument("--moe", default="auto", choices=["auto", "dense", "gather", "ragged"])
+    b.add_argument("--ttft-moe", type=lambda s: s.split(","), default=["auto"],
+                   help="MoE modes to time the first token with, comma-separated (auto: dense for a prompt)")
     b.add_argument("--loop", type=int, default=0, help="also time an on-device loop of this many tokens per call")
     b.add_argument("--sampled", action="store_true", help="also time sampled decoding (temperature 0.7, top-p 0.95)")
     pr = sub.add_parser("prompts", help="the bench's prompts, one line of comma-separated ids per row")
