@@ -67,8 +67,8 @@ print("## Model and ceilings\n")
 if load:
     print(f"- model: {load[0]['parameters']:,} parameters ({load[0]['dir']})")
 if copy:
-    print(f"- device-to-device copy (JAX, 4 GiB f32, -x): {copy['ms']:.3f} ms, {copy['gbs_read_plus_write']:.0f} GB/s "
-          "read + write")
+    print(f"- device-to-device copy (JAX, {copy['bytes'] / 2**30:.2f} GiB f32, -x): {copy['ms']:.3f} ms, "
+          f"{copy['gbs_read_plus_write']:.0f} GB/s read + write")
 
 checks = [r for r in jax if r.get("what") == "check"]
 if checks:
