@@ -14,18 +14,24 @@ Commands:
                                                    embeddings, final norm, norms and router; bf16 matrices
                                                    [out, in], one tensor per expert). `xla4j quantize` makes
                                                    the int8 variant from it.
-  check [--seed 11]                                the tiny config of grok_reference.py: JAX logits (prefill
-                                                   over the whole prompt, and prefill + one decode step per
-                                                   token) against the numpy oracle, bf16 and int8; prints
-                                                   max |diff| per path (JSON 'check' lines).
-  bench DIR [--label bf16] [--new-tokens 64] [--ttft 2048] [--batches 1,32] [--prompt 16] [--copy]
-            [--greedy-tokens 32] [--moe auto|dense|gather] [--loop 16]
+  check [--seed 11]                                the tiny model of grok_reference.py: JAX logits (prefill
+                                                   over the whole prompt, and 3 tokens prefilled + one cached
+                                                   decode step per token; MoE dense / gather / ragged) against
+                                                   the numpy oracle, bf16 and int8, max |diff| per path, and
+                                                   the sampler's properties (JSON 'check' lines; rc 1 when off).
+  prompts [--rows 1] [--tokens 16] [--vocab 32768] the bench's prompt ids, one comma-separated row per line
+                                                   (device-generate.sh hands the same ids to xla4j generate).
+  bench DIR [--label bf16] [--new-tokens 64] [--ttft 2048] [--ttft-moe auto,ragged] [--batches 1,32]
+            [--prompt 16] [--copy [--copy-gib 4]] [--greedy-tokens 32] [--moe auto|dense|gather|ragged]
+            [--loop 16] [--sampled]
                                                    loads DIR (bf16, or int8 NAME.weight + NAME.scales with
                                                    W = bf16(weight * scales[i // (in / nb), o]), dequantized
                                                    inside the program), then prints JSON lines: the copy
-                                                   bandwidth, time to first token of a --ttft-token prompt
-                                                   (batch 1), decode tokens/s per batch size, and the greedy
-                                                   tokens of the fixed prompt (prompt_tokens below).
+                                                   bandwidth, the greedy tokens of the fixed prompts at batch 1
+                                                   and the largest batch, time to first token of a
+                                                   --ttft-token prompt (batch 1), decode tokens/s per batch
+                                                   size (and with an on-device loop of --loop tokens per call,
+                                                   and sampled with --sampled).
 
 Timing (METHOD.md): inputs on the device; a compile + warm-up call first; decode: --new-tokens steps queued
 (each step's token feeds the next on the device, no host round trip), one block_until_ready, median of 3
@@ -135,16 +141,17 @@ def config_json(p, f):
 
 def write(dir_, preset, seed):
     """Random weights as a Grok-1 HF directory. Uniform values with the variances of issue 9's test models
-    (matrices 1/in, router 0.25, norms 1 + N(0, 0.01)) except the embeddings' (1/D); one generator per tensor, seeded by
+    (matrices 1/in, router 0.25, norms 1 + N(0, 0.01)) except the embeddings' (0.01/D); one generator per tensor, seeded by
     (seed, index), so tensors are made in parallel and the result does not depend on the thread count."""
     p = PRESETS[preset]
     d, l, hq, hkv, dh, e = (p["hidden_size"], p["num_hidden_layers"], p["num_attention_heads"],
                             p["num_key_value_heads"], p["head_dim"], p["num_experts"])
     f = ffn_size(d, p["widening"])
     jobs = []  # (name, dtype, shape, std, mean)
-    # embeddings of std 1/sqrt(D): times the multiplier sqrt(D) they enter the residual stream at RMS 1, like
-    # each layer's normed outputs, so greedy decoding does not just repeat the last token (with std 1 the
-    # token's own embedding dominates h and the tied output projection picks it again)
+    # embeddings of std 0.1/sqrt(D): times the multiplier sqrt(D) they enter the residual stream at RMS 0.1,
+    # below each layer's normed outputs (RMS ~1), so greedy decoding does not just repeat the last token: with
+    # larger embeddings the token's own embedding dominates h and the tied output projection picks it again
+    # (seen with std 1 and 1/sqrt(D))
     jobs.append(("transformer.in_out_embed.weight", "F32", (p["vocab_size"], d), 0.1 / math.sqrt(d), 0.0))
     jobs.append(("transformer.rms_norm.weight", "F32", (d,), 0.1, 1.0))
     for i in range(l):
