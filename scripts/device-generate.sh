@@ -81,7 +81,9 @@ ckpt() {
   limited 120 write $PY scripts/grok_jax_decode.py write "$CKPT/bf16" --preset "$PRESET" --seed 0 || return $?
   limited 150 quantize java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main quantize --model "$CKPT/bf16" \
     --out "$CKPT/int8" 2>&1 | quiet
-  return "${PIPESTATUS[0]}"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || rm -rf "$CKPT/int8"   # a partial directory would fail both sides' int8 steps less clearly
+  return "$rc"
 }
 jax_side() {  # jax_side WEIGHTS [--copy]
   [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
