@@ -39,12 +39,12 @@ cap() {
   echo $(( $1 < left ? $1 : left ))
 }
 limited() {  # limited SECONDS WHAT CMD...: runs CMD under the capped limit
-  local limit rc
+  local limit rc what=$2
   limit=$(cap "$1" "$2") || return 125
   shift 2
   timeout "$limit" "$@"
   rc=$?
-  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: $*"
+  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: $what"
   return "$rc"
 }
 
