@@ -76,6 +76,9 @@ if checks:
     print("| weights | MoE | max abs diff, prefill | max abs diff, cached steps | max abs logit | argmax agreement |")
     print("|---|---|---|---|---|---|")
     for r in checks:
+        if "error" in r:
+            print(f"| {r['weights']} | {r['moe']} | failed: {r['error'][:160].replace('|', '/')} | | | |")
+            continue
         print(f"| {r['weights']} | {r['moe']} | {r['max_abs_diff_prefill']:.4g} | {r['max_abs_diff_cached']:.4g} | "
               f"{r['max_abs_logit']:.3g} | {r['argmax_agreement']:.3f} |")
     s = one(jax, what="check-sampling")
@@ -126,6 +129,10 @@ for w in ("bf16", "int8"):
     x = one(runs, tag=f"{w}-ttft")
     xt = x.get("ttft_ms") if x else None
     for r in rs or ([None] if x else []):
+        if r is not None and "error" in r:
+            print(f"| {w} | {r.get('prompt_tokens')} | {r.get('moe', '')} | failed: {r['error'][:160].replace('|', '/')} "
+                  "| | | | | |")
+            continue
         print(f"| {w} | {(r or x).get('prompt_tokens')} | {r.get('moe', '') if r else ''} | {fmt(r and r['ms'], '.1f')} | "
               f"{fmt(r and r.get('first_ms'), '.1f')} | {fmt(r and r.get('compile_s'), '.1f')} | {fmt(xt, '.1f')} | "
               f"{fmt(x and x.get('compile_s'), '.1f')} | {fmt(r['ms'] / xt if r and xt else None, '.2f', 'x')} |")

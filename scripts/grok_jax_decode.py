@@ -518,25 +518,30 @@ def check(seed, tmp):
         assert int8 == (qt is not None), f"{d}: int8 detection"
         keep = tokens != 0                                  # a pad query's row is undefined (nothing visible)
         for mode in ("dense", "gather", "ragged") if qt is None else ("dense", "gather"):
-            fwd = jax.jit(make_model(cfg, mode))
-            got, _ = fwd(params, new_cache(cfg, 2, 16), jnp.asarray(tokens))
-            got = np.asarray(got.astype(jnp.float32))
-            diff = float(np.max(np.abs(got - want)[keep]))
-            # the same logits through the cache: 3 tokens prefilled, then one decode step per token
-            cache = new_cache(cfg, 2, 16)
-            got3, cache = fwd(params, cache, jnp.asarray(tokens[:, :3]))
-            rows = [np.asarray(got3.astype(jnp.float32))]
-            for t in range(3, tokens.shape[1]):
-                g1, cache = fwd(params, cache, jnp.asarray(tokens[:, t:t + 1]))
-                rows.append(np.asarray(g1.astype(jnp.float32)))
-            inc = np.concatenate(rows, axis=1)
-            diff_inc = float(np.max(np.abs(inc - want)[keep]))
-            argmax_eq = float(np.mean((np.argmax(inc, -1) == np.argmax(want, -1))[keep]))
-            scale = float(np.max(np.abs(want)))
-            rec = dict(who="jax", what="check", weights=label, moe=mode, max_abs_diff_prefill=diff,
-                       max_abs_diff_cached=diff_inc, max_abs_logit=scale, argmax_agreement=argmax_eq)
-            print("JSON " + json.dumps(rec), flush=True)
-            worst = max(worst, diff / scale, diff_inc / scale)
+            try:
+                fwd = jax.jit(make_model(cfg, mode))
+                got, _ = fwd(params, new_cache(cfg, 2, 16), jnp.asarray(tokens))
+                got = np.asarray(got.astype(jnp.float32))
+                diff = float(np.max(np.abs(got - want)[keep]))
+                # the same logits through the cache: 3 tokens prefilled, then one decode step per token
+                cache = new_cache(cfg, 2, 16)
+                got3, cache = fwd(params, cache, jnp.asarray(tokens[:, :3]))
+                rows = [np.asarray(got3.astype(jnp.float32))]
+                for t in range(3, tokens.shape[1]):
+                    g1, cache = fwd(params, cache, jnp.asarray(tokens[:, t:t + 1]))
+                    rows.append(np.asarray(g1.astype(jnp.float32)))
+                inc = np.concatenate(rows, axis=1)
+                diff_inc = float(np.max(np.abs(inc - want)[keep]))
+                argmax_eq = float(np.mean((np.argmax(inc, -1) == np.argmax(want, -1))[keep]))
+                scale = float(np.max(np.abs(want)))
+                rec = dict(who="jax", what="check", weights=label, moe=mode, max_abs_diff_prefill=diff,
+                           max_abs_diff_cached=diff_inc, max_abs_logit=scale, argmax_agreement=argmax_eq)
+                print("JSON " + json.dumps(rec), flush=True)
+                worst = max(worst, diff / scale, diff_inc / scale)
+            except Exception as e:                              # a mode this XLA refuses: say so, fail the check
+                print("JSON " + json.dumps(dict(who="jax", what="check", weights=label, moe=mode,
+                                                error=(type(e).__name__ + ": " + str(e))[:400])), flush=True)
+                worst = float("inf")
     # sampling: greedy is the argmax; top-p keeps the stated mass on fixed logits; top-k keeps k
     lg = jnp.asarray(np.random.default_rng(1).standard_normal((4, 64)).astype(np.float32) * 3)
     kept = np.asarray(top_p_filter(lg, jnp.full((4,), 0.9, jnp.float32)) > -1e9)
@@ -554,8 +559,8 @@ def check(seed, tmp):
     rec = dict(who="jax", what="check-sampling", top_p_mass_ok=ok_p, top_k_ok=ok_k, greedy_ok=ok_g, seed_repro=same,
                worst_rel_logit_diff=worst)
     print("JSON " + json.dumps(rec), flush=True)
-    # bf16 logits of magnitude ~|max|: a few bf16 ulps (2^-8 relative) of accumulated rounding differences
-    return 0 if worst < 0.05 and ok_p and ok_k and ok_g and same else 1
+    # bf16 logits of magnitude ~|max| (~41): within 2 bf16 ulps (0.5 at 32..64) of accumulated rounding differences
+    return 0 if worst < 0.015 and ok_p and ok_k and ok_g and same else 1
 
 
 # ------------------------------------------------------------------ bench
@@ -640,28 +645,32 @@ def bench(a):
 
     # time to first token: a --ttft-token prompt at batch 1: prefill + the token on the host
     for ttft_moe in (a.ttft_moe if a.ttft else []):
-        pf, _, _ = programs(c, ttft_moe) if ttft_moe != a.moe else get()
-        toks, lens, sp = rows(1, a.ttft), jnp.asarray([a.ttft], jnp.int32), sampling(1)
-        s_ttft = min(c["max_position_embeddings"], (a.ttft + n_new + 63) // 64 * 64)
-        cache = new_cache(c, 1, s_ttft)
-        jax.block_until_ready(cache)
-        t0 = time.perf_counter()
-        exe = pf.lower(params, cache, toks, lens, sp).compile()
-        compile_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        tok, cache = exe(params, cache, toks, lens, sp)         # the first call after compiling (cold)
-        int(jax.device_get(tok)[0])
-        first = time.perf_counter() - t0
-        ts = []
-        for _ in range(5):
+        try:
+            pf, _, _ = programs(c, ttft_moe) if ttft_moe != a.moe else get()
+            toks, lens, sp = rows(1, a.ttft), jnp.asarray([a.ttft], jnp.int32), sampling(1)
+            s_ttft = min(c["max_position_embeddings"], (a.ttft + n_new + 63) // 64 * 64)
+            cache = new_cache(c, 1, s_ttft)
+            jax.block_until_ready(cache)
             t0 = time.perf_counter()
-            tok, cache = exe(params, cache, toks, lens, sp)     # the donated cache is overwritten from slot 0
+            exe = pf.lower(params, cache, toks, lens, sp).compile()
+            compile_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            tok, cache = exe(params, cache, toks, lens, sp)         # the first call after compiling (cold)
             int(jax.device_get(tok)[0])
-            ts.append(time.perf_counter() - t0)
-        ms = float(np.median(ts)) * 1e3
-        emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1, cache_len=s_ttft, ms=ms,
-                  best_ms=min(ts) * 1e3, first_ms=first * 1e3, compile_s=compile_s, prefill_tokens_per_s=a.ttft / (ms * 1e-3)))
-        del cache
+            first = time.perf_counter() - t0
+            ts = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                tok, cache = exe(params, cache, toks, lens, sp)     # the donated cache is overwritten from slot 0
+                int(jax.device_get(tok)[0])
+                ts.append(time.perf_counter() - t0)
+            ms = float(np.median(ts)) * 1e3
+            emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1, cache_len=s_ttft, ms=ms,
+                      best_ms=min(ts) * 1e3, first_ms=first * 1e3, compile_s=compile_s, prefill_tokens_per_s=a.ttft / (ms * 1e-3)))
+            del cache
+        except Exception as e:                                  # report and go on: the decode runs still count
+            emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1,
+                      error=(type(e).__name__ + ": " + str(e))[:400]))
 
     # decode tokens/s, steady state: n_new steps queued (tokens stay on the device), one sync; median of 3
     variants = [(b, 0, True) for b in a.batches]
