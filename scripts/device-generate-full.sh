@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Issue 11, one GPU-machine round (under 9 minutes on an H200: every step under `timeout`, each limit cut to
+# what is left of BUDGET_S = 530 s): `xla4j generate --backend pjrt` beside JAX's decode loop on the same
+# weights, a 1.59B-parameter Grok-1-shaped model (D 1536, 12 query / 2 kv heads of 128, F 8192, 8 experts
+# top-2, 5 layers, vocab 32768; random weights, seed 0), bf16 and int8:
+#   1. check: scripts/grok_jax_decode.py's forward (full prefill, and prefill + cached decode steps) against
+#      scripts/grok_reference.py's numpy logits on its tiny model, bf16 and int8, and the sampler's properties;
+#   2. ckpt: the bf16 checkpoint written here (numpy, Grok-1 HF layout) to $CKPT/bf16, then
+#      `xla4j quantize` -> $CKPT/int8 (Grok-1's int8 layout);
+#   3. jax-bf16 / jax-int8: the 4 GiB copy (bandwidth, once), the 64 greedy tokens of the fixed 16-token
+#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense, and for
+#      bf16 also sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
+#      (64 steps after a warm-up) and at batch 1 with a 16-token on-device loop;
+#   4. xla4j-bf16 / xla4j-int8: `xla4j generate` at the same settings (greedy; the same prompt ids):
+#      batch 1, batch 32, the 2,048-token prompt, and (extras) batch 1
+#      with --tokens-per-call 16 and with --decode-moe few_tokens;
+#   5. scripts/generate_report.py: a markdown table of both sides with ratios.
+# Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
+# Run there:     run(command="scripts/device-generate-full.sh", carry=[".jre", ".devcarry"], timeout_s=600)
+# Comes back in $OUT: device-generate-full.log (everything), generate-h200-DATE.md (tables),
+#   generate-h200-DATE.log (the JSON and summary lines the tables come from).
+# Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras.
+set -uo pipefail
+DEVICE_XMX=${DEVICE_XMX:-24g} . "$(dirname "$0")/device-env.sh" device-generate-full
+BUDGET_S=${BUDGET_S:-530}
+PY=${PYTHON:-python3}
+CKPT=${CKPT:-/tmp/grok-1.6b}
+# overridable for a CPU smoke test of the script (PRESET=tiny VOCAB=512 TTFT=128 BACKEND=cpu COPY_GIB=0.0625)
+PRESET=${PRESET:-grok-1.6b} VOCAB=${VOCAB:-32768} PLEN=16 NEW=${NEW:-64} TTFT=${TTFT:-2048}
+BACKEND=${BACKEND:-pjrt} COPY_GIB=${COPY_GIB:-4}
+RUNS=/tmp/generate-runs
+mkdir -p "$RUNS"
+day=$(date -u +%F)
+export PYTHONUNBUFFERED=1
+# A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
+cap() {
+  local left=$((BUDGET_S - SECONDS))
+  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
+  echo $(( $1 < left ? $1 : left ))
+}
+limited() {  # limited SECONDS WHAT CMD...: runs CMD under the capped limit
+  local limit rc what=$2
+  limit=$(cap "$1" "$2") || return 125
+  shift 2
+  timeout "$limit" "$@"
+  rc=$?
+  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: $what"
+  return "$rc"
+}
+
+# The one place `xla4j generate` is called (issue 11's CLI; --batch: rows decoded together, whose default is
+# min(prompts, 8)). gen LIMIT TAG WEIGHTS ROWS PROMPT_LEN NEW_TOKENS [more flags]: ROWS prompts of PROMPT_LEN ids
+# (the same ids as the JAX side: grok_jax_decode.py prompts), greedy, tokens to $RUNS/TAG.json. A marker line
+# 'XLA4J-RUN {json}' before and 'XLA4J-RC TAG RC' after let generate_report.py find the timing summary.
+gen() {
+  local limit=$1 tag=$2 weights=$3 rows=$4 plen=$5 new=$6 line rc
+  shift 6
+  local args=()
+  while read -r line; do args+=(--prompt-tokens "$line"); done \
+    < <($PY scripts/grok_jax_decode.py prompts --rows "$rows" --tokens "$plen" --vocab "$VOCAB")
+  echo "XLA4J-RUN {\"tag\": \"$tag\", \"weights\": \"$weights\", \"batch\": $rows, \"prompt_tokens\": $plen, \"new_tokens\": $new, \"flags\": \"$*\", \"output\": \"$RUNS/$tag.json\"}"
+  limited "$limit" "xla4j generate $tag" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main generate \
+    --model "$CKPT/$weights" --backend "$BACKEND" --max-new-tokens "$new" --temperature 0 --batch "$rows" \
+    --output "$RUNS/$tag.json" "${args[@]}" "$@" 2>&1 | quiet | cut -c1-2000
+  rc=${PIPESTATUS[0]}
+  echo "XLA4J-RC $tag $rc"
+  [ -f "$RUNS/$tag.json" ] && echo "XLA4J-OUT $tag $(tr -d '\n' < "$RUNS/$tag.json")"
+  return "$rc"
+}
+
+echo "== $(date -u +%FT%TZ) on $(hostname)"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv,noheader
+
+check() {
+  echo "== JAX forward vs the numpy oracle (tiny model; max |diff| of logits)"
+  limited 120 check $PY scripts/grok_jax_decode.py check
+}
+ckpt() {
+  echo "== checkpoints: bf16 (numpy writer), int8 (xla4j quantize)"
+  rm -rf "$CKPT"
+  limited 120 write $PY scripts/grok_jax_decode.py write "$CKPT/bf16" --preset "$PRESET" --seed 0 || return $?
+  limited 150 quantize java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main quantize --model "$CKPT/bf16" \
+    --out "$CKPT/int8" 2>&1 | quiet
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || rm -rf "$CKPT/int8"   # a partial directory would fail both sides' int8 steps less clearly
+  return "$rc"
+}
+jax_side() {  # jax_side WEIGHTS [--copy]
+  [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
+  echo "== JAX decode loop, $1"
+  limited "${JAX_LIMIT:-150}" "jax $1" $PY scripts/grok_jax_decode.py bench "$CKPT/$1" --label "$1" --batches 1,32 \
+    --prompt $PLEN --new-tokens $NEW --greedy-tokens $NEW --ttft $TTFT --loop 16 "${@:2}"
+}
+xla4j_side() {  # xla4j_side WEIGHTS
+  [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
+  local r=0
+  echo "== xla4j generate, $1: batch 1 (greedy tokens compared with JAX's)"
+  gen 120 "$1-b1" "$1" 1 $PLEN $NEW || r=$?
+  echo "== xla4j generate, $1: batch 32"
+  gen 120 "$1-b32" "$1" 32 $PLEN $NEW || r=$?
+  echo "== xla4j generate, $1: time to first token, $TTFT-token prompt"
+  gen 120 "$1-ttft" "$1" 1 $TTFT 4 || r=$?
+  return "$r"
+}
+extras() {
+  echo "== xla4j generate, bf16 batch 1: 16 tokens per call (on-device loop); decode MoE few_tokens"
+  gen 90 bf16-b1-loop16 bf16 1 $PLEN $NEW --tokens-per-call 16
+  gen 90 bf16-b1-few bf16 1 $PLEN $NEW --decode-moe few_tokens
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras)
+codes=""
+for s in "${steps[@]}"; do
+  if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi
+  case $s in
+    check) check ;;
+    ckpt) ckpt ;;
+    jax-bf16) jax_side bf16 --copy --copy-gib "$COPY_GIB" --ttft-moe auto,ragged ;;
+    jax-int8) JAX_LIMIT=120 jax_side int8 ;;
+    xla4j-bf16) xla4j_side bf16 ;;
+    xla4j-int8) xla4j_side int8 ;;
+    extras) extras ;;
+    *) echo "!! unknown step $s"; false ;;
+  esac
+  codes="$codes $s=$?"
+  echo "-- ${SECONDS} s so far"
+done
+grep -a -E '^JSON \{|XLA4J-RUN |XLA4J-RC |XLA4J-OUT |time to first token .* \| decode ' "$out/device-generate-full.log" > "$out/generate-h200-$day.log"
+$PY scripts/generate_report.py "$out/generate-h200-$day.log" > "$out/generate-h200-$day.md"
+cat "$out/generate-h200-$day.md"
+echo "== exit codes (124: timed out):$codes"
