@@ -13,11 +13,17 @@
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-moe.sh", carry=[".jre", ".devcarry"], timeout_s=600)
 # Comes back in $OUT: device-moe.log (everything), moe-h200-DATE.md (tables), moe-h200-DATE.log (JSON lines).
-# Steps to run: arguments (default: all): jax prefill grok decode int8.
+# Steps to run: arguments (default: round 1's, jax prefill grok decode int8), or `round2` (about 5 minutes, its
+# own budget of 300 s): jax2 (JAX at T1 and both prefill shapes) prefill2 grok2 (dense, dropless tiled at tiles
+# 1024/2048/4096, capacity cf 1.0/1.25, auto) decode2 (T1 and T32: few-tokens reduce vs gather vs dense, bf16 and
+# int8 with scales after, auto). Usage: scripts/device-moe.sh round2
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-moe
-BUDGET_S=${BUDGET_S:-560}
+round2=0
+[ "${1:-}" = round2 ] && round2=1
+if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; else BUDGET_S=${BUDGET_S:-560}; fi
 day=$(date -u +%F)
+[ "$round2" = 1 ] && day="$day-round2"
 # A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
 cap() {
   local left=$((BUDGET_S - SECONDS))
@@ -77,8 +83,39 @@ int8() {
     --weights int8-dequantize,int8-scale-after "${PEAK[@]}"
 }
 
+# Round 2 (after round 1's figures): the same-run JAX ratios, the REDUCE few-tokens form, larger tiles.
+jax2() {
+  echo "== jax: scripts/moe_jax.py at T1, T8192 and T4096"
+  local limit
+  limit=$(cap 100 "moe_jax.py") || return 125
+  timeout "$limit" env PYTHONUNBUFFERED=1 TOKENS=1,8192,4096 python3 scripts/moe_jax.py
+}
+prefill2() {
+  ceilings
+  echo "== xla4j prefill T8192 D2048 F5632: dense, dropless tiled 1024/2048/4096, capacity 1.0/1.25, auto"
+  moe 60 bench moe --backend pjrt --shape 8192,2048,5632 --impl dense,dropless-tiles,capacity,auto \
+    --tile-size 1024,2048,4096 --dynamic-slice-fusion on --capacity-factor 1.0,1.25 "${PEAK[@]}"
+}
+grok2() {
+  ceilings
+  echo "== xla4j Grok-1 layer T4096 D6144 F32768: dense, dropless tiled 1024/2048/4096, capacity 1.0/1.25, auto"
+  moe 70 bench moe --backend pjrt --shape 4096,$GROK --impl dense,dropless-tiles,capacity,auto \
+    --tile-size 1024,2048,4096 --dynamic-slice-fusion on --capacity-factor 1.0,1.25 "${PEAK[@]}"
+}
+decode2() {
+  ceilings
+  echo "== xla4j decode T1 at Grok-1's layer: few-tokens reduce vs gather vs dense, bf16 and int8 scales after"
+  moe 60 bench moe --backend pjrt --shape 1,$GROK --impl dense,few-tokens,auto --few-tokens reduce,gather \
+    --weights bf16,int8-scale-after "${PEAK[@]}"
+  # no gather at T32: its copy of 64 experts' weights is 77 GB
+  echo "== xla4j decode T32 at Grok-1's layer: few-tokens reduce vs dense, bf16 and int8 scales after"
+  moe 60 bench moe --backend pjrt --shape 32,$GROK --impl dense,few-tokens,auto --few-tokens reduce \
+    --weights bf16,int8-scale-after "${PEAK[@]}"
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(jax prefill grok decode int8)
+[ "$round2" = 1 ] && steps=(jax2 prefill2 grok2 decode2)
 codes=""
 for s in "${steps[@]}"; do
   if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi

@@ -19,6 +19,7 @@ block_until_ready, the run's time / ITERS; the median over runs (ITERS sized so 
 Prints one JSON line per measurement (prefix 'JSON '), then a table.
 
 Usage: python3 scripts/moe_jax.py [--quick]      (--quick: small shapes, for a CPU smoke test)
+       TOKENS=1,8192,4096 python3 scripts/moe_jax.py   (only the shapes with these T)
 """
 import json
 import math
@@ -37,6 +38,10 @@ DECODE = [(1, 6144, 32768), (32, 6144, 32768)]
 QUICK = "--quick" in sys.argv
 if QUICK:
     PREFILL, DECODE = [(256, 64, 96)], [(1, 64, 96), (32, 64, 96)]
+if os.environ.get("TOKENS"):
+    _keep = {int(t) for t in os.environ["TOKENS"].split(",")}
+    PREFILL = [s for s in PREFILL if s[0] in _keep]
+    DECODE = [s for s in DECODE if s[0] in _keep]
 RUNS = int(os.environ.get("RUNS", "7"))
 rows = []
 

@@ -77,6 +77,9 @@ final class MoeBench {
    */
   static final double ALL_GATHER_MAX_BYTES = 16e9;
 
+  /** 'all' runs the reduce form only up to this many tokens (one unrolled reduction chain per copy: decode). */
+  static final long ALL_REDUCE_MAX_TOKENS = 4;
+
   static final String RAGGED_FUSION = "xla_gpu_experimental_use_ragged_dot_fusion";
   static final String SLICE_FUSION = "xla_gpu_enable_dynamic_slice_fusion";
 
@@ -140,9 +143,11 @@ final class MoeBench {
           case "few-tokens" -> {
             for (FewTokensForm f : s.fewTokens()) {
               if (all && f == FewTokensForm.GATHER && gatherBytes(s.shape(), w) > ALL_GATHER_MAX_BYTES) continue;
+              if (all && f == FewTokensForm.REDUCE && s.shape().tokens() > ALL_REDUCE_MAX_TOKENS) continue;
               MoeOptions o = base.toBuilder().implementation(MoeImplementation.FEW_TOKENS).fewTokens(f).build();
               String name = "few-tokens " + f.name().toLowerCase(Locale.ROOT).replace('_', '-');
-              if (cpu || f == FewTokensForm.GATHER) {
+              // the dynamic-slice fusion flag concerns slices feeding dots: gather and reduce have none
+              if (cpu || f == FewTokensForm.GATHER || f == FewTokensForm.REDUCE) {
                 out.add(v(s, i, name, w, o, Map.of()));
               } else {
                 for (boolean on : s.sliceFusion().settings()) {

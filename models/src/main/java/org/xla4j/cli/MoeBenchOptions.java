@@ -50,8 +50,9 @@ final class MoeBenchOptions {
           + " (default ${DEFAULT-VALUE}).")
   String sliceFusion;
 
-  @Option(names = "--few-tokens", defaultValue = "gather,slice,slice-loop", split = ",",
-      description = "moe few-tokens: forms gather, slice, slice-loop (default ${DEFAULT-VALUE}).")
+  @Option(names = "--few-tokens", defaultValue = "gather,slice,slice-loop,reduce", split = ",",
+      description = "moe few-tokens: forms gather, slice, slice-loop, reduce (default ${DEFAULT-VALUE}; 'all' runs"
+          + " reduce only up to T 4).")
   List<String> fewTokens;
 
   @Option(names = "--weights", defaultValue = "bf16", split = ",",

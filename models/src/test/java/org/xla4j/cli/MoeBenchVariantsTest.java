@@ -34,6 +34,7 @@ class MoeBenchVariantsTest {
         "few-tokens gather",
         "few-tokens slice, dynamic-slice fusion off", "few-tokens slice, dynamic-slice fusion on",
         "few-tokens slice-loop, dynamic-slice fusion off", "few-tokens slice-loop, dynamic-slice fusion on",
+        "few-tokens reduce",
         "auto"), labels);
     Variant ragged = vs.get(2);
     assertTrue(ragged.options().raggedDot());
@@ -41,25 +42,28 @@ class MoeBenchVariantsTest {
     assertEquals("false", vs.get(10).debug().get(MoeBench.SLICE_FUSION));
     assertEquals(FewTokensForm.SLICE_LOOP, vs.get(13).options().fewTokens());
     assertEquals(512, vs.get(5).options().tileSize());
-    assertEquals(MoeImplementation.AUTO, vs.get(14).options().implementation());
-    assertEquals("cuda", vs.get(14).options().platform());
+    assertEquals(FewTokensForm.REDUCE, vs.get(14).options().fewTokens());
+    assertEquals(Map.of("xla_gpu_autotune_level", "0"), vs.get(14).debug());
+    assertEquals(MoeImplementation.AUTO, vs.get(15).options().implementation());
+    assertEquals("cuda", vs.get(15).options().platform());
   }
 
   @Test
   void prefillLeavesFewTokensOutAndTheCpuHasNoGpuFlags() {
     List<Variant> gpu = MoeBench.variants(settings(8192, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
     assertTrue(gpu.stream().noneMatch(v -> v.impl().equals("few-tokens")), gpu.toString());
-    // T 32 at Grok-1's layer: 64 copies run, but not the gather form (a 77 GB copy of weights)
+    // T 32 at Grok-1's layer: 64 copies run, but not the gather form (a 77 GB copy of weights), nor reduce (T > 4)
     List<Variant> t32 = MoeBench.variants(settings(32, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
     assertEquals(4, t32.stream().filter(v -> v.impl().equals("few-tokens")).count(), t32.toString());
-    assertTrue(t32.stream().noneMatch(v -> v.label().contains("gather")), t32.toString());
+    assertTrue(t32.stream().noneMatch(v -> v.label().contains("gather") || v.label().contains("reduce")), t32.toString());
+    // asked for by name (not 'all'), every form runs, reduce included
     List<Variant> cpu = MoeBench.variants(settings(1, List.of("few-tokens", "dropless", "dense"),
         List.of(Weights.BF16, Weights.INT8_SCALE_AFTER)), Platform.CPU, "cpu");
     // the order asked for, DENSE moved first (the reference), per weights kind
-    assertEquals(List.of("dense", "few-tokens gather", "few-tokens slice", "few-tokens slice-loop",
+    assertEquals(List.of("dense", "few-tokens gather", "few-tokens slice", "few-tokens slice-loop", "few-tokens reduce",
         "dropless (tiled; no ragged_dot on this CPU XLA)", "dropless (tiled, tile 512; no ragged_dot on this CPU XLA)",
         "dense [int8-scale-after]", "few-tokens gather [int8-scale-after]", "few-tokens slice [int8-scale-after]",
-        "few-tokens slice-loop [int8-scale-after]", "dropless (tiled; no ragged_dot on this CPU XLA) [int8-scale-after]",
+        "few-tokens slice-loop [int8-scale-after]", "few-tokens reduce [int8-scale-after]", "dropless (tiled; no ragged_dot on this CPU XLA) [int8-scale-after]",
         "dropless (tiled, tile 512; no ragged_dot on this CPU XLA) [int8-scale-after]"), cpu.stream().map(Variant::label).toList());
     assertTrue(cpu.stream().allMatch(v -> v.debug().equals(Map.of("xla_gpu_autotune_level", "0"))));
     assertTrue(cpu.stream().noneMatch(v -> v.options().raggedDot()));

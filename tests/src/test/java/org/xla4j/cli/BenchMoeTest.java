@@ -57,6 +57,36 @@ class BenchMoeTest {
     assertTrue(out.contains("| shape | variant | ms |"), "the closing table: " + out);
   }
 
+  /**
+   * The reduce form at decode: agrees with DENSE (bf16 and int8 with scales after). Where the backend gives its
+   * optimized HLO (PJRT; the in-process CPU backend gives none, its dump is process-wide through XLA_FLAGS), it
+   * writes no buffer shaped like expert weights (D and F both among its dimensions) while the gather form
+   * beside it writes its gathered copy, so the check can see one.
+   */
+  @Test
+  void fewTokensReduceReadsTheWeightsInPlace() {
+    int[] rc = new int[1];
+    String out = StdStreams.out(() -> rc[0] = Main.run("bench", "moe", "--backend", "cpu", "--shape", "1,64,96",
+        "--experts", "4", "--runs", "1", "--impl", "dense,few-tokens", "--few-tokens", "reduce,gather",
+        "--weights", "bf16,int8-scale-after", "--peak-tflops", "1", "--bandwidth-gbs", "10"));
+    assertEquals(0, rc[0], out);
+    List<String> rows = new ArrayList<>();
+    Matcher m = JSON.matcher(out);
+    while (m.find()) rows.add(m.group(1));
+    assertEquals(List.of("dense", "few-tokens reduce", "few-tokens gather", "dense [int8-scale-after]",
+        "few-tokens reduce [int8-scale-after]", "few-tokens gather [int8-scale-after]"),
+        rows.stream().map(r -> string(r, "variant")).toList(), out);
+    for (String r : rows) {
+      String v = string(r, "variant");
+      assertTrue(!r.contains("\"error\""), v + " failed: " + r);
+      if (v.startsWith("dense")) continue;
+      assertTrue(number(r, "rel_l2_vs_dense") < 2e-2, v + " vs DENSE: " + r);
+      if (!r.contains("\"weight_sized_buffers\"")) continue;
+      if (v.contains("reduce")) assertEquals(0.0, number(r, "weight_sized_buffers"), v + ": " + r);
+      if (v.contains("gather")) assertTrue(number(r, "weight_sized_buffers") > 0, v + ": " + r);
+    }
+  }
+
   @Test
   void badOptionsAreUsageErrorsNamingTheOption() {
     for (String[] c : List.of(new String[] {"--shape", "6,16", "--shape"}, new String[] {"--shape", "6,16,0", "--shape"},

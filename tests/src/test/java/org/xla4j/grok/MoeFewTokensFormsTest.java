@@ -18,6 +18,7 @@ import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.moe.MoeOptions;
 import org.xla4j.models.moe.MoeResult;
 import org.xla4j.models.moe.MoeWeights;
+import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.quant.Weight;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
@@ -26,8 +27,8 @@ import org.xla4j.types.DType;
 import org.xla4j.types.Shape;
 
 /**
- * FEW_TOKENS in each of its forms (gather, unrolled slices, a loop of slices) and AUTO, against a plain-Java
- * MoE in f64 on the same bf16 inputs (CPU backend), at decode sizes (1 token) and a few tokens (5).
+ * FEW_TOKENS in each of its forms (gather, unrolled slices, a loop of slices, slices reduced in place) and AUTO, against a plain-Java
+ * MoE in f64 on the same bf16 inputs (CPU backend), at decode sizes (1 token) and a few tokens (5, 3), with bf16 and with int8 experts.
  *
  * <p>Oracle: f64 routing (softmax of x·router, top-K by probability), each chosen expert's
  * {@code (gelu_tanh(x·W) ⊙ (x·V))·W1} in f64, gated sum with bf16-rounded gates. The program rounds each
@@ -87,6 +88,83 @@ class MoeFewTokensFormsTest {
       }
       assertEquals(0, bad, names.get(i) + " at N " + n + ": max |diff| " + worst + " (max |y| " + max + ")");
     }
+  }
+
+  /**
+   * Int8 experts as Grok-1 stores them (scales per output channel for linear and linear_v, per block of 3 input
+   * features for linear_1), each form with the scales applied before (DEQUANTIZE) and after (SCALE_AFTER) the
+   * matmul, against the f64 layer on the dequantized weights {@code q · s} (not rounded: SCALE_AFTER never rounds
+   * W; DEQUANTIZE's bf16 rounding of W is relative 2^-8, inside the same tolerance as above).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void everyFormMatchesThePlainJavaLayerWithInt8Experts(int n) {
+    Random r = new Random(70 + n);
+    HostTensor x = MoeImplementationsTest.normal(r, DType.BF16, 1.0, n, D);
+    HostTensor router = MoeImplementationsTest.normal(r, DType.F32, 0.5, D, E);
+    HostTensor[] w = int8(r, D, F, 1);
+    HostTensor[] v = int8(r, D, F, 1);
+    HostTensor[] w1 = int8(r, F, D, 8);
+    Graph g = new Graph("few_tokens_forms_int8");
+    Tensor xt = g.parameter(x.type());
+    MoeWeights mw = new MoeWeights(g.parameter(router.type()),
+        Weight.int8(g.parameter(w[0].type()), g.parameter(w[1].type())),
+        Weight.int8(g.parameter(v[0].type()), g.parameter(v[1].type())),
+        Weight.int8(g.parameter(w1[0].type()), g.parameter(w1[1].type())));
+    List<String> names = new ArrayList<>();
+    List<Tensor> outs = new ArrayList<>();
+    for (QuantMode q : QuantMode.values()) {
+      for (FewTokensForm f : FewTokensForm.values()) {
+        MoeOptions o = MoeOptions.builder().topK(K).platform("cpu").implementation(MoeImplementation.FEW_TOKENS)
+            .fewTokens(f).quant(q).build();
+        names.add(f + " " + q);
+        outs.add(Moe.apply(o, xt, mw).output());
+      }
+    }
+    List<HostTensor> got = GrokHarness.run(cpu, g, List.of(x, router, w[0], w[1], v[0], v[1], w1[0], w1[1]),
+        outs.toArray(Tensor[]::new));
+    double[] want = oracle(n, x.toFloatArray(), router.toFloatArray(), dequantized(w), dequantized(v), dequantized(w1));
+    double max = 0;
+    for (double y : want) max = Math.max(max, Math.abs(y));
+    assertTrue(max > 0.1, "the layer's output is not trivially small: " + max);
+    for (int i = 0; i < names.size(); i++) {
+      float[] y = got.get(i).toFloatArray();
+      int bad = 0;
+      double worst = 0;
+      for (int j = 0; j < y.length; j++) {
+        double d = Math.abs(y[j] - want[j]);
+        worst = Math.max(worst, Double.isNaN(d) ? Double.POSITIVE_INFINITY : d);
+        if (!(d <= 2e-2 * max + 2e-2 * Math.abs(want[j]))) bad++;
+      }
+      assertEquals(0, bad, names.get(i) + " at N " + n + ": max |diff| " + worst + " (max |y| " + max + ")");
+    }
+  }
+
+  /** int8 weights [E, in, out] (uniform in ±127) and bf16 scales [E, nb, out] giving entries of size ~1/sqrt(in). */
+  private static HostTensor[] int8(Random r, int in, int out, int nb) {
+    byte[] q = new byte[E * in * out];
+    for (int i = 0; i < q.length; i++) q[i] = (byte) (r.nextInt(255) - 127);
+    float[] s = new float[E * nb * out];
+    for (int i = 0; i < s.length; i++) s[i] = (float) ((0.5 + r.nextDouble()) / (73 * Math.sqrt(in)));
+    return new HostTensor[] {HostTensor.ofBytes(DType.I8, Shape.of(E, in, out), q),
+        HostTensor.of(DType.BF16, Shape.of(E, nb, out), s)};
+  }
+
+  /** {@code q[e, i, o] · s[e, i / (in / nb), o]} as floats (the product of an int8 and a bf16 is exact in f32). */
+  private static float[] dequantized(HostTensor[] qs) {
+    long[] dims = qs[0].type().shape().dims();
+    int in = (int) dims[1];
+    int out = (int) dims[2];
+    int nb = (int) qs[1].type().shape().dims()[1];
+    float[] q = qs[0].toFloatArray();
+    float[] s = qs[1].toFloatArray();
+    float[] w = new float[q.length];
+    for (int e = 0; e < E; e++) {
+      for (int i = 0; i < in; i++) {
+        for (int o = 0; o < out; o++) w[(e * in + i) * out + o] = q[(e * in + i) * out + o] * s[(e * nb + i / (in / nb)) * out + o];
+      }
+    }
+    return w;
   }
 
   /** The layer in f64 on the given (bf16-valued) inputs: y [N, D]. */

@@ -75,7 +75,7 @@ class MoeImplementationsTest {
     Graph g = new Graph("moe_all");
     Tensor x = g.parameter(in.x().type());
     MoeWeights w = weights(g, in);
-    MoeOptions base = MoeOptions.builder().topK(K).build();
+    MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.DENSE).build();
     List<Tensor> outs = new ArrayList<>();
     MoeResult dense = Moe.apply(base, x, w);
     outs.add(dense.output());
@@ -107,7 +107,7 @@ class MoeImplementationsTest {
     Graph g = new Graph("moe_capacity");
     Tensor x = g.parameter(in.x().type());
     MoeWeights w = weights(g, in);
-    MoeOptions base = MoeOptions.builder().topK(K).build();
+    MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.DENSE).build();
     MoeResult dense = Moe.apply(base, x, w);
     MoeResult cap = Moe.apply(base.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(cf).build(), x, w);
     List<HostTensor> res = GrokHarness.run(cpu, g, in.list(), dense.output(), cap.output(), cap.dropped(), cap.experts());

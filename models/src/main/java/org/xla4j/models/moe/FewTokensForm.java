@@ -12,5 +12,11 @@ public enum FewTokensForm {
   /** Unrolled over the N·K copies: a {@code dynamic_slice} of one expert per copy straight into its dots. */
   SLICE,
   /** A loop over the N·K copies, each step a {@code dynamic_slice} of one expert into its dots. */
-  SLICE_LOOP
+  SLICE_LOOP,
+  /**
+   * Unrolled over the N·K copies: a {@code dynamic_slice} of one expert per copy, and each matvec as
+   * {@code reduce(convert_f32(slice) · broadcast(x))} rather than a dot, which XLA fuses into one reduction
+   * that reads the expert's weights in place (int8: the scales applied after the reduce). For decode, T <= a few.
+   */
+  REDUCE
 }

@@ -13,7 +13,8 @@ import org.xla4j.types.DType;
  * matrices, so only the chosen experts' weights are read; for decode. {@link MoeOptions#fewTokens()} picks
  * how the weights are selected: one gather of {@code [N·K, D, F]} ({@link FewTokensForm#GATHER}), or a
  * {@code dynamic_slice} of one expert per copy, unrolled ({@link FewTokensForm#SLICE}) or in a loop
- * ({@link FewTokensForm#SLICE_LOOP}). A gather may be written out as a copy before the dot; a dynamic
+ * ({@link FewTokensForm#SLICE_LOOP}), or sliced per copy with the matvecs as reductions
+ * ({@link FewTokensForm#REDUCE}). A gather may be written out as a copy before the dot; a dynamic
  * slice feeding a dot is what XLA's dynamic-slice fusion keeps copy-free.
  */
 final class FewTokensMoe implements MoeImpl {
@@ -29,6 +30,7 @@ final class FewTokensMoe implements MoeImpl {
       case GATHER -> gathered(p, ids);
       case SLICE -> unrolled(p, ids);
       case SLICE_LOOP -> looped(p, ids);
+      case REDUCE -> reduced(p, ids);
     };
     return new Out(Experts.combine(y.reshape(n, k, p.model()), p.gates(), p.x().dtype()),
         p.x().graph().scalar(0L, DType.I32));
@@ -48,15 +50,33 @@ final class FewTokensMoe implements MoeImpl {
     return Experts.ffn(row, p.weights().mapExperts(t -> t.dynamicSlice(0, ex, 1)), p.options());
   }
 
+  private static void checkUnrolled(long copies, String form) {
+    if (copies > MAX_UNROLLED_COPIES) {
+      throw Moe.error("FEW_TOKENS with form " + form + " unrolls one FFN per token copy; N·K = " + copies + " copies is"
+          + " more than " + MAX_UNROLLED_COPIES + " (use SLICE_LOOP, or DROPLESS/DENSE for this many tokens)");
+    }
+  }
+
   private static Tensor unrolled(MoeProblem p, Tensor ids) {
     long copies = ids.dim(0);
-    if (copies > MAX_UNROLLED_COPIES) {
-      throw Moe.error("FEW_TOKENS with form SLICE unrolls one FFN per token copy; N·K = " + copies + " copies is more"
-          + " than " + MAX_UNROLLED_COPIES + " (use SLICE_LOOP, or DROPLESS/DENSE for this many tokens)");
-    }
+    checkUnrolled(copies, "SLICE");
     Graph g = ids.graph();
     List<Tensor> ys = new ArrayList<>();
     for (long j = 0; j < copies; j++) ys.add(one(p, ids, g.scalar(j, DType.I32)).reshape(1, p.model()));
+    return Jnp.stack(0, ys).reshape(copies, p.model());
+  }
+
+  /** Copy by copy, each a {@code [D]} row through its expert as reductions ({@link ReducedExperts}). */
+  private static Tensor reduced(MoeProblem p, Tensor ids) {
+    long copies = ids.dim(0);
+    checkUnrolled(copies, "REDUCE");
+    Graph g = ids.graph();
+    List<Tensor> ys = new ArrayList<>();
+    for (long j = 0; j < copies; j++) {
+      Tensor ex = ids.dynamicSlice(0, g.scalar(j, DType.I32), 1).reshape();
+      Tensor row = p.x().dynamicSlice(0, g.scalar(j / p.topK(), DType.I32), 1).reshape(p.model());
+      ys.add(ReducedExperts.ffn(row, p.weights().mapExperts(t -> t.dynamicSlice(0, ex, 1)), p.options()).reshape(1, p.model()));
+    }
     return Jnp.stack(0, ys).reshape(copies, p.model());
   }
 

@@ -31,10 +31,12 @@ public final class MoeAutoTable {
    * @param implementation what runs; never AUTO, never CAPACITY (AUTO must not drop tokens)
    * @param fewTokens the FEW_TOKENS form (ignored by the others)
    * @param raggedDot DROPLESS: {@code chlo.ragged_dot} (ignored by the others, and on the CPU)
+   * @param tileSize DROPLESS tiled form: rows per tile, used where the options leave it automatic (0: automatic;
+   *     ignored by the others)
    * @param evidence the measurement the row rests on: command, machine, date, figures
    */
   public record Rule(double maxCopiesPerExpert, long minExpertParams, MoeImplementation implementation,
-      FewTokensForm fewTokens, boolean raggedDot, String evidence) {
+      FewTokensForm fewTokens, boolean raggedDot, int tileSize, String evidence) {
     public Rule {
       Objects.requireNonNull(implementation, "implementation");
       Objects.requireNonNull(fewTokens, "fewTokens");
@@ -43,10 +45,16 @@ public final class MoeAutoTable {
         throw new IllegalArgumentException("MoeAutoTable.Rule: AUTO picks neither AUTO nor CAPACITY, got "
             + implementation);
       }
-      if (!(maxCopiesPerExpert > 0) || minExpertParams < 0) {
-        throw new IllegalArgumentException("MoeAutoTable.Rule: requires maxCopiesPerExpert > 0 and minExpertParams >= 0,"
-            + " got " + maxCopiesPerExpert + ", " + minExpertParams);
+      if (!(maxCopiesPerExpert > 0) || minExpertParams < 0 || tileSize < 0) {
+        throw new IllegalArgumentException("MoeAutoTable.Rule: requires maxCopiesPerExpert > 0, minExpertParams >= 0"
+            + " and tileSize >= 0, got " + maxCopiesPerExpert + ", " + minExpertParams + ", " + tileSize);
       }
+    }
+
+    /** A rule with automatic tiles. */
+    public Rule(double maxCopiesPerExpert, long minExpertParams, MoeImplementation implementation,
+        FewTokensForm fewTokens, boolean raggedDot, String evidence) {
+      this(maxCopiesPerExpert, minExpertParams, implementation, fewTokens, raggedDot, 0, evidence);
     }
 
     boolean applies(double copiesPerExpert, long expertParams) {
@@ -55,24 +63,30 @@ public final class MoeAutoTable {
   }
 
   /** The pick for one layer, and the rule it came from. */
-  public record Choice(MoeImplementation implementation, FewTokensForm fewTokens, boolean raggedDot, Rule rule) {}
+  public record Choice(MoeImplementation implementation, FewTokensForm fewTokens, boolean raggedDot, int tileSize,
+      Rule rule) {}
 
   private static final double ANY = Double.POSITIVE_INFINITY;
 
   /**
-   * CUDA GPUs. Rows to be replaced by the H200 figures of {@code scripts/device-moe.sh}; until then they follow
-   * JAX's figures on the H200 (DESIGN.md, 2026-12-01): the dense all-experts einsum beat sort + ragged_dot at
-   * both prefill shapes (7.0 vs 12.0 ms, 65.8 vs 104.9 ms), and at T 1 both read every expert (2.18 ms) where
-   * the two chosen experts alone would take about a quarter of that. A lead for DROPLESS, from XLA's sources (not
-   * measured here): without the cuDNN ragged-dot fusion XLA lowers {@code chlo.ragged_dot} on CUDA to a masked dense
-   * dot (E times the FLOPs), and the fusion is taken only with cuDNN 9.22 or newer; the tiled form's
-   * {@code --tile-size} sweep and CAPACITY's batched matmul are the dropless and the dropping alternatives.
+   * CUDA GPUs, from round 1 on one H200 (2026-12-02 09:10, {@code scripts/device-moe.sh}, i.e. {@code xla4j bench
+   * moe --backend pjrt --shape T,D,F --impl all} beside {@code scripts/moe_jax.py}; bench/results/
+   * moe-h200-2026-12-02-round1.md), 8 experts top-2, bf16. CAPACITY was fastest at both prefill shapes (cf 1.25, no
+   * drops there) but stays out: AUTO must not drop. Between 8 and about 1000 copies per expert nothing is measured
+   * yet: tile 1024 there pads each expert's rows up to 1024.
    */
   public static final List<Rule> CUDA = List.of(
       new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.GATHER, false,
-          "not yet measured by xla4j on the H200; JAX reads all 8 experts at T 1 (2.18 ms, Grok-1 layer)"),
-      new Rule(ANY, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
-          "not yet measured by xla4j on the H200; JAX dense 7.0 ms vs ragged_dot 12.0 ms (T8192 D2048 F5632)"));
+          "H200 round 1, T1 Grok-1 layer (D6144 F32768): few-tokens gather 1.72 ms, slice 1.74, slice-loop 1.75,"
+              + " dense 2.16, JAX 2.14 (floor 0.573; gather writes a 2.42 GB copy of the chosen experts' weights;"
+              + " the REDUCE form of round 2 may replace it)"),
+      new Rule(8, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
+          "H200 round 1, T32 Grok-1 layer: dense 2.26 ms, auto 2.21, JAX 2.20 (at its floor);"
+              + " few-tokens slice 42.8"),
+      new Rule(ANY, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 1024,
+          "H200 round 1, dropless tiled tile 1024: T8192 D2048 F5632 4.68 ms (tile 256 6.99, auto 11.4, ragged_dot"
+              + " 12.3; JAX dense 7.42), T4096 D6144 F32768 35.6 ms (JAX dense 58.4); capacity cf 1.25 2.38/17.8"
+              + " is faster but may drop"));
 
   /**
    * The embedded XLA CPU backend (TensorFlow 2.18), from {@code xla4j bench moe --backend cpu --shape T,256,512
@@ -116,19 +130,24 @@ public final class MoeAutoTable {
     double perExpert = (double) tokens * topK / experts;
     long params = 3 * model * hidden;
     for (Rule r : rules) {
-      if (r.applies(perExpert, params)) return new Choice(r.implementation(), r.fewTokens(), r.raggedDot(), r);
+      if (r.applies(perExpert, params)) {
+        return new Choice(r.implementation(), r.fewTokens(), r.raggedDot(), r.tileSize(), r);
+      }
     }
     throw new IllegalArgumentException("MoeAutoTable: no rule applies to N·K/E = " + perExpert + ", 3·D·F = " + params
         + " in " + rules);
   }
 
-  /** {@code o} (implementation AUTO) with the pick for this layer in its place. */
+  /**
+   * {@code o} (implementation AUTO) with the pick for this layer in its place; a tile size the caller set
+   * explicitly is kept.
+   */
   static MoeOptions resolve(MoeOptions o, long tokens, long model, long hidden, long experts) {
     Choice c = choose(o.platform(), tokens, model, hidden, experts, o.topK());
     MoeOptions.Builder b = o.toBuilder().implementation(c.implementation());
     return switch (c.implementation()) {
       case FEW_TOKENS -> b.fewTokens(c.fewTokens()).build();
-      case DROPLESS -> b.raggedDot(c.raggedDot()).build();
+      case DROPLESS -> b.raggedDot(c.raggedDot()).tileSize(o.tileSize() > 0 ? o.tileSize() : c.tileSize()).build();
       case DENSE, CAPACITY, AUTO -> b.build();
     };
   }

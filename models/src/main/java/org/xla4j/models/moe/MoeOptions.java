@@ -44,7 +44,10 @@ public record MoeOptions(
     Objects.requireNonNull(fewTokens, "fewTokens");
   }
 
-  /** Defaults: DENSE, Grok-1's router, top-k from the model, capacity factor 1.25, automatic tiles. */
+  /**
+   * Defaults: AUTO (the {@link MoeAutoTable} pick for the platform; DENSE where the platform is unset or has no
+   * table), Grok-1's router, top-k from the model, capacity factor 1.25, automatic tiles.
+   */
   public static Builder builder() { return new Builder(); }
 
   public static MoeOptions defaults() { return builder().build(); }
@@ -69,7 +72,7 @@ public record MoeOptions(
 
   /** Builder of {@link MoeOptions}. */
   public static final class Builder {
-    private MoeImplementation implementation = MoeImplementation.DENSE;
+    private MoeImplementation implementation = MoeImplementation.AUTO;
     private RouterKind router = RouterKind.GROK;
     private int topK;
     private double capacityFactor = 1.25;

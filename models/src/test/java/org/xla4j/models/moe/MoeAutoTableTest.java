@@ -60,6 +60,27 @@ class MoeAutoTableTest {
   }
 
   @Test
+  void cudaFollowsRoundOneAndResolvesTheTile() {
+    // Grok-1's layer (8 experts top-2): T1 gathers the two experts, T32 (8 copies per expert) runs DENSE, prefill
+    // runs the tiled DROPLESS form with tiles of 1024 rows (never ragged_dot, which measured slower)
+    MoeAutoTable.Choice t1 = MoeAutoTable.choose("cuda", 1, 6144, 32768, 8, 2);
+    assertEquals(MoeImplementation.FEW_TOKENS, t1.implementation());
+    assertEquals(FewTokensForm.GATHER, t1.fewTokens());
+    assertEquals(MoeImplementation.DENSE, MoeAutoTable.choose("cuda", 32, 6144, 32768, 8, 2).implementation());
+    MoeAutoTable.Choice pre = MoeAutoTable.choose("cuda", 4096, 6144, 32768, 8, 2);
+    assertEquals(MoeImplementation.DROPLESS, pre.implementation());
+    assertEquals(1024, pre.tileSize());
+    assertFalse(pre.raggedDot());
+    MoeOptions auto = MoeOptions.builder().implementation(MoeImplementation.AUTO).topK(2).platform("cuda").build();
+    MoeOptions r = MoeAutoTable.resolve(auto, 8192, 2048, 5632, 8);
+    assertEquals(MoeImplementation.DROPLESS, r.implementation());
+    assertEquals(1024, r.tileSize());
+    // a tile the caller set is kept
+    assertEquals(256, MoeAutoTable.resolve(auto.toBuilder().tileSize(256).build(), 8192, 2048, 5632, 8).tileSize());
+    for (MoeAutoTable.Rule rule : MoeAutoTable.CUDA) assertTrue(rule.evidence().contains("H200 round 1"), rule.toString());
+  }
+
+  @Test
   void rulesThatCouldDropOrLoopAreRefused() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
         MoeImplementation.CAPACITY, FewTokensForm.GATHER, false, "x")).getMessage().contains("CAPACITY"));
@@ -67,6 +88,8 @@ class MoeAutoTableTest {
         () -> new MoeAutoTable.Rule(1, 0, MoeImplementation.AUTO, FewTokensForm.GATHER, false, "x"));
     assertThrows(IllegalArgumentException.class,
         () -> new MoeAutoTable.Rule(0, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false, "x"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
+        MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, -1, "x")).getMessage().contains("tileSize"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> MoeAutoTable.choose("cpu", 0, 4, 4, 4, 1))
         .getMessage().contains("N 0"));
   }
