@@ -33,8 +33,9 @@ final class CudnnAttention implements AttentionImpl {
   public AttentionResult compute(AttentionProblem p) {
     validate(p);
     Tensor bias = bias(p);
-    if (!Autodiff.isDifferentiating()) return new AttentionResult(finish(p, forward(p, p.q(), p.k(), p.v(), bias, false)
-        .get(0)), null, null);
+    if (!Autodiff.isDifferentiating()) {
+      return new AttentionResult(finish(p, forward(p, p.q(), p.k(), p.v(), bias, false).get(0)), null, null);
+    }
     if (bias != null && (p.qLength() % 2 != 0 || p.keyLength() % 2 != 0)) {
       // cuDNN's flash backward with a bias takes only even lengths (JAX checks the same when training)
       reject("even query and key lengths with a bias when differentiated, got Sq " + p.qLength() + ", Sk "
