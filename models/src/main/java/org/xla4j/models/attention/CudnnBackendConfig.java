@@ -37,7 +37,11 @@ record CudnnBackendConfig(
       @SerializedName("mask_type") String maskType,
       @SerializedName("sliding_window_length") int slidingWindowLength,
       @SerializedName("bmm1_dot_dimension_numbers") DotDims bmm1,
-      @SerializedName("bmm2_dot_dimension_numbers") DotDims bmm2) {}
+      @SerializedName("bmm2_dot_dimension_numbers") DotDims bmm2,
+      @SerializedName("bmm1_grad_gemm1_dot_dimension_numbers") DotDims bmm1GradGemm1,
+      @SerializedName("bmm1_grad_gemm2_dot_dimension_numbers") DotDims bmm1GradGemm2,
+      @SerializedName("bmm2_grad_gemm1_dot_dimension_numbers") DotDims bmm2GradGemm1,
+      @SerializedName("bmm2_grad_gemm2_dot_dimension_numbers") DotDims bmm2GradGemm2) {}
 
   record Algorithm(
       @SerializedName("algo_id") String algoId,
@@ -72,10 +76,39 @@ record CudnnBackendConfig(
       @SerializedName("rhs_batch_dimensions") List<String> rhsBatch) {}
 
   /**
-   * The forward (inference) config JAX's cuDNN lowering emits for BTNH inputs: logits [B, H, Sq, Sk]
-   * in the inputs' dtype, Q·Kᵀ contracting head_dim over batch and heads, P·V contracting Sk.
+   * The forward config JAX's cuDNN lowering emits for BTNH inputs (the same for inference and for the
+   * training forward that also returns the softmax statistics): logits [B, H, Sq, Sk] in the inputs'
+   * dtype, Q·Kᵀ contracting head_dim over batch and heads, P·V contracting Sk.
    */
   static CudnnBackendConfig forward(long b, long h, long sq, long sk, DType dt, double scale, boolean causal) {
+    DotDims bmm1 = dims(3, 3, List.of("0", "2"), List.of("0", "2")); // BTNH, BSNH -> BNTS
+    DotDims bmm2 = dims(3, 1, List.of("0", "1"), List.of("0", "2")); // BNTS, BSNH -> BNTH
+    return of(b, h, sq, sk, dt, scale, causal, bmm1, bmm2, null, null, null, null);
+  }
+
+  /**
+   * The backward config ({@code __cudnn$fmha…Backward}) for BTNH inputs: the same fields as {@link
+   * #forward} with the four gradient GEMMs' dimension numbers in place of the two forward ones (dP·Q → dK,
+   * dP·K → dQ, P·dO → dV, dO·Vᵀ → dP).
+   */
+  static CudnnBackendConfig backward(long b, long h, long sq, long sk, DType dt, double scale, boolean causal) {
+    List<String> bn = List.of("0", "1");
+    List<String> bs = List.of("0", "2");
+    return of(b, h, sq, sk, dt, scale, causal, null, null,
+        dims(2, 1, bn, bs), // BNTS, BTNH -> BSNH (dK)
+        dims(3, 1, bn, bs), // BNTS, BSNH -> BTNH (dQ)
+        dims(2, 1, bn, bs), // BNTS, BTNH -> BSNH (dV)
+        dims(3, 3, bs, bs)); // BTNH, BSNH -> BNTS (dP)
+  }
+
+  private static DotDims dims(int lhsContracting, int rhsContracting, List<String> lhsBatch, List<String> rhsBatch) {
+    return new DotDims(List.of(Integer.toString(lhsContracting)), List.of(Integer.toString(rhsContracting)), lhsBatch,
+        rhsBatch);
+  }
+
+  // null dot-dimension fields are left out of the JSON (Gson skips nulls), as JAX writes only one direction's
+  private static CudnnBackendConfig of(long b, long h, long sq, long sk, DType dt, double scale, boolean causal,
+      DotDims bmm1, DotDims bmm2, DotDims g11, DotDims g12, DotDims g21, DotDims g22) {
     String unset = "PRIMITIVE_TYPE_INVALID";
     Layout rowMajor = new Layout(List.of(), List.of(), List.of(), List.of("3", "2", "1", "0"), List.of(), "0", "0",
         unset, unset, "0");
@@ -85,9 +118,8 @@ record CudnnBackendConfig(
     // sorted, so the text is the same on every run
     Map<String, String> knobs = Collections.unmodifiableMap(new TreeMap<>(Map.of("17", "1", "24", "0")));
     Algorithm algorithm = new Algorithm("0", "TENSOR_OP_MATH", knobs, true, "0");
-    DotDims bmm1 = new DotDims(List.of("3"), List.of("3"), List.of("0", "2"), List.of("0", "2"));
-    DotDims bmm2 = new DotDims(List.of("3"), List.of("1"), List.of("0", "1"), List.of("0", "2"));
-    Fmha fmha = new Fmha(algorithm, scale, 0.0, logits, 42, true, causal ? "CAUSAL" : "NO_MASK", 0, bmm1, bmm2);
+    Fmha fmha = new Fmha(algorithm, scale, 0.0, logits, 42, true, causal ? "CAUSAL" : "NO_MASK", 0, bmm1, bmm2, g11,
+        g12, g21, g22);
     return new CudnnBackendConfig("0", List.of(), fmha);
   }
 
