@@ -16,7 +16,7 @@ if [ "$out" = .jre ]; then
 fi
 # java.management + jdk.management: memory checks (OperatingSystemMXBean); jdk.unsupported: protobuf,
 # flatbuffers and JavaCPP use sun.misc.Unsafe; java.logging/naming/xml: JUnit's console launcher.
-modules=java.base,java.logging,java.management,jdk.management,jdk.unsupported,java.naming,java.xml
+modules=java.base,java.logging,java.management,jdk.management,jdk.unsupported,java.naming,java.xml,jdk.zipfs
 rm -rf "$out"
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
   --compress=zip-9 --output "$out"

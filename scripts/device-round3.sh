@@ -51,7 +51,7 @@ pjrt_suites() {
   echo "== pjrt_suites: org.xla4j.runtime.pjrt + org.xla4j.backends"
   java "${JOPTS[@]}" -jar $c/lib/junit-platform-console-standalone-*.jar execute --class-path "$CP" \
     --select-package org.xla4j.runtime.pjrt --select-package org.xla4j.backends \
-    --details=tree --disable-banner --disable-ansi-colors 2>&1 | quiet | grep -v "backend 'cpu' did not open here"
+    --fail-if-no-tests --details=tree --disable-banner --disable-ansi-colors 2>&1 | quiet | grep -v "backend 'cpu' did not open here"
   return "${PIPESTATUS[0]}"
 }
 
