@@ -180,16 +180,10 @@ public final class Llama {
       Keys keys, Options o) {
     long b = x.dim(0);
     long t = x.dim(1);
-    Tensor q = linear(x, p.subtree("q_proj")).reshape(b, t, c.numHeads(), c.headDim());
-    Tensor k = linear(x, p.subtree("k_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
-    Tensor v = linear(x, p.subtree("v_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
-    // xlstm-jax (and Qwen3, OLMo-2) normalize before RoPE: the rotation keeps each head's norm anyway
-    if (c.qkNorm()) {
-      q = Norms.rmsNorm(q, p.get("q_norm/scale"), c.rmsEps());
-      k = Norms.rmsNorm(k, p.get("k_norm/scale"), c.rmsEps());
-    }
-    q = Rope.applyRotaryHalf(q, freqs);
-    k = Rope.applyRotaryHalf(k, freqs);
+    Qkv qkv = qkv(c, p, x, freqs);
+    Tensor q = qkv.q();
+    Tensor k = qkv.k();
+    Tensor v = qkv.v();
     Tensor key = keys.active() && c.attentionDropout() > 0 ? keys.next() : null;
     AttentionOptions ao = AttentionOptions.builder().mechanism(o.mechanism(c)).causal(c.causal())
         .numHeads(c.numHeads()).numKvHeads(c.numKvHeads()).dropout(key == null ? 0 : c.attentionDropout()).build();
@@ -199,6 +193,27 @@ public final class Llama {
     if (key != null) in = in.withDropoutKey(key);
     Tensor out = Attention.apply(ao, q, k, v, in).reshape(b, t, (long) c.numHeads() * c.headDim());
     return linear(out, p.subtree("o_proj"));
+  }
+
+  /** Queries {@code [B, T, H, hd]}, keys and values {@code [B, T, Hkv, hd]}, ready for attention. */
+  record Qkv(Tensor q, Tensor k, Tensor v) {}
+
+  /**
+   * The q, k, v projections of {@code x [B, T, D]}, q and k normalized (qk_norm) and rotated at {@code freqs}'
+   * positions: shared by the full and the KV-cached forward so that both compute the same attention inputs.
+   */
+  static Qkv qkv(LlamaConfig c, Tree<Tensor> p, Tensor x, Rope.Freqs freqs) {
+    long b = x.dim(0);
+    long t = x.dim(1);
+    Tensor q = linear(x, p.subtree("q_proj")).reshape(b, t, c.numHeads(), c.headDim());
+    Tensor k = linear(x, p.subtree("k_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
+    Tensor v = linear(x, p.subtree("v_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
+    // xlstm-jax (and Qwen3, OLMo-2) normalize before RoPE: the rotation keeps each head's norm anyway
+    if (c.qkNorm()) {
+      q = Norms.rmsNorm(q, p.get("q_norm/scale"), c.rmsEps());
+      k = Norms.rmsNorm(k, p.get("k_norm/scale"), c.rmsEps());
+    }
+    return new Qkv(Rope.applyRotaryHalf(q, freqs), Rope.applyRotaryHalf(k, freqs), v);
   }
 
   /** Hands out one fresh dropout key per use, split off a training key in a fixed order; inactive without one. */
