@@ -5,6 +5,7 @@ Writes, for a seed and a variant, a tiny random HF checkpoint directory plus the
   DIR/config.json           HF keys (vocab_size, hidden_size, ..., rope_scaling, tie_word_embeddings, torch_dtype)
   DIR/model.safetensors     HF tensor names, torch Linear layout [out, in], F32 or BF16
   DIR/io.safetensors        tokens I32 [B, T], attention_mask I32 [B, T], logits F32 [B, T, vocab]
+                            (and segment_ids I32 [B, T] for the variants that pack sequences)
 
 Equations (computed in float64 from the stored, possibly bf16-rounded, weights):
   h = E[tokens]
@@ -12,11 +13,14 @@ Equations (computed in float64 from the stored, possibly bf16-rounded, weights):
   rms(x) = x / sqrt(mean(x^2) + eps)
   attn: q, k, v = x Wq^T (+bq), ...; RoPE rotate_half with inv_freq = 1/theta^(arange(0, d, 2)/d)
         (llama3 scaling when configured), positions 0..T-1; query head h uses kv head h // (H/Hkv);
-        scores = q.k / sqrt(d); key j visible to query i iff j <= i and attention_mask[j] != 0;
+        qk_norm: q, k = rms(q) * w_qnorm, rms(k) * w_knorm over the head dim, BEFORE RoPE (xlstm-jax);
+        scores = q.k / sqrt(d); key j visible to query i iff (j <= i, unless causal is false) and
+        attention_mask[j] != 0 and (with segment ids) segment_ids[i] == segment_ids[j];
         softmax over visible keys (a query with none gets 0); out Wo^T (+bo)
   logits = rms(h) * w_norm @ lm_head^T   (or @ E^T when tie_word_embeddings)
 
-Usage: python3 scripts/llama_reference.py VARIANT OUTDIR [SEED]   (VARIANT: base | tied | llama3)
+Usage: python3 scripts/llama_reference.py VARIANT OUTDIR [SEED]
+       (VARIANT: base | tied | llama3 | qknorm | packed | bidir)
 """
 import json, math, pathlib, struct, sys
 import numpy as np
@@ -30,7 +34,18 @@ VARIANTS = {
     "llama3": dict(dtype="float32", tie=False, attention_bias=False, mlp_bias=False, pad=None, theta=100.0,
                    scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
                                 original_max_position_embeddings=32)),
+    # f32, qk_norm (xlstm-jax's q_norm / k_norm scales), causal, explicit attention_mask
+    "qknorm": dict(dtype="float32", tie=False, attention_bias=False, mlp_bias=False, pad=None, theta=10000.0,
+                   scaling=None, qk_norm=True),
+    # f32, packed sequences: segment ids (0 is a segment like any other), causal, no padding
+    "packed": dict(dtype="float32", tie=False, attention_bias=True, mlp_bias=False, pad=None, theta=10000.0,
+                   scaling=None, segments=True, full_mask=True),
+    # f32, bidirectional (causal false) with qk_norm, segment ids and an explicit attention_mask
+    "bidir": dict(dtype="float32", tie=False, attention_bias=False, mlp_bias=False, pad=None, theta=10000.0,
+                  scaling=None, qk_norm=True, causal=False, segments=True),
 }
+# packed rows: row 0 holds three documents, row 1 two (segment 0 included, as xlstm-jax's segment_mask treats it)
+SEGMENTS = [[1, 1, 1, 2, 2, 3, 3], [0, 0, 0, 0, 4, 4, 4]]
 VOCAB, D, F, LAYERS, H, HKV, HD = 64, 32, 48, 2, 4, 2, 8
 EPS = 1e-5
 B, T = 2, 7
@@ -95,13 +110,16 @@ def rms(x, w):
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * w
 
 
-def forward(p, cfg, tokens, mask):
+def forward(p, cfg, tokens, mask, seg):
     h = p["model.embed_tokens.weight"][tokens]
     inv = inv_freq(HD, cfg["theta"], cfg["scaling"]).astype(np.float32).astype(np.float64)
     ang = np.arange(T, dtype=np.float64)[:, None] * inv[None, :]
     cos = np.cos(np.concatenate([ang, ang], -1))[None, :, None, :]
     sin = np.sin(np.concatenate([ang, ang], -1))[None, :, None, :]
-    visible = np.tril(np.ones((T, T), bool))[None, :, :] & (mask[:, None, :] != 0)  # [B, Tq, Tk]
+    order = np.tril(np.ones((T, T), bool)) if cfg.get("causal", True) else np.ones((T, T), bool)
+    visible = order[None, :, :] & (mask[:, None, :] != 0)  # [B, Tq, Tk]
+    if seg is not None:
+        visible = visible & (seg[:, :, None] == seg[:, None, :])
 
     def lin(x, name, bias):
         y = x @ p[name + ".weight"].T
@@ -114,6 +132,9 @@ def forward(p, cfg, tokens, mask):
         q = lin(x, pre + "self_attn.q_proj", ab).reshape(B, T, H, HD)
         k = lin(x, pre + "self_attn.k_proj", ab).reshape(B, T, HKV, HD)
         v = lin(x, pre + "self_attn.v_proj", ab).reshape(B, T, HKV, HD)
+        if cfg.get("qk_norm"):
+            q = rms(q, p[pre + "self_attn.q_norm.weight"])
+            k = rms(k, p[pre + "self_attn.k_norm.weight"])
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         out = np.zeros((B, T, H, HD))
@@ -163,6 +184,10 @@ def main():
                 put(pre + f"mlp.{n}_proj.bias", o, scale=0.1)
         put(pre + "input_layernorm.weight", D, scale=0.1, center=1.0)
         put(pre + "post_attention_layernorm.weight", D, scale=0.1, center=1.0)
+        if cfg.get("qk_norm"):
+            # spread 0.3 so that a wrong placement of the scales shows in the logits
+            put(pre + "self_attn.q_norm.weight", HD, scale=0.3, center=1.0)
+            put(pre + "self_attn.k_norm.weight", HD, scale=0.3, center=1.0)
     put("model.norm.weight", D, scale=0.1, center=1.0)
     if not cfg["tie"]:
         put("lm_head.weight", VOCAB, D)
@@ -172,10 +197,11 @@ def main():
     if cfg["pad"] is not None:
         tokens[1, T - 2:] = cfg["pad"]  # right padding: the pad keys are hidden, every query still sees key 0
         mask = (tokens != cfg["pad"]).astype(np.int32)
-    else:
+    elif not cfg.get("full_mask"):
         mask[1, T - 3:] = 0             # an explicit attention_mask (no pad id in the config)
+    seg = np.array(SEGMENTS, np.int32) if cfg.get("segments") else None
 
-    logits = forward({k: v.astype(np.float64) for k, v in params.items()}, cfg, tokens, mask)
+    logits = forward({k: v.astype(np.float64) for k, v in params.items()}, cfg, tokens, mask, seg)
 
     out.mkdir(parents=True, exist_ok=True)
     config = {
@@ -186,11 +212,19 @@ def main():
         "tie_word_embeddings": cfg["tie"], "attention_bias": cfg["attention_bias"], "mlp_bias": cfg["mlp_bias"],
         "bos_token_id": 1, "eos_token_id": [2, 3], "pad_token_id": cfg["pad"], "torch_dtype": cfg["dtype"],
     }
+    # xlstm-jax's option names, only where a variant uses them (the older fixtures stay byte-identical)
+    if cfg.get("qk_norm"):
+        config["qk_norm"] = True
+    if "causal" in cfg:
+        config["causal"] = cfg["causal"]
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     st = "BF16" if cfg["dtype"] == "bfloat16" else "F32"
     write_safetensors(out / "model.safetensors", {k: (st, v) for k, v in params.items()})
-    write_safetensors(out / "io.safetensors", {"tokens": ("I32", tokens), "attention_mask": ("I32", mask),
-                                               "logits": ("F32", logits.astype(np.float32))})
+    io = {"tokens": ("I32", tokens), "attention_mask": ("I32", mask)}
+    if seg is not None:
+        io["segment_ids"] = ("I32", seg)
+    io["logits"] = ("F32", logits.astype(np.float32))
+    write_safetensors(out / "io.safetensors", io)
     print(f"{variant}: {len(params)} tensors, logits |max| {np.abs(logits).max():.3f} -> {out}")
 
 

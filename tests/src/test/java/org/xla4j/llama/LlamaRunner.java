@@ -14,6 +14,8 @@ import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.tree.Tree;
+import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
 
 /** Compiles Llama's forward pass for a config and runs it on host weights; fixture paths. */
 final class LlamaRunner {
@@ -42,6 +44,30 @@ final class LlamaRunner {
       assertEquals(out.type(), r.type(), "logits type");
       return r;
     }
+  }
+
+  /**
+   * Logits with every optional input: {@code mask}, {@code segmentIds} (i32 [B, T]) and {@code key} (ui64[2],
+   * given exactly when {@code o.training()}) may be null.
+   */
+  static HostTensor logits(Backend backend, LlamaConfig c, Tree<HostTensor> weights, HostTensor tokens, HostTensor mask,
+      HostTensor segmentIds, HostTensor key, Llama.Options o) {
+    Graph g = new Graph("llama");
+    Tensor out = Llama.build(g, c, tokens.shape().dim(0), tokens.shape().dim(1), mask != null, segmentIds != null, o);
+    List<HostTensor> args = new ArrayList<>();
+    for (String p : c.parameterTypes().paths()) args.add(weights.get(p));
+    args.add(tokens);
+    if (mask != null) args.add(mask);
+    if (segmentIds != null) args.add(segmentIds);
+    if (o.training()) args.add(key);
+    try (Executable exe = backend.compile(g.program(out))) {
+      return exe.execute(args).get(0);
+    }
+  }
+
+  /** A ui64[2] generator key {seed, 0}, as {@code Rng.key} makes it. */
+  static HostTensor key(long seed) {
+    return HostTensor.ofBytes(DType.U64, Shape.of(2), HostTensor.ofLongs(new long[] {seed, 0}, 2).bytes());
   }
 
   /** max |a - b|. */

@@ -16,7 +16,9 @@ import org.xla4j.types.DType;
 /**
  * Llama's forward pass ({@link Llama}'s equations) against a KV cache, for generation: new tokens at
  * positions {@code step + arange(T)}, keys cached after RoPE, each query attending its row's written,
- * non-pad slots up to its position. Returns the f32 logits of each row's last real token.
+ * non-pad slots up to its position. Returns the f32 logits of each row's last real token. qk_norm and
+ * biases are honoured; a non-causal config and training options are refused (they cannot equal the full
+ * forward with a cache).
  *
  * <pre>{@code
  * CacheStep cs = CacheStep.next(cache, tokens, lengths, config.padTokenId());
@@ -44,6 +46,7 @@ public final class LlamaCached {
   /** Logits of the new tokens of {@code cs} under {@code params} ({@link LlamaConfig#parameterTypes()}). */
   public static Output forward(LlamaConfig c, Tree<Tensor> params, CacheStep cs, Llama.Options o) {
     ModelChecks.parameters("llama", c.parameterTypes(), params);
+    refuseWhatACacheCannotTake(c, o);
     Graph g = cs.tokens().graph();
     Tensor table = params.get("model/embed_tokens/embeddings");
     Tensor h = table.take(cs.tokens(), 0);
@@ -67,18 +70,30 @@ public final class LlamaCached {
     return new Output(logits.astype(DType.F32).reshape(logits.dim(0), logits.dim(2)), cs.finish());
   }
 
+  /**
+   * A cache holds only earlier tokens and the step runs for inference, so bidirectional attention and
+   * training dropout would silently differ from {@link Llama#forward}: refused. (Segment ids are not an
+   * input here at all; qk_norm and the biases are computed as in the full forward.)
+   */
+  private static void refuseWhatACacheCannotTake(LlamaConfig c, Llama.Options o) {
+    if (!c.causal()) {
+      throw ModelChecks.error("llama", "the KV-cached forward requires a causal config, got causal=false "
+          + "(bidirectional attention needs later tokens a cache has not seen); use Llama.forward");
+    }
+    if (o.training()) {
+      throw ModelChecks.error("llama", "the KV-cached forward is for inference and takes no dropout, got "
+          + "Options.training=true; use Options.withTraining(false), or Llama.forward to train");
+    }
+  }
+
   private static Tensor attention(LlamaConfig c, Tree<Tensor> p, Tensor x, Rope.Freqs freqs, CacheStep cs, int layer,
       Llama.Options o) {
     long b = x.dim(0);
     long t = x.dim(1);
-    Tensor q = Llama.linear(x, p.subtree("q_proj")).reshape(b, t, c.numHeads(), c.headDim());
-    Tensor k = Llama.linear(x, p.subtree("k_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
-    Tensor v = Llama.linear(x, p.subtree("v_proj")).reshape(b, t, c.numKvHeads(), c.headDim());
-    q = Rope.applyRotaryHalf(q, freqs);
-    k = Rope.applyRotaryHalf(k, freqs);
-    AttentionOptions ao = AttentionOptions.builder().mechanism(o.attention()).numHeads(c.numHeads())
+    Llama.Qkv qkv = Llama.qkv(c, p, x, freqs);
+    AttentionOptions ao = AttentionOptions.builder().mechanism(o.mechanism(c)).numHeads(c.numHeads())
         .numKvHeads(c.numKvHeads()).build();
-    Tensor out = cs.attend(layer, q, k, v, ao).reshape(b, t, (long) c.numHeads() * c.headDim());
+    Tensor out = cs.attend(layer, qkv.q(), qkv.k(), qkv.v(), ao).reshape(b, t, (long) c.numHeads() * c.headDim());
     return Llama.linear(out, p.subtree("o_proj"));
   }
 }

@@ -6,7 +6,7 @@ import org.xla4j.checkpoint.CheckpointRule;
 /**
  * Hugging Face {@code LlamaForCausalLM} tensor names to {@link LlamaConfig#parameterTypes()} paths, as data:
  * torch's {@code [out, in]} Linear weights are transposed to {@code [in, out]}; {@code rotary_emb.inv_freq}
- * buffers are ignored; with tied embeddings a stored {@code lm_head.weight} (some exports keep it) is
+ * buffers are ignored; qk_norm's scales are {@code self_attn.{q,k}_norm.weight}; with tied embeddings a stored {@code lm_head.weight} (some exports keep it) is
  * ignored too.
  *
  * <pre>{@code
@@ -29,6 +29,7 @@ public final class LlamaCheckpoint {
         CheckpointRule.of(LAYER + "mlp\\.((?:gate|up|down)_proj)\\.weight", "model/layers/$1/mlp/$2/w").transposed(),
         CheckpointRule.of(LAYER + "mlp\\.((?:gate|up|down)_proj)\\.bias", "model/layers/$1/mlp/$2/b"),
         CheckpointRule.of(LAYER + "(input_layernorm|post_attention_layernorm)\\.weight", "model/layers/$1/$2/scale"),
+        CheckpointRule.of(LAYER + "self_attn\\.([qk]_norm)\\.weight", "model/layers/$1/self_attn/$2/scale"),
         CheckpointRule.of("model\\.norm\\.weight", "model/norm/scale"),
         head,
         CheckpointRule.ignore(".*\\.rotary_emb\\.inv_freq"));

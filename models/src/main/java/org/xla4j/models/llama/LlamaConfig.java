@@ -5,9 +5,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.xla4j.models.attention.Mechanism;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 import org.xla4j.types.TensorType;
@@ -20,8 +22,38 @@ import org.xla4j.types.TensorType;
  *   <li>{@code model/layers/N/self_attn/{q,k,v,o}_proj/w [in, out]} (and {@code b [out]} with attention_bias);</li>
  *   <li>{@code model/layers/N/mlp/{gate,up,down}_proj/w [in, out]} (and {@code b} with mlp_bias);</li>
  *   <li>{@code model/layers/N/{input,post_attention}_layernorm/scale [D]}, {@code model/norm/scale [D]};</li>
- *   <li>{@code lm_head/w [D, vocab]}, absent with tie_word_embeddings.</li>
+ *   <li>{@code lm_head/w [D, vocab]}, absent with tie_word_embeddings;</li>
+ *   <li>with qk_norm: {@code model/layers/N/self_attn/{q,k}_norm/scale [head_dim]} (Hugging Face
+ *       {@code self_attn.{q,k}_norm.weight}, as Qwen3 and OLMo-2 name them; xlstm-jax's {@code q_norm},
+ *       {@code k_norm}).</li>
  * </ul>
+ *
+ * <p>NX-AI/xlstm-jax's Llama attention options map onto this config as follows (config.json keys in
+ * parentheses; the ones without a Hugging Face Llama key take xlstm-jax's name):
+ * <ul>
+ *   <li>{@code head_dim}: {@link #headDim} ({@code head_dim}); xlstm-jax derives the head count as D / head_dim
+ *       and has no grouped-query heads, so set {@code num_attention_heads = num_key_value_heads = D / head_dim};</li>
+ *   <li>{@code qk_norm}: {@link #qkNorm} ({@code qk_norm}): RMSNorm over the head dim of q and k after their
+ *       projections and BEFORE RoPE, with one learned scale [head_dim] each, shared by the heads; eps is
+ *       rms_norm_eps (flax's RMSNorm default, which xlstm-jax uses, is 1e-6, Hugging Face's default too);</li>
+ *   <li>{@code use_bias}: {@link #attentionBias} ({@code attention_bias}) for the attention module's
+ *       q, k, v, out projections; xlstm-jax's model-wide {@code use_bias} is {@link Builder#useBias}, which also
+ *       sets {@link #mlpBias};</li>
+ *   <li>{@code dropout_rate}: {@link #hiddenDropout} ({@code dropout_rate}): xlstm-jax drops the attention
+ *       output after the out projection, and the MLP output, before each residual add, in training only.
+ *       Hugging Face's {@code attention_dropout} (on the attention probabilities) is {@link #attentionDropout}.
+ *       Both need {@link Llama.Options#training} and a key; evaluation is the identity;</li>
+ *   <li>{@code causal}: {@link #causal} ({@code causal}, default true); false is bidirectional attention;</li>
+ *   <li>{@code segment_ids}: an input of the forward pass ({@link Llama.Inputs#segmentIds()}):
+ *       a query attends a key only when their segment ids are equal (and, when causal, the key is not later).
+ *       As in xlstm-jax's {@code segment_mask}, every id, 0 included, is just a segment: padding is the
+ *       attention mask's or pad_token_id's job;</li>
+ *   <li>{@code attention_backend}: {@link #attention} ({@code attention_backend}): {@code xla} is
+ *       {@link Mechanism#VANILLA}, {@code cudnn} {@link Mechanism#CUDNN}, {@code pallas_triton} (a flash
+ *       kernel) {@link Mechanism#BLOCKWISE}; see {@link #mechanismOf(String)}.</li>
+ * </ul>
+ * Two differences remain, by design: our RoPE is Hugging Face's rotate_half (xlstm-jax rotates interleaved
+ * pairs, so its weights need q/k columns permuted), and our logit scale is 1/sqrt(head_dim).
  *
  * <pre>{@code
  * LlamaConfig c = LlamaConfig.fromJson(Files.readString(dir.resolve("config.json")));
@@ -47,6 +79,11 @@ import org.xla4j.types.TensorType;
  * @param eosTokenIds eos_token_id (one or several)
  * @param padTokenId pad_token_id; when present, keys holding it are hidden
  * @param dtype the parameters' and activations' float type (torch_dtype)
+ * @param qkNorm qk_norm: RMSNorm on each query and key head vector before RoPE, with learned scales
+ * @param causal causal (default true): a query sees only keys at or before it; false is bidirectional
+ * @param attentionDropout attention_dropout: dropout rate on the attention probabilities, in [0, 1)
+ * @param hiddenDropout dropout_rate (xlstm-jax): dropout rate on the attention and MLP outputs, in [0, 1)
+ * @param attention attention_backend: the attention mechanism {@link Llama.Options#defaults()} runs
  */
 public record LlamaConfig(
     int vocabSize,
@@ -66,7 +103,12 @@ public record LlamaConfig(
     OptionalInt bosTokenId,
     List<Integer> eosTokenIds,
     OptionalInt padTokenId,
-    DType dtype) {
+    DType dtype,
+    boolean qkNorm,
+    boolean causal,
+    double attentionDropout,
+    double hiddenDropout,
+    Mechanism attention) {
 
   public LlamaConfig {
     Objects.requireNonNull(ropeScaling, "ropeScaling");
@@ -91,6 +133,34 @@ public record LlamaConfig(
           + " and " + ropeTheta);
     }
     if (dtype == null || !dtype.isFloat()) throw new IllegalArgumentException("LlamaConfig requires a float dtype, got " + dtype);
+    rate("attention_dropout", attentionDropout);
+    rate("dropout_rate", hiddenDropout);
+    Objects.requireNonNull(attention, "attention");
+    if (attention != Mechanism.VANILLA && attention != Mechanism.BLOCKWISE && attention != Mechanism.CUDNN) {
+      throw new IllegalArgumentException("LlamaConfig requires attention_backend VANILLA, BLOCKWISE or CUDNN "
+          + "(xla, pallas_triton, cudnn), got " + attention);
+    }
+  }
+
+  private static void rate(String key, double r) {
+    if (!(r >= 0 && r < 1)) throw new IllegalArgumentException("LlamaConfig requires " + key + " in [0, 1), got " + r);
+  }
+
+  /**
+   * The mechanism of an xlstm-jax {@code attention_backend} name: {@code xla} VANILLA, {@code cudnn} CUDNN,
+   * {@code pallas_triton} BLOCKWISE (both flash-style: chunked with an online softmax). Our own names
+   * ({@code vanilla}, {@code blockwise}, {@code cudnn}, any case) are taken too.
+   *
+   * @throws IllegalArgumentException naming attention_backend and the accepted values
+   */
+  public static Mechanism mechanismOf(String backend) {
+    return switch (backend.toLowerCase(Locale.ROOT)) {
+      case "xla", "vanilla" -> Mechanism.VANILLA;
+      case "cudnn" -> Mechanism.CUDNN;
+      case "pallas_triton", "blockwise" -> Mechanism.BLOCKWISE;
+      default -> throw new IllegalArgumentException("Llama config: attention_backend '" + backend
+          + "' is not one of xla, cudnn, pallas_triton (or vanilla, blockwise)");
+    };
   }
 
   /** vocab 64, D 32, MLP 48, 2 layers, 4 query / 2 kv heads of 8, f32, untied: quick on a CPU. */
@@ -120,6 +190,10 @@ public record LlamaConfig(
       linear(b, pre + "mlp/down_proj", f, d, mlpBias);
       b.put(pre + "input_layernorm/scale", TensorType.of(dtype, d));
       b.put(pre + "post_attention_layernorm/scale", TensorType.of(dtype, d));
+      if (qkNorm) {
+        b.put(pre + "self_attn/q_norm/scale", TensorType.of(dtype, headDim));
+        b.put(pre + "self_attn/k_norm/scale", TensorType.of(dtype, headDim));
+      }
     }
     return b.build();
   }
@@ -132,7 +206,8 @@ public record LlamaConfig(
   /**
    * Reads a Hugging Face {@code config.json}. Absent keys take LlamaConfig's defaults (head_dim =
    * hidden_size / num_attention_heads, num_key_value_heads = num_attention_heads, rms_norm_eps 1e-6,
-   * rope_theta 1e4, torch_dtype float32). A rope_scaling of another type than llama3 is refused.
+   * rope_theta 1e4, torch_dtype float32, qk_norm false, causal true, attention_dropout and dropout_rate 0,
+   * attention_backend xla). A rope_scaling of another type than llama3 is refused.
    *
    * @throws IllegalArgumentException naming the key that is missing or malformed
    */
@@ -171,7 +246,22 @@ public record LlamaConfig(
     if (rs != null && !rs.isJsonNull()) b.ropeScaling(ropeScaling(rs.getAsJsonObject()));
     JsonElement dt = o.get("torch_dtype");
     b.dtype(dt != null && !dt.isJsonNull() ? torchDtype(dt.getAsString()) : DType.F32);
-    return b.build();
+    b.qkNorm(boolOr(o, "qk_norm", false));
+    b.causal(boolOr(o, "causal", true));
+    b.attentionDropout(doubleOr(o, "attention_dropout", 0.0));
+    b.hiddenDropout(doubleOr(o, "dropout_rate", 0.0));
+    JsonElement backend = present(o, "attention_backend");
+    if (backend != null) {
+      if (!backend.isJsonPrimitive() || !backend.getAsJsonPrimitive().isString()) {
+        throw new IllegalArgumentException("Llama config.json: 'attention_backend' must be a string, got " + backend);
+      }
+      b.attention(mechanismOf(backend.getAsString()));
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Llama config.json: " + e.getMessage(), e);
+    }
   }
 
   private static RopeScaling ropeScaling(JsonObject s) {
@@ -228,7 +318,11 @@ public record LlamaConfig(
 
   private static boolean boolOr(JsonObject o, String key, boolean dflt) {
     JsonElement e = present(o, key);
-    return e == null ? dflt : e.getAsBoolean();
+    if (e == null) return dflt;
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+      throw new IllegalArgumentException("Llama config.json: '" + key + "' must be true or false, got " + e);
+    }
+    return e.getAsBoolean();
   }
 
   private static OptionalInt optInt(JsonObject o, String key) {
@@ -261,6 +355,11 @@ public record LlamaConfig(
     b.eosTokenIds = eosTokenIds;
     b.padTokenId = padTokenId;
     b.dtype = dtype;
+    b.qkNorm = qkNorm;
+    b.causal = causal;
+    b.attentionDropout = attentionDropout;
+    b.hiddenDropout = hiddenDropout;
+    b.attention = attention;
     return b;
   }
 
@@ -284,6 +383,11 @@ public record LlamaConfig(
     private List<Integer> eosTokenIds = List.of();
     private OptionalInt padTokenId = OptionalInt.empty();
     private DType dtype = DType.BF16;
+    private boolean qkNorm;
+    private boolean causal = true;
+    private double attentionDropout;
+    private double hiddenDropout;
+    private Mechanism attention = Mechanism.VANILLA;
 
     private Builder() {}
 
@@ -324,11 +428,32 @@ public record LlamaConfig(
 
     public Builder dtype(DType d) { dtype = d; return this; }
 
+    /** RMSNorm (learned scale [head_dim]) on query and key heads before RoPE. */
+    public Builder qkNorm(boolean on) { qkNorm = on; return this; }
+
+    /** False: bidirectional attention. */
+    public Builder causal(boolean on) { causal = on; return this; }
+
+    /** Dropout on the attention probabilities in training (Hugging Face's attention_dropout). */
+    public Builder attentionDropout(double rate) { attentionDropout = rate; return this; }
+
+    /** Dropout on the attention and MLP outputs in training (xlstm-jax's dropout_rate). */
+    public Builder hiddenDropout(double rate) { hiddenDropout = rate; return this; }
+
+    /** xlstm-jax's model-wide use_bias: biases on every attention and MLP projection. */
+    public Builder useBias(boolean on) { attentionBias = on; mlpBias = on; return this; }
+
+    /** The mechanism {@link Llama.Options#defaults()} runs. */
+    public Builder attention(Mechanism m) { attention = m; return this; }
+
+    /** An xlstm-jax attention_backend name ({@link #mechanismOf}). */
+    public Builder attentionBackend(String name) { attention = mechanismOf(name); return this; }
+
     public LlamaConfig build() {
       int hd = headDim > 0 ? headDim : hiddenSize / Math.max(1, numHeads);
       return new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, hd, rmsEps,
           ropeTheta, ropeScaling, maxPositions, tieWordEmbeddings, attentionBias, mlpBias, bosTokenId, eosTokenIds,
-          padTokenId, dtype);
+          padTokenId, dtype, qkNorm, causal, attentionDropout, hiddenDropout, attention);
     }
   }
 }

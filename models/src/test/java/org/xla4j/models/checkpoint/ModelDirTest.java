@@ -91,10 +91,17 @@ class ModelDirTest {
   @Test
   void unknownTensorNameIsRefused() throws Exception {
     Map<String, HostTensor> t = HfFixtures.llamaTensors(TINY, 5);
-    t.put("model.layers.0.self_attn.q_norm.weight", HfFixtures.random(new java.util.Random(0), DType.F32, 8));
+    t.put("model.layers.0.self_attn.q_scale.weight", HfFixtures.random(new java.util.Random(0), DType.F32, 8));
     try (ModelDir d = ModelDir.open(llama("unknown", t))) {
       String m = assertThrows(CheckpointException.class, d::parameters).getMessage();
-      assertTrue(m.contains("'model.layers.0.self_attn.q_norm.weight' (tensor<8xf32> in ") && m.contains("match no rule"), m);
+      assertTrue(m.contains("'model.layers.0.self_attn.q_scale.weight' (tensor<8xf32> in ") && m.contains("match no rule"), m);
+    }
+    // a qk_norm scale is a known name, but a config without qk_norm has no place for it
+    t.remove("model.layers.0.self_attn.q_scale.weight");
+    t.put("model.layers.0.self_attn.q_norm.weight", HfFixtures.random(new java.util.Random(0), DType.F32, 8));
+    try (ModelDir d = ModelDir.open(llama("qknorm", t))) {
+      String m = assertThrows(CheckpointException.class, d::parameters).getMessage();
+      assertTrue(m.contains("'model.layers.0.self_attn.q_norm.weight'") && m.contains("which the model does not have"), m);
     }
   }
 
