@@ -91,10 +91,40 @@ public final class TinyCheckpoints {
 
   private static Path resource(String name) {
     try {
-      return Path.of(TinyCheckpoints.class.getResource(name).toURI());
-    } catch (URISyntaxException e) {
+      java.net.URI uri = TinyCheckpoints.class.getResource(name).toURI();
+      return "jar".equals(uri.getScheme()) ? extracted(uri, name) : Path.of(uri);
+    } catch (URISyntaxException | java.io.IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static Path extractRoot;
+
+  /**
+   * A fixture inside a jar (the GPU machine runs the test classes from zips): its top folder is copied out once
+   * to a temporary folder, since checkpoints are memory-mapped from real files.
+   */
+  private static synchronized Path extracted(java.net.URI uri, String name) throws java.io.IOException {
+    if (extractRoot == null) extractRoot = java.nio.file.Files.createTempDirectory("xla4j-fixtures");
+    String top = name.substring(1, name.indexOf('/', 1));
+    Path out = extractRoot.resolve(top);
+    if (!java.nio.file.Files.exists(out)) {
+      java.nio.file.FileSystem fs;
+      try {
+        fs = java.nio.file.FileSystems.newFileSystem(uri, java.util.Map.of());
+      } catch (java.nio.file.FileSystemAlreadyExistsException e) {
+        fs = java.nio.file.FileSystems.getFileSystem(uri);
+      }
+      Path src = fs.getPath("/" + top);
+      try (var walk = java.nio.file.Files.walk(src)) {
+        for (Path p : (Iterable<Path>) walk::iterator) {
+          Path dst = out.resolve(src.relativize(p).toString());
+          if (java.nio.file.Files.isDirectory(p)) java.nio.file.Files.createDirectories(dst);
+          else java.nio.file.Files.copy(p, dst);
+        }
+      }
+    }
+    return extractRoot.resolve(name.substring(1));
   }
 
   /** What an in-process CLI run returned and printed. */
