@@ -76,10 +76,10 @@ public final class MoeAutoTable {
    * yet: tile 1024 there pads each expert's rows up to 1024.
    */
   public static final List<Rule> CUDA = List.of(
-      new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.GATHER, false,
-          "H200 round 1, T1 Grok-1 layer (D6144 F32768): few-tokens gather 1.72 ms, slice 1.74, slice-loop 1.75,"
-              + " dense 2.16, JAX 2.14 (floor 0.573; gather writes a 2.42 GB copy of the chosen experts' weights;"
-              + " the REDUCE form of round 2 may replace it)"),
+      new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.REDUCE, false,
+          "H200 round 2 (scripts/device-moe.sh round2), T1 Grok-1 layer (D6144 F32768), bf16: few-tokens reduce"
+              + " 1.02 ms (no weight-sized buffer, 0.56 of the 0.572 ms floor), gather 1.73, dense 2.17, JAX dense"
+              + " 2.11; with int8 weights and scales after, gather 1.12 beats reduce 1.69"),
       new Rule(8, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
           "H200 round 1, T32 Grok-1 layer: dense 2.26 ms, auto 2.21, JAX 2.20 (at its floor);"
               + " few-tokens slice 42.8"),
