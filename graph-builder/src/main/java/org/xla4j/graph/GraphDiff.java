@@ -63,20 +63,8 @@ public final class GraphDiff {
       optRow(s, "  XLA temp bytes", sa.tempBytes(), sb.tempBytes());
       optRow(s, "  HLO instructions", count(sa, h -> h.instructions()), count(sb, h -> h.instructions()));
       optRow(s, "  fusions", count(sa, h -> h.fusions().size()), count(sb, h -> h.fusions().size()));
-      TreeSet<String> kinds = new TreeSet<>();
-      sa.optimized().ifPresent(h -> kinds.addAll(h.fusionsByKind().keySet()));
-      sb.optimized().ifPresent(h -> kinds.addAll(h.fusionsByKind().keySet()));
-      for (String k : kinds) {
-        optRow(s, "    " + k, count(sa, h -> h.fusionsByKind().getOrDefault(k, 0)),
-            count(sb, h -> h.fusionsByKind().getOrDefault(k, 0)));
-      }
-      TreeSet<String> targets = new TreeSet<>();
-      sa.optimized().ifPresent(h -> targets.addAll(h.customCalls().keySet()));
-      sb.optimized().ifPresent(h -> targets.addAll(h.customCalls().keySet()));
-      for (String t : targets) {
-        optRow(s, "  custom call " + t, count(sa, h -> h.customCalls().getOrDefault(t, 0)),
-            count(sb, h -> h.customCalls().getOrDefault(t, 0)));
-      }
+      countRows(s, "    ", sa, sb, HloSummary::fusionsByKind);
+      countRows(s, "  custom call ", sa, sb, HloSummary::customCalls);
       Map<String, long[]> none = Map.of();
       collectives(s, "  collectives in the optimized HLO (count, bytes):",
           sa.optimized().map(HloSummary::collectives).orElse(none), sb.optimized().map(HloSummary::collectives).orElse(none));
@@ -89,6 +77,20 @@ public final class GraphDiff {
       case "while", "if", "case" -> true;
       default -> false;
     });
+  }
+
+  /** One row per key of either side's counts (a side without optimized HLO shows '-'); each map is built once. */
+  private static void countRows(StringBuilder s, String prefix, Side sa, Side sb,
+      java.util.function.Function<HloSummary, Map<String, Integer>> counts) {
+    Optional<Map<String, Integer>> a = sa.optimized().map(counts);
+    Optional<Map<String, Integer>> b = sb.optimized().map(counts);
+    TreeSet<String> keys = new TreeSet<>();
+    a.ifPresent(m -> keys.addAll(m.keySet()));
+    b.ifPresent(m -> keys.addAll(m.keySet()));
+    for (String k : keys) {
+      optRow(s, prefix + k, a.map(m -> OptionalLong.of(m.getOrDefault(k, 0))).orElse(OptionalLong.empty()),
+          b.map(m -> OptionalLong.of(m.getOrDefault(k, 0))).orElse(OptionalLong.empty()));
+    }
   }
 
   private static OptionalLong count(Side side, java.util.function.ToLongFunction<HloSummary> f) {

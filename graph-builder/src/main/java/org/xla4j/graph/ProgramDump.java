@@ -21,13 +21,20 @@ public final class ProgramDump {
 
   /** Writes the stages into {@code dir} (created if needed) and returns the files written. */
   public static List<Path> write(Program p, Path dir) {
+    return write(p, dir, OpGraph.of(p), null);
+  }
+
+  /**
+   * The same with the program's graph already read ({@link OpGraph#of(Program)}) and, where known, what XLA made
+   * of it, whose fusions the viewer links to their source lines (null: unknown).
+   */
+  public static List<Path> write(Program p, Path dir, OpGraph g, HloSummary optimized) {
     try {
       Files.createDirectories(dir);
-      Path f1 = Files.writeString(dir.resolve("01-program.txt"), summary(p));
+      Path f1 = Files.writeString(dir.resolve("01-program.txt"), summary(p, g));
       Path f2 = Files.writeString(dir.resolve("02-stablehlo.mlir"), p.withLocations(false).text());
       Path f2l = Files.writeString(dir.resolve("02-stablehlo-locations.mlir"), p.withLocations(true).text());
-      OpGraph g = OpGraph.of(p);
-      Path f6 = Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g));
+      Path f6 = Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g, optimized));
       Path f6d = Files.writeString(dir.resolve("06-graph.dot"), GraphDot.render(g));
       return List.of(f1, f2, f2l, f6, f6d);
     } catch (IOException e) {
@@ -36,7 +43,9 @@ public final class ProgramDump {
   }
 
   /** The program summary of {@code 01-program.txt}. */
-  public static String summary(Program p) {
+  public static String summary(Program p) { return summary(p, OpGraph.of(p)); }
+
+  private static String summary(Program p, OpGraph g) {
     StringBuilder b = new StringBuilder();
     b.append("program ").append(p.name()).append('\n');
     b.append("partitioner ").append(p.partitioner()).append(", ").append(p.numReplicas()).append(" replica(s) x ")
@@ -59,7 +68,6 @@ public final class ProgramDump {
     var attrs = p.mainAttributes();
     if (!attrs.aliasedOutputs().isEmpty()) b.append("aliased (argument -> result): ").append(attrs.aliasedOutputs()).append('\n');
     if (!attrs.bufferDonors().isEmpty()) b.append("buffer donors: ").append(attrs.bufferDonors()).append('\n');
-    OpGraph g = OpGraph.of(p);
     b.append(String.format("ops %d, static FLOPs %d, argument bytes %d%n", g.nodes().size(), g.flops(), g.argumentBytes()));
     return b.toString();
   }

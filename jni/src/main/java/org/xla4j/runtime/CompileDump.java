@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.xla4j.graph.GraphDot;
 import org.xla4j.graph.GraphHtml;
 import org.xla4j.graph.OpGraph;
+import org.xla4j.graph.ProgramDump;
 import org.xla4j.program.Program;
 import org.xla4j.types.Signature;
 
@@ -32,10 +33,12 @@ public final class CompileDump {
 
   /** The bundle of a compiled {@link Program}; returns the files written. */
   public static List<Path> write(Path dir, Program program, CompileOptions options, Executable exe) {
-    List<Path> files = new ArrayList<>(program.dump(dir));
+    // the graph is read and the viewer rendered once, with the optimized HLO's fusions where there is one
     OpGraph g = OpGraph.of(program);
+    String hlo = optimizedHlo(exe);
+    List<Path> files = new ArrayList<>(ProgramDump.write(program, dir, g, fusions(hlo)));
     try {
-      files.addAll(backendStages(dir, exe, options, exe.backend().compileFacts(program, options), g));
+      files.addAll(backendStages(dir, exe, options, exe.backend().compileFacts(program, options), g, hlo));
     } catch (IOException e) {
       throw new UncheckedIOException("dump to " + dir + ": " + e.getMessage(), e);
     }
@@ -50,9 +53,10 @@ public final class CompileDump {
       files.add(Files.writeString(dir.resolve("01-program.txt"), summary(exe)));
       files.add(Files.writeString(dir.resolve("02-stablehlo.mlir"), externalText));
       OpGraph g = OpGraph.read(externalText);
-      files.add(Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g)));
+      String hlo = optimizedHlo(exe);
+      files.add(Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g, fusions(hlo))));
       files.add(Files.writeString(dir.resolve("06-graph.dot"), GraphDot.render(g)));
-      files.addAll(backendStages(dir, exe, options, exe.backend().compileFacts(externalText, options), g));
+      files.addAll(backendStages(dir, exe, options, exe.backend().compileFacts(externalText, options), g, hlo));
       return sorted(files);
     } catch (IOException e) {
       throw new UncheckedIOException("dump to " + dir + ": " + e.getMessage(), e);
@@ -67,7 +71,7 @@ public final class CompileDump {
       files.add(Files.writeString(dir.resolve("01-program.txt"), summary(exe)));
       files.addAll(backendStages(dir, exe, null,
           List.of("platform: " + exe.backend().platformName() + " " + exe.backend().platformVersion(),
-              "(dumped from the executable alone: its program and options were not given)"), null));
+              "(dumped from the executable alone: its program and options were not given)"), null, optimizedHlo(exe)));
       return sorted(files);
     } catch (IOException e) {
       throw new UncheckedIOException("dump to " + dir + ": " + e.getMessage(), e);
@@ -92,8 +96,13 @@ public final class CompileDump {
     return b.toString();
   }
 
+  /** The optimized HLO's summary for the viewer, or null where the backend gave none. */
+  private static org.xla4j.graph.HloSummary fusions(String hlo) {
+    return hlo.startsWith("# not available") ? null : org.xla4j.graph.HloSummary.read(hlo);
+  }
+
   private static List<Path> backendStages(Path dir, Executable exe, CompileOptions options, List<String> facts,
-      OpGraph g) throws IOException {
+      OpGraph g, String hlo) throws IOException {
     StringBuilder o = new StringBuilder();
     if (options != null) {
       o.append("compile options: device assignment ")
@@ -102,12 +111,7 @@ public final class CompileDump {
     }
     for (String f : facts) o.append(f).append('\n');
     Path f3 = Files.writeString(dir.resolve("03-compile-options.txt"), o.toString());
-    String hlo = optimizedHlo(exe);
     Path f4 = Files.writeString(dir.resolve("04-optimized-hlo.txt"), hlo);
-    if (g != null && !hlo.startsWith("# not available")) {
-      // the viewer again, now with the fusions linked to the ops of their source lines
-      Files.writeString(dir.resolve("06-graph.html"), GraphHtml.render(g, org.xla4j.graph.HloSummary.read(hlo)));
-    }
     Path f5 = Files.writeString(dir.resolve("05-cost-and-memory.txt"), costs(exe, g));
     return List.of(f3, f4, f5);
   }

@@ -45,8 +45,7 @@ final class XlaDumps {
     }
     Map<String, String> dbg = new LinkedHashMap<>();
     if (dump == null) return dbg;
-    boolean cpu = backendSpec == null || backendSpec.strip().toLowerCase(java.util.Locale.ROOT).startsWith("cpu");
-    if (cpu) {
+    if (isCpu(backendSpec)) {
       boolean on = ownsProcess && Backends.requestCpuXlaDump(xlaDir(dump), passRegex);
       if (!on && passRegex != null) {
         System.err.println("warning: --xla-dump-passes on the CPU backend needs a process of its own (XLA reads its flags"
@@ -66,8 +65,7 @@ final class XlaDumps {
    * on the CPU backend, in a process the command owns, XLA's dump goes to a temporary folder removed at exit.
    */
   static void cpuDumpForAnalysis(String backendSpec) {
-    boolean cpu = backendSpec == null || backendSpec.strip().toLowerCase(java.util.Locale.ROOT).startsWith("cpu");
-    if (!cpu || !ownsProcess) return;
+    if (!isCpu(backendSpec) || !ownsProcess) return;
     try {
       Path tmp = java.nio.file.Files.createTempDirectory("xla4j-xla-dump");
       if (Backends.requestCpuXlaDump(tmp, null)) {
@@ -78,6 +76,11 @@ final class XlaDumps {
     } catch (java.io.IOException e) {
       System.err.println("warning: no temporary folder for XLA's dump (" + e.getMessage() + "); no optimized HLO");
     }
+  }
+
+  /** Whether a backend spec names the CPU backend (the default, null, does). */
+  private static boolean isCpu(String backendSpec) {
+    return backendSpec == null || backendSpec.strip().toLowerCase(java.util.Locale.ROOT).startsWith("cpu");
   }
 
   private static void deleteTree(Path dir) {
