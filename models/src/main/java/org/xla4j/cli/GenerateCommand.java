@@ -132,6 +132,11 @@ final class GenerateCommand implements Callable<Integer> {
             + "(%d tokens) | decode %.1f tokens/s (%d tokens, batch %d) | %s%n", load, compile,
             s.timeToFirstToken().toNanos() / 1e6, s.prefillTokensPerSecond(), s.prefillTokens(),
             s.decodeTokensPerSecond(), s.decodeTokens(), rows, be.platformName());
+        if (s.decodeCalls() > 0) {
+          out.printf(Locale.ROOT, "decode calls %d (%d tokens per row each): host %.3f ms launching, %.3f ms waiting"
+              + " for ids per call%n", s.decodeCalls(), gen.options().tokensPerCall(), s.launchMillisPerCall(),
+              s.waitMillisPerCall());
+        }
         if (output != null) write(output, done);
       }
     }

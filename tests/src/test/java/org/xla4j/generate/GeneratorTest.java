@@ -144,6 +144,36 @@ class GeneratorTest {
     }
   }
 
+  /**
+   * Decode calls are launched one ahead of the ids being read: when budgets end the rows, no call beyond
+   * the last needed one is made (a prompt's first token comes from its prefill, so a budget of n takes
+   * n - 1 decode calls at one token per call, ceil((n - 1) / 3) at three), and a callback that throws
+   * mid-run leaves no buffer behind (the call in flight is released).
+   */
+  @Test
+  void decodeCallsRunOneAheadWithoutExtraCallsOrLeaks() {
+    try (Generator g = lm.generator(opts(1))) {
+      List<Completion> out = g.run(List.of(new Request(new int[] {5, 6}, SamplingParams.greedy(9))), e -> {});
+      assertEquals(9, out.get(0).tokens().length, "tiny-grok's greedy tokens for [5, 6] hold no EOS");
+      assertEquals(8, g.stats().decodeCalls(), "calls for 8 decoded tokens");
+      assertTrue(g.stats().decodeLaunch().toNanos() > 0 && g.stats().decode().compareTo(g.stats().decodeWait()) >= 0,
+          "stats: " + g.stats());
+    }
+    try (Generator g = lm.generator(opts(1).withTokensPerCall(3))) {
+      List<Completion> out = g.run(List.of(new Request(new int[] {5, 6}, SamplingParams.greedy(9))), e -> {});
+      assertEquals(9, out.get(0).tokens().length);
+      assertEquals(3, g.stats().decodeCalls(), "3 calls of 3 for 8 decoded tokens");
+      int buffers = CpuBackend.liveBuffers();
+      int[] seen = {0};
+      RuntimeException e = assertThrows(RuntimeException.class,
+          () -> g.run(List.of(new Request(new int[] {5, 6}, SamplingParams.greedy(20))), ev -> {
+            if (++seen[0] == 5) throw new IllegalStateException("callback fails");
+          }));
+      assertEquals("callback fails", e.getMessage());
+      assertEquals(buffers, CpuBackend.liveBuffers(), "live buffers after a run that failed with a call in flight");
+    }
+  }
+
   @Test
   void closingReleasesEveryBuffer() {
     int before = CpuBackend.liveBuffers();

@@ -96,7 +96,7 @@ public final class Generator implements AutoCloseable {
   private CompiledProgram init;
   private CompiledProgram decode;
   private Tree<DeviceBuffer> state;
-  private GenerationStats stats = new GenerationStats(Duration.ZERO, Duration.ZERO, 0, Duration.ZERO, 0, Duration.ZERO);
+  private GenerationStats stats = GenerationStats.NONE;
   private boolean closed;
 
   Generator(LanguageModel lm, Options options) {
@@ -169,23 +169,31 @@ public final class Generator implements AutoCloseable {
     for (int i = 0; i < requests.size(); i++) waiting.add(i);
     Completion[] done = new Completion[requests.size()];
     Row[] rows = new Row[options.batch()];
-    long start = System.nanoTime();
-    long ttft = -1;
-    long prefillNanos = 0;
-    long decodeNanos = 0;
-    long prefillTokens = 0;
-    long decodeTokens = 0;
+    Timing t = new Timing(System.nanoTime());
+    // One decode call stays in flight while the host reads the previous call's ids: the next call needs
+    // only the state on the device (the sampled tokens are in it), so the host's work per call (launch,
+    // read-back, stop checks, streaming) overlaps the device's step instead of adding to it.
+    InFlight pending = null;
     int active = 0;
-    while (!waiting.isEmpty() || active > 0) {
-      for (int r = 0; r < rows.length && !waiting.isEmpty(); r++) {
+    try {
+    while (!waiting.isEmpty() || active > 0 || pending != null) {
+      boolean refill = !waiting.isEmpty() && Arrays.asList(rows).contains(null);
+      if (refill && pending != null) {
+        // a free row takes its next request after the calls already made, so their ids come first
+        InFlight p = pending;
+        pending = null;
+        active -= t.process(p, rows, onToken, done);
+        continue;
+      }
+      for (int r = 0; refill && r < rows.length && !waiting.isEmpty(); r++) {
         while (rows[r] == null && !waiting.isEmpty()) {
           int i = waiting.poll();
           Request q = requests.get(i);
           long a = System.nanoTime();
           int first = prefillRow(r, q);
-          prefillNanos += System.nanoTime() - a;
-          prefillTokens += q.prompt().length;
-          if (ttft < 0) ttft = System.nanoTime() - start;
+          t.prefillNanos += System.nanoTime() - a;
+          t.prefillTokens += q.prompt().length;
+          if (t.ttft < 0) t.ttft = System.nanoTime() - t.start;
           Row row = new Row(i, q, stops(q.params()), lm.tokenizer().orElse(null));
           if (!accept(row, first, onToken, done)) {
             rows[r] = row;
@@ -193,25 +201,81 @@ public final class Generator implements AutoCloseable {
           }
         }
       }
-      if (active == 0) continue;
+      InFlight next = null;
+      if (needsCall(rows, pending)) {
+        long a = System.nanoTime();
+        next = new InFlight(launch(decode, Tree.empty()), rows.clone());
+        for (Row row : rows) if (row != null) row.inFlight += options.tokensPerCall();
+        t.launchNanos += System.nanoTime() - a;
+        t.calls++;
+      }
+      InFlight prev = pending;
+      pending = next;
+      if (prev != null) active -= t.process(prev, rows, onToken, done);
+    }
+    } finally {
+      if (pending != null) pending.ids().close(); // a failure left a call unread
+    }
+    stats = new GenerationStats(Duration.ofNanos(compileNanos), Duration.ofNanos(Math.max(t.ttft, 0)), t.prefillTokens,
+        Duration.ofNanos(t.prefillNanos), t.decodeTokens, Duration.ofNanos(t.launchNanos + t.processNanos), t.calls,
+        Duration.ofNanos(t.launchNanos), Duration.ofNanos(t.waitNanos));
+    return Arrays.asList(done);
+  }
+
+  /** Whether some row still needs tokens beyond those its calls in flight will bring (budgets are known; stop ids are not). */
+  private static boolean needsCall(Row[] rows, InFlight pending) {
+    for (Row row : rows) {
+      if (row != null && !row.ended && row.tokens.size() + row.inFlight < row.request.params().maxNewTokens()) return true;
+    }
+    return false;
+  }
+
+  /** A decode call launched and not yet read: its ids on the device, and the rows as they were at launch. */
+  private record InFlight(DeviceBuffer ids, Row[] rows) {}
+
+  /** Time and token counts of one {@link #run}. */
+  private final class Timing {
+    final long start;
+    long ttft = -1;
+    long prefillNanos;
+    long prefillTokens;
+    long decodeTokens;
+    long calls;
+    long launchNanos;
+    long processNanos;
+    long waitNanos;
+
+    Timing(long start) { this.start = start; }
+
+    /**
+     * Reads {@code call}'s ids and gives each row's tokens to the request it held at launch, unless that
+     * request ended meanwhile (its tokens from a call made after its end are dropped); returns how many
+     * requests ended.
+     */
+    int process(InFlight call, Row[] rows, Consumer<TokenEvent> onToken, Completion[] done) {
       long a = System.nanoTime();
-      int[][] ids = decodeCall();
-      decodeNanos += System.nanoTime() - a;
-      for (int r = 0; r < rows.length; r++) {
-        if (rows[r] == null) continue;
-        for (int j = 0; j < ids[r].length; j++) {
+      int[] flat = read(call.ids());
+      long b = System.nanoTime();
+      waitNanos += b - a;
+      int n = options.tokensPerCall();
+      int ended = 0;
+      for (int r = 0; r < call.rows().length; r++) {
+        Row row = call.rows()[r];
+        if (row == null || row.ended) continue;
+        row.inFlight -= n;
+        for (int j = 0; j < n; j++) {
           decodeTokens++;
-          if (accept(rows[r], ids[r][j], onToken, done)) {
-            rows[r] = null;
-            active--;
+          if (accept(row, flat[r * n + j], onToken, done)) {
+            row.ended = true;
+            if (rows[r] == row) rows[r] = null;
+            ended++;
             break;
           }
         }
       }
+      processNanos += System.nanoTime() - a;
+      return ended;
     }
-    stats = new GenerationStats(Duration.ofNanos(compileNanos), Duration.ofNanos(Math.max(ttft, 0)), prefillTokens,
-        Duration.ofNanos(prefillNanos), decodeTokens, Duration.ofNanos(decodeNanos));
-    return Arrays.asList(done);
   }
 
   /**
@@ -295,17 +359,22 @@ public final class Generator implements AutoCloseable {
     }
   }
 
-  /** One decode call: ids [B][tokensPerCall]. */
-  private int[][] decodeCall() {
-    int[] flat = call(decode, Tree.empty());
-    int n = options.tokensPerCall();
-    int[][] out = new int[options.batch()][];
-    for (int r = 0; r < out.length; r++) out[r] = Arrays.copyOfRange(flat, r * n, r * n + n);
-    return out;
+  /** One decode call, waited for (the warm-up in {@link #ensureCompiled}). */
+  private void decodeCall() {
+    read(launch(decode, Tree.empty()));
   }
 
-  /** Calls {@code p} on the parameters, the state (donated) and {@code inputs}; keeps the new state; returns the ids. */
+  /** Calls {@code p} and returns its ids, read (which waits for the call). */
   private int[] call(CompiledProgram p, Tree<DeviceBuffer> inputs) {
+    return read(launch(p, inputs));
+  }
+
+  /**
+   * Launches {@code p} on the parameters, the state (donated) and {@code inputs}; keeps the new state;
+   * returns the ids buffer without waiting for it.
+   */
+  private DeviceBuffer launch(CompiledProgram p, Tree<DeviceBuffer> inputs) {
+    if (state == null) throw new IllegalStateException("the generation state was lost to an earlier failed call");
     Tree<DeviceBuffer> args = Tree.<DeviceBuffer>builder().putAll("params", lm.parameters()).putAll("state", state)
         .build().merge(inputs);
     Tree<DeviceBuffer> out;
@@ -318,7 +387,12 @@ public final class Generator implements AutoCloseable {
       throw e;
     }
     state = out.subtree("state");
-    try (DeviceBuffer ids = out.get(DecodePrograms.TOKENS)) {
+    return out.get(DecodePrograms.TOKENS);
+  }
+
+  /** The ids in {@code ids} (waits for the call that makes them), releasing the buffer. */
+  private static int[] read(DeviceBuffer ids) {
+    try (ids) {
       return ids.toHost().toIntArray();
     }
   }
@@ -393,6 +467,8 @@ public final class Generator implements AutoCloseable {
     final Set<Integer> stops;
     final List<Integer> tokens = new ArrayList<>();
     final DecodeStream text; // null without a tokenizer
+    int inFlight; // tokens of calls launched and not yet read
+    boolean ended;
 
     Row(int index, Request request, Set<Integer> stops, Tokenizer tokenizer) {
       this.index = index;
