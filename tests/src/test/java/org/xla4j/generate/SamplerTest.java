@@ -353,4 +353,60 @@ class SamplerTest {
     OpException e2 = assertThrows(OpException.class, () -> Sampler.sample(logits, badT, k, p, key));
     assertTrue(e2.getMessage().contains("temperature"), e2.getMessage());
   }
+
+  /**
+   * Each host-picked mode gives the rows it serves the ids and next keys of the on-device mode (DEVICE):
+   * rows 0-15 greedy, 16-31 sampling without filters, 32-63 top-k / top-p. GREEDY serves the first group,
+   * SAMPLE the first two, FILTERED all; under GREEDY every row gets its argmax.
+   */
+  @Test
+  void hostPickedModesMatchTheDeviceModeOnTheRowsTheyServe() {
+    Random r = new Random(7);
+    float[] logits = new float[B * V];
+    for (int i = 0; i < logits.length; i++) logits[i] = (float) (3 * r.nextGaussian());
+    float[] t = new float[B];
+    int[] k = new int[B];
+    float[] p = new float[B];
+    int[] key = new int[2 * B];
+    for (int i = 0; i < B; i++) {
+      t[i] = i < 16 ? 0f : 1.5f;
+      k[i] = i >= 32 && i % 2 == 0 ? 5 : 0;
+      p[i] = i >= 32 && i % 2 == 1 ? 0.8f : 1f;
+      key[2 * i] = 1000 + i;
+      key[2 * i + 1] = 77 * i;
+    }
+    Step device = step(logits, t, k, p, key);
+    int[] served = {16, 32, 64};
+    Sampler.Mode[] modes = {Sampler.Mode.GREEDY, Sampler.Mode.SAMPLE, Sampler.Mode.FILTERED};
+    for (int m = 0; m < modes.length; m++) {
+      Graph g = new Graph("sampler_" + modes[m]);
+      List<TensorType> types = Sampler.argumentTypes(B, V);
+      List<Tensor> in = types.stream().map(g::parameter).toList();
+      Sampler.Sampled s = Sampler.sample(in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), modes[m]);
+      try (Executable e = cpu.compile(g.program(s.ids(), s.nextKey()))) {
+        List<HostTensor> out = e.execute(HostTensor.of(logits, B, V), HostTensor.of(t, B), HostTensor.ofInts(k, B),
+            HostTensor.of(p, B), SamplerInputs.keys(key, B));
+        int[] ids = out.get(0).toIntArray();
+        assertArrayEquals(device.nextKey(), out.get(1).toIntArray(), modes[m] + ": next keys as DEVICE's");
+        for (int i = 0; i < B; i++) {
+          int argmax = 0;
+          for (int j = 1; j < V; j++) if (logits[i * V + j] > logits[i * V + argmax]) argmax = j;
+          if (i < served[m]) assertEquals(device.ids()[i], ids[i], modes[m] + ", row " + i);
+          else if (modes[m] == Sampler.Mode.GREEDY) assertEquals(argmax, ids[i], "GREEDY takes the argmax, row " + i);
+        }
+      }
+    }
+    int sampledOff = 0;
+    for (int i = 16; i < B; i++) {
+      int argmax = 0;
+      for (int j = 1; j < V; j++) if (logits[i * V + j] > logits[i * V + argmax]) argmax = j;
+      if (device.ids()[i] != argmax) sampledOff++;
+    }
+    assertTrue(sampledOff > 5, "sampling rows at temperature 1.5 leave their argmax often: " + sampledOff);
+    assertEquals(Sampler.Mode.GREEDY, Sampler.Mode.of(org.xla4j.models.generate.SamplingParams.greedy(4), V));
+    assertEquals(Sampler.Mode.SAMPLE, Sampler.Mode.of(new org.xla4j.models.generate.SamplingParams(1, V, 1, 0, 4, List.of()), V),
+        "top-k at the vocabulary size filters nothing");
+    assertEquals(Sampler.Mode.FILTERED, Sampler.Mode.SAMPLE.join(Sampler.Mode.FILTERED));
+    assertEquals(Sampler.Mode.SAMPLE, Sampler.Mode.GREEDY.join(Sampler.Mode.SAMPLE));
+  }
 }

@@ -24,6 +24,8 @@ import org.xla4j.types.TensorType;
  *   <li>{@link #decode()}: one token for every row, each at its own position;</li>
  *   <li>{@link #decodeLoop(int)}: N tokens per row in one call ({@code while} on the device).</li>
  * </ul>
+ * The decode programs also come per {@link Sampler.Mode} ({@link #decode(Sampler.Mode)}): a host that knows
+ * its rows' sampling parameters calls the one doing the least work, with no conditional in the program.
  *
  * <pre>{@code
  * DecodePrograms p = new DecodePrograms(lm, 4, 256);
@@ -155,17 +157,27 @@ public final class DecodePrograms {
 
   /** One token per row: each row's last token at its own position; returns {@code tokens} i32 [B]. */
   public Program decode() {
-    Graph g = new Graph(name("decode"));
+    return decode(Sampler.Mode.DEVICE);
+  }
+
+  /** As {@link #decode()}, sampling with {@code mode}'s work only (see {@link Sampler#sample(Tensor, Tensor, Tensor, Tensor, Tensor, Sampler.Mode)}). */
+  public Program decode(Sampler.Mode mode) {
+    Graph g = new Graph(name("decode" + suffix(mode)));
     Tree<Tensor> params = g.parameters(model.parameterTypes().prefixed("params")).subtree("params");
     Tree<Tensor> state = g.parameters(stateTypes().prefixed("state")).subtree("state");
-    Tree<Tensor> next = step(params, state);
+    Tree<Tensor> next = step(params, state, mode);
     return finish(g, next, next.get("last"));
   }
 
   /** {@code n} tokens per row in one call (a device loop of {@link #decode()}'s step); {@code tokens} i32 [B, n]. */
   public Program decodeLoop(int n) {
+    return decodeLoop(n, Sampler.Mode.DEVICE);
+  }
+
+  /** As {@link #decodeLoop(int)}, sampling with {@code mode}'s work only. */
+  public Program decodeLoop(int n, Sampler.Mode mode) {
     if (n < 1) throw new IllegalArgumentException("decodeLoop requires n >= 1, got " + n);
-    Graph g = new Graph(name("decode_loop_" + n));
+    Graph g = new Graph(name("decode_loop_" + n + suffix(mode)));
     Tree<Tensor> params = g.parameters(model.parameterTypes().prefixed("params")).subtree("params");
     Tree<Tensor> state = g.parameters(stateTypes().prefixed("state")).subtree("state");
     List<String> pp = params.paths();
@@ -181,7 +193,7 @@ public final class DecodePrograms {
       Tensor i = c.get(0);
       Tree<Tensor> p = Tree.unflatten(pp, c.subList(1, 1 + np));
       Tree<Tensor> s = Tree.unflatten(sp, c.subList(1 + np, 1 + np + ns));
-      Tree<Tensor> s2 = step(p, s);
+      Tree<Tensor> s2 = step(p, s, mode);
       Tensor out = c.get(1 + np + ns).dynamicUpdateSlice(s2.get("last").reshape(batch, 1), g.scalar(0L, DType.I32), i);
       List<Tensor> next = new ArrayList<>();
       next.add(i.add(1L));
@@ -194,13 +206,17 @@ public final class DecodePrograms {
     return finish(g, next, r.get(1 + np + ns));
   }
 
-  private Tree<Tensor> step(Tree<Tensor> params, Tree<Tensor> state) {
+  private static String suffix(Sampler.Mode mode) {
+    return mode == Sampler.Mode.DEVICE ? "" : "_" + mode.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private Tree<Tensor> step(Tree<Tensor> params, Tree<Tensor> state, Sampler.Mode mode) {
     Graph g = state.get("last").graph();
     Tensor tokens = state.get("last").reshape(batch, 1);
     CausalLm.Step s = decodeModel.forward(params, CacheStep.next(state.subtree("cache"), tokens,
         g.ones(DType.I32, batch), model.padId()));
     DeviceSampling.Sampled d = DeviceSampling.sample(s.logits(), state.get("sampling/temperature"),
-        state.get("sampling/top_k"), state.get("sampling/top_p"), state.get("key"));
+        state.get("sampling/top_k"), state.get("sampling/top_p"), state.get("key"), mode);
     return Tree.<Tensor>builder().putAll("cache", s.cache()).put("last", d.ids()).put("key", d.nextKey())
         .put("sampling/temperature", state.get("sampling/temperature")).put("sampling/top_k", state.get("sampling/top_k"))
         .put("sampling/top_p", state.get("sampling/top_p")).build();

@@ -15,7 +15,12 @@ final class DeviceSampling {
 
   /** Ids of {@code logits [B, V]} f32 with per-row {@code temperature [B]}, {@code topK [B]}, {@code topP [B]}, {@code key [B, 2]}. */
   static Sampled sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor key) {
-    Sampler.Sampled s = Sampler.sample(logits, temperature, topK, topP, key);
+    return sample(logits, temperature, topK, topP, key, Sampler.Mode.DEVICE);
+  }
+
+  /** As {@link #sample(Tensor, Tensor, Tensor, Tensor, Tensor)}, doing only {@code mode}'s work. */
+  static Sampled sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor key, Sampler.Mode mode) {
+    Sampler.Sampled s = Sampler.sample(logits, temperature, topK, topP, key, mode);
     return new Sampled(s.ids(), s.nextKey());
   }
 }

@@ -94,7 +94,8 @@ public final class Generator implements AutoCloseable {
   private final List<Integer> buckets;
   private final Map<Integer, CompiledProgram> prefill = new LinkedHashMap<>();
   private CompiledProgram init;
-  private CompiledProgram decode;
+  /** Decode programs by sampling mode, compiled as requests need them. */
+  private final Map<Sampler.Mode, CompiledProgram> decode = new java.util.EnumMap<>(Sampler.Mode.class);
   private Tree<DeviceBuffer> state;
   private GenerationStats stats = GenerationStats.NONE;
   private boolean closed;
@@ -204,7 +205,7 @@ public final class Generator implements AutoCloseable {
       InFlight next = null;
       if (needsCall(rows, pending)) {
         long a = System.nanoTime();
-        next = new InFlight(launch(decode, Tree.empty()), rows.clone());
+        next = new InFlight(launch(decode.get(mode(rows)), Tree.empty()), rows.clone());
         for (Row row : rows) if (row != null) row.inFlight += options.tokensPerCall();
         t.launchNanos += System.nanoTime() - a;
         t.calls++;
@@ -220,6 +221,17 @@ public final class Generator implements AutoCloseable {
         Duration.ofNanos(t.prefillNanos), t.decodeTokens, Duration.ofNanos(t.launchNanos + t.processNanos), t.calls,
         Duration.ofNanos(t.launchNanos), Duration.ofNanos(t.waitNanos));
     return Arrays.asList(done);
+  }
+
+  /** The least sampling mode serving every row a call would decode. */
+  private Sampler.Mode mode(Row[] rows) {
+    Sampler.Mode m = Sampler.Mode.GREEDY;
+    for (Row row : rows) if (row != null && !row.ended) m = m.join(mode(row.request.params()));
+    return m;
+  }
+
+  private Sampler.Mode mode(SamplingParams p) {
+    return Sampler.Mode.of(p, lm.model().vocabSize());
   }
 
   /** Whether some row still needs tokens beyond those its calls in flight will bring (budgets are known; stop ids are not). */
@@ -298,11 +310,16 @@ public final class Generator implements AutoCloseable {
       init = CompiledProgram.compile(be, programs.init());
     }
     if (state == null) state = init.call(Tree.empty()).subtree("state");
-    if (decode == null) {
-      int n = options.tokensPerCall();
-      options.progress().accept(n == 1 ? "compiling decode" : "compiling decode loop of " + n);
-      decode = CompiledProgram.compile(be, n == 1 ? programs.decode() : programs.decodeLoop(n));
-      decodeCall();
+    for (Request q : requests) {
+      Sampler.Mode m = mode(q.params());
+      if (!decode.containsKey(m)) {
+        int n = options.tokensPerCall();
+        String what = m.name().toLowerCase(java.util.Locale.ROOT);
+        options.progress().accept(n == 1 ? "compiling decode (" + what + ")" : "compiling decode loop of " + n + " (" + what + ")");
+        CompiledProgram p = CompiledProgram.compile(be, n == 1 ? programs.decode(m) : programs.decodeLoop(n, m));
+        decode.put(m, p);
+        read(launch(p, Tree.empty()));
+      }
     }
     for (Request q : requests) {
       int b = bucket(q.prompt().length);
@@ -325,7 +342,10 @@ public final class Generator implements AutoCloseable {
   public List<java.nio.file.Path> dump(java.nio.file.Path dir) {
     List<java.nio.file.Path> out = new ArrayList<>();
     if (init != null) out.addAll(init.program().dump(dir.resolve("init")));
-    if (decode != null) out.addAll(decode.program().dump(dir.resolve("decode")));
+    for (Map.Entry<Sampler.Mode, CompiledProgram> e : decode.entrySet()) {
+      String suffix = e.getKey() == Sampler.Mode.GREEDY ? "" : "_" + e.getKey().name().toLowerCase(java.util.Locale.ROOT);
+      out.addAll(e.getValue().program().dump(dir.resolve("decode" + suffix)));
+    }
     for (Map.Entry<Integer, CompiledProgram> e : prefill.entrySet()) {
       out.addAll(e.getValue().program().dump(dir.resolve("prefill_" + e.getKey())));
     }
@@ -357,11 +377,6 @@ public final class Generator implements AutoCloseable {
     } finally {
       uploaded.forEach(DeviceBuffer::close);
     }
-  }
-
-  /** One decode call, waited for (the warm-up in {@link #ensureCompiled}). */
-  private void decodeCall() {
-    read(launch(decode, Tree.empty()));
   }
 
   /** Calls {@code p} and returns its ids, read (which waits for the call). */
@@ -457,7 +472,8 @@ public final class Generator implements AutoCloseable {
     for (CompiledProgram p : prefill.values()) p.close();
     prefill.clear();
     if (init != null) init.close();
-    if (decode != null) decode.close();
+    decode.values().forEach(CompiledProgram::close);
+    decode.clear();
   }
 
   /** A request while it occupies a row. */

@@ -14,9 +14,12 @@ import org.xla4j.types.TensorType;
  * Next-token sampling inside a program, so only token ids reach the host each step. Per row: temperature
  * 0 (or below) is greedy argmax of the raw logits; otherwise logits / temperature, then top-k (0 = off),
  * then top-p with Grok-1's {@code top_p_filter} semantics, then a categorical draw by Gumbel-max from the
- * row's Threefry bits. Each row's result depends only on that row's inputs. Two {@code lax.cond}s keep
- * the cost where it is needed: a batch of greedy rows does no sampling work, and the sort behind top-k
- * and top-p runs only when some sampling row asks for a filter.
+ * row's Threefry bits. Each row's result depends only on that row's inputs. What work a program does is
+ * its {@link Mode}: a host that knows its requests' parameters picks the least mode that serves them
+ * (a batch of greedy rows does no sampling work; the sort behind top-k and top-p runs only where some
+ * row filters), with no conditional in the program. {@link Mode#DEVICE} decides on the device with two
+ * {@code lax.cond}s instead; a GPU runtime reads a conditional's predicate on the host, which stalls the
+ * host until the device reaches it, so the decode loop's programs use the host-picked modes.
  *
  * <p>Top-p (Grok-1 {@code runners.py}): sort the row ascending, softmax, cumulative sum; the first index
  * where the sum reaches {@code 1 - p} gives the threshold, and logits at or above it are kept (so ties
@@ -59,34 +62,84 @@ public final class Sampler {
    *     {@code split(key, 0)}
    */
   public static Sampled sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor key) {
+    return sample(logits, temperature, topK, topP, key, Mode.DEVICE);
+  }
+
+  /**
+   * The work a sampling program does. Every mode gives each row the same id and next key as {@link #DEVICE}
+   * for the rows it serves (see {@link #serves}), so a host may switch modes between calls.
+   */
+  public enum Mode {
+    /** Argmax only: serves greedy rows. */
+    GREEDY,
+    /** Temperature draws without top-k/top-p: serves greedy rows and unfiltered sampling rows. */
+    SAMPLE,
+    /** Temperature draws with top-k and top-p (a sort of every row): serves every row. */
+    FILTERED,
+    /** Decides per call on the device (two conditionals): serves every row. */
+    DEVICE;
+
+    /** The least mode that serves a request with {@code p} over a vocabulary of {@code vocab} tokens. */
+    public static Mode of(SamplingParams p, long vocab) {
+      if (p.temperature() <= 0) return GREEDY;
+      boolean filters = (p.topK() > 0 && p.topK() < vocab) || p.topP() < 1;
+      return filters ? FILTERED : SAMPLE;
+    }
+
+    /** Whether this mode serves every row that {@code other} serves. */
+    public boolean serves(Mode other) {
+      return this == DEVICE || this == FILTERED || other.ordinal() <= ordinal();
+    }
+
+    /** This mode if it serves {@code other}, else {@code other}: the lesser mode that serves both. */
+    public Mode join(Mode other) {
+      return serves(other) ? this : other;
+    }
+  }
+
+  /**
+   * As {@link #sample(Tensor, Tensor, Tensor, Tensor, Tensor)}, doing only {@code mode}'s work: rows the mode
+   * does not serve get less than they ask for (GREEDY: the argmax; SAMPLE: a draw without top-k/top-p).
+   */
+  public static Sampled sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor key, Mode mode) {
     check(logits, temperature, topK, topP, key);
     Tensor x = logits.astype(DType.F32);
     Tensor greedy = x.argmax(-1);
-
+    // the key advances alike in every mode, so switching modes between calls leaves each row's stream intact
     Tensor drawKey = Threefry.split(key, 1);
     Tensor nextKey = Threefry.split(key, 0);
-
     Tensor sampling = temperature.gt(0.0);
-    // a batch of greedy rows (the common benchmark case) skips the sort, softmax and random bits altogether
-    Tensor anySampling = sampling.astype(DType.I32).max().gt(0L);
-    Tensor ids = Lax.cond(anySampling,
-        ops -> List.of(draw(x, greedy, sampling, temperature, topK, topP, drawKey)),
-        ops -> List.of(greedy), List.of()).get(0);
+    Tensor ids = switch (mode) {
+      case GREEDY -> greedy;
+      case SAMPLE -> draw(x, greedy, sampling, temperature, drawKey, y -> null);
+      case FILTERED -> draw(x, greedy, sampling, temperature, drawKey, y -> keepMask(y, topK, topP));
+      case DEVICE -> {
+        // a batch of greedy rows skips the sort, softmax and random bits; the sort runs only if some row filters
+        Tensor anySampling = sampling.astype(DType.I32).max().gt(0L);
+        long v = x.dim(1);
+        Tensor anyFilter = topK.gt(0L).and(topK.lt(v)).or(topP.lt(1.0)).and(sampling).astype(DType.I32).max().gt(0L);
+        yield Lax.cond(anySampling,
+            ops -> List.of(draw(x, greedy, sampling, temperature, drawKey, y -> Lax.cond(anyFilter,
+                o -> List.of(keepMask(y, topK, topP)),
+                o -> List.of(y.graph().ones(y.type().withDType(DType.PRED))), List.of()).get(0))),
+            ops -> List.of(greedy), List.of()).get(0);
+      }
+    };
     return new Sampled(ids.astype(DType.I32), nextKey);
   }
 
-  /** Sampling rows draw among the kept tokens by Gumbel-max; greedy rows keep their argmax. */
-  private static Tensor draw(Tensor x, Tensor greedy, Tensor sampling, Tensor temperature, Tensor topK, Tensor topP,
-      Tensor drawKey) {
+  /**
+   * Sampling rows draw among the tokens {@code keep} marks of their scaled logits (null: all) by Gumbel-max;
+   * greedy rows keep their argmax.
+   */
+  private static Tensor draw(Tensor x, Tensor greedy, Tensor sampling, Tensor temperature, Tensor drawKey,
+      java.util.function.UnaryOperator<Tensor> keep) {
     long v = x.dim(1);
     Tensor t = Jnp.where(sampling, temperature, 1.0);
     Tensor y = x.div(t.expandDims(-1));
-    // the filters need a sort of every row: only when some sampling row filters
-    Tensor filters = topK.gt(0L).and(topK.lt(v)).or(topP.lt(1.0)).and(sampling);
-    Tensor anyFilter = filters.astype(DType.I32).max().gt(0L);
-    Tensor keep = Lax.cond(anyFilter, ops -> List.of(keepMask(y, topK, topP)),
-        ops -> List.of(y.graph().ones(y.type().withDType(DType.PRED))), List.of()).get(0);
-    Tensor noisy = Jnp.where(keep, y.add(Threefry.gumbel(drawKey, v)), Double.NEGATIVE_INFINITY);
+    Tensor kept = keep.apply(y);
+    Tensor noisy = y.add(Threefry.gumbel(drawKey, v));
+    if (kept != null) noisy = Jnp.where(kept, noisy, Double.NEGATIVE_INFINITY);
     return Jnp.where(sampling, noisy.argmax(-1), greedy);
   }
 
