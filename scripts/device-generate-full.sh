@@ -19,7 +19,8 @@
 # Run there:     run(command="scripts/device-generate-full.sh", carry=[".jre", ".devcarry"], timeout_s=600)
 # Comes back in $OUT: device-generate-full.log (everything), generate-h200-DATE.md (tables),
 #   generate-h200-DATE.log (the JSON and summary lines the tables come from).
-# Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras.
+# Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
+#   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
 set -uo pipefail
 DEVICE_XMX=${DEVICE_XMX:-24g} . "$(dirname "$0")/device-env.sh" device-generate-full
 BUDGET_S=${BUDGET_S:-530}
@@ -108,6 +109,15 @@ extras() {
   gen 90 bf16-b1-few bf16 1 $PLEN $NEW --decode-moe few_tokens
 }
 
+# XLA's command buffers (CUDA graphs) also around while loops and conditionals: does the on-device loop's
+# launch stop waiting on the host for each iteration's predicate?
+CMDBUF=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,CONDITIONAL,WHILE
+cmdbuf() {
+  echo "== xla4j generate, bf16 batch 1 with XLA_FLAGS=$CMDBUF: one token per call, 16 per call"
+  XLA_FLAGS=$CMDBUF gen 90 bf16-b1-cmdbuf bf16 1 $PLEN $NEW
+  XLA_FLAGS=$CMDBUF gen 90 bf16-b1-loop16-cmdbuf bf16 1 $PLEN $NEW --tokens-per-call 16
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras)
 codes=""
@@ -121,6 +131,7 @@ for s in "${steps[@]}"; do
     xla4j-bf16) xla4j_side bf16 ;;
     xla4j-int8) xla4j_side int8 ;;
     extras) extras ;;
+    cmdbuf) cmdbuf ;;
     *) echo "!! unknown step $s"; false ;;
   esac
   codes="$codes $s=$?"

@@ -290,7 +290,7 @@ public final class PjrtBackend implements Backend {
         + PjrtCompileOptions.toProto(t, options).toString().replace('\n', ' ').strip());
     out.add("compile cache: " + (cache.enabled() ? cache.directory().orElseThrow() : "disabled"));
     out.add("compile-cache key: " + PjrtCompileCache.key(this, hash, opts) + " = sha-256 over (program sha-256 " + hash
-        + ", the serialized options, platform name and version, API version, device kinds)");
+        + ", the serialized options, platform name and version, API version, device kinds, XLA_FLAGS)");
     return out;
   }
 

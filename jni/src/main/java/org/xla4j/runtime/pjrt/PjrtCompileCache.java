@@ -11,7 +11,8 @@ import org.xla4j.runtime.X4jArtifact;
 
 /**
  * On-disk cache of compiled programs, as {@code .x4j} artifacts named by a key over (program hash,
- * serialized compile options, plugin platform + version + API version, device kind). The directory is
+ * serialized compile options, plugin platform + version + API version, device kind, and the process's
+ * {@code XLA_FLAGS}, which the plugin reads as its default debug options). The directory is
  * {@code $XLA4J_CACHE_DIR/pjrt}, else {@code ~/.cache/xla4j/pjrt}; {@code XLA4J_CACHE_DIR=off} (or
  * {@code -Dxla4j.cache=off}) turns it off. A corrupt or unloadable entry is a miss, never an error.
  *
@@ -60,8 +61,10 @@ public final class PjrtCompileCache {
 
   /** The cache key of a compile on {@code b}. */
   static String key(PjrtBackend b, String programHash, byte[] options) {
+    String flags = System.getenv("XLA_FLAGS");
     StringBuilder sb = new StringBuilder()
         .append("xla4j-pjrt-cache-v1\n").append(programHash).append('\n')
+        .append(flags == null ? "" : "XLA_FLAGS=" + flags.strip() + '\n')
         .append(HexFormat.of().formatHex(options)).append('\n')
         .append(b.platformName()).append('\n').append(b.platformVersion()).append('\n')
         .append(b.apiVersion()).append('\n');
