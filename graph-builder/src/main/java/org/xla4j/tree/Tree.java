@@ -359,20 +359,23 @@ public final class Tree<T> implements Iterable<Tree.Leaf<T>> {
     }
   }
 
+  /**
+   * Component order in one pass without allocating (trees are compared on every call of a program): at the
+   * first differing character, a component that ends ('/') is a prefix of the other and sorts first;
+   * otherwise the characters decide; a path that ends first is a prefix and sorts first.
+   */
   private static int compare(String a, String b) {
-    int i = 0;
-    int j = 0;
-    while (true) {
-      int ea = a.indexOf('/', i);
-      int eb = b.indexOf('/', j);
-      String ca = a.substring(i, ea < 0 ? a.length() : ea);
-      String cb = b.substring(j, eb < 0 ? b.length() : eb);
-      int c = ca.compareTo(cb);
-      if (c != 0) return c;
-      if (ea < 0 || eb < 0) return Boolean.compare(ea >= 0, eb >= 0); // shorter first
-      i = ea + 1;
-      j = eb + 1;
+    int n = Math.min(a.length(), b.length());
+    for (int k = 0; k < n; k++) {
+      char ca = a.charAt(k);
+      char cb = b.charAt(k);
+      if (ca != cb) {
+        if (ca == '/') return -1;
+        if (cb == '/') return 1;
+        return ca - cb;
+      }
     }
+    return a.length() - b.length();
   }
 
   private static boolean isPrefixOrSelf(String node, String path) {

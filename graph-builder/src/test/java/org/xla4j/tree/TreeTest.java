@@ -106,4 +106,40 @@ class TreeTest {
     assertEquals(t.size() + 1, t.merge(Tree.of(Map.of("extra", 7))).size());
     assertThrows(TreeException.class, () -> t.merge(Tree.of(Map.of("language_model/rms_norm/scale", 7))));
   }
+
+  /** Tree.ORDER against a plain component-by-component comparison, on random paths over a small alphabet. */
+  @Test
+  void orderComparesComponentByComponent() {
+    java.util.Random r = new java.util.Random(3);
+    String alphabet = "ab/-_1.9";
+    for (int n = 0; n < 20000; n++) {
+      String a = randomPath(r, alphabet);
+      String b = n % 5 == 0 ? a + "/x" : randomPath(r, alphabet);
+      int want = Integer.signum(componentwise(a, b));
+      assertEquals(want, Integer.signum(Tree.ORDER.compare(a, b)), a + " vs " + b);
+      assertEquals(-want, Integer.signum(Tree.ORDER.compare(b, a)), b + " vs " + a);
+    }
+  }
+
+  private static String randomPath(java.util.Random r, String alphabet) {
+    StringBuilder sb = new StringBuilder();
+    int len = 1 + r.nextInt(7);
+    for (int i = 0; i < len; i++) {
+      char c = alphabet.charAt(r.nextInt(alphabet.length()));
+      boolean edge = sb.isEmpty() || sb.charAt(sb.length() - 1) == '/' || i == len - 1;
+      sb.append(c == '/' && edge ? 'a' : c);
+    }
+    return sb.toString();
+  }
+
+  /** Components compared as strings; equal leading components: the shorter path first. */
+  private static int componentwise(String a, String b) {
+    String[] x = a.split("/");
+    String[] y = b.split("/");
+    for (int i = 0; i < Math.min(x.length, y.length); i++) {
+      int c = x[i].compareTo(y[i]);
+      if (c != 0) return c;
+    }
+    return Integer.compare(x.length, y.length);
+  }
 }

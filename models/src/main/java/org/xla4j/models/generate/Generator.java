@@ -96,7 +96,10 @@ public final class Generator implements AutoCloseable {
   private CompiledProgram init;
   /** Decode programs by sampling mode, compiled as requests need them. */
   private final Map<Sampler.Mode, CompiledProgram> decode = new java.util.EnumMap<>(Sampler.Mode.class);
-  private Tree<DeviceBuffer> state;
+  private final List<String> paramPaths;
+  private final List<DeviceBuffer> paramLeaves;
+  private final List<String> statePaths;
+  private List<DeviceBuffer> state; // in statePaths' order; null until init runs, or after a failed call
   private GenerationStats stats = GenerationStats.NONE;
   private boolean closed;
 
@@ -107,6 +110,9 @@ public final class Generator implements AutoCloseable {
     CausalLm decodeModel = options.decodeMoe() == null ? lm.model() : lm.model().withMoe(options.decodeMoe());
     this.programs = new DecodePrograms(lm.model(), decodeModel, options.batch(), maxLen);
     this.buckets = options.buckets().isEmpty() ? defaultBuckets(maxLen) : options.buckets();
+    this.paramPaths = lm.parameters().paths();
+    this.paramLeaves = lm.parameters().leaves();
+    this.statePaths = programs.stateTypes().paths();
     for (int b : buckets) {
       if (b < 1 || b > maxLen) throw new IllegalArgumentException("Generator: bucket " + b + " is outside [1, " + maxLen + "]");
     }
@@ -304,19 +310,18 @@ public final class Generator implements AutoCloseable {
    * The dummy runs leave garbage in rows that are free; a request's prefill resets its row.
    */
   private void ensureCompiled(List<Request> requests) {
-    Backend be = lm.backend();
     if (init == null) {
       options.progress().accept("compiling init");
-      init = CompiledProgram.compile(be, programs.init());
+      init = compile(programs.init());
     }
-    if (state == null) state = init.call(Tree.empty()).subtree("state");
+    if (state == null) state = init.call(paramLeaves, List.of(), Tree.empty()).state();
     for (Request q : requests) {
       Sampler.Mode m = mode(q.params());
       if (!decode.containsKey(m)) {
         int n = options.tokensPerCall();
         String what = m.name().toLowerCase(java.util.Locale.ROOT);
         options.progress().accept(n == 1 ? "compiling decode (" + what + ")" : "compiling decode loop of " + n + " (" + what + ")");
-        CompiledProgram p = CompiledProgram.compile(be, n == 1 ? programs.decode(m) : programs.decodeLoop(n, m));
+        CompiledProgram p = compile(n == 1 ? programs.decode(m) : programs.decodeLoop(n, m));
         decode.put(m, p);
         read(launch(p, Tree.empty()));
       }
@@ -325,7 +330,7 @@ public final class Generator implements AutoCloseable {
       int b = bucket(q.prompt().length);
       if (!prefill.containsKey(b)) {
         options.progress().accept("compiling prefill " + b);
-        prefill.put(b, CompiledProgram.compile(be, programs.prefillRow(b)));
+        prefill.put(b, compile(programs.prefillRow(b)));
         int[] dummy = new int[b];
         Arrays.fill(dummy, 1);
         prefillRow(0, new Request(dummy, SamplingParams.greedy(1)));
@@ -365,13 +370,13 @@ public final class Generator implements AutoCloseable {
     List<DeviceBuffer> uploaded = new ArrayList<>();
     try {
       Tree<DeviceBuffer> in = Tree.<DeviceBuffer>builder()
-          .put("input/row", up(uploaded, HostTensor.ofInts(new int[] {r})))
-          .put("input/tokens", up(uploaded, HostTensor.ofInts(tokens, 1, b)))
-          .put("input/lengths", up(uploaded, HostTensor.ofInts(new int[] {q.prompt().length}, 1)))
-          .put("input/key", up(uploaded, key(p)))
-          .put("input/temperature", up(uploaded, HostTensor.of(new float[] {(float) p.temperature()}, 1)))
-          .put("input/top_k", up(uploaded, HostTensor.ofInts(new int[] {p.topK()}, 1)))
-          .put("input/top_p", up(uploaded, HostTensor.of(new float[] {(float) p.topP()}, 1)))
+          .put("row", up(uploaded, HostTensor.ofInts(new int[] {r})))
+          .put("tokens", up(uploaded, HostTensor.ofInts(tokens, 1, b)))
+          .put("lengths", up(uploaded, HostTensor.ofInts(new int[] {q.prompt().length}, 1)))
+          .put("key", up(uploaded, key(p)))
+          .put("temperature", up(uploaded, HostTensor.of(new float[] {(float) p.temperature()}, 1)))
+          .put("top_k", up(uploaded, HostTensor.ofInts(new int[] {p.topK()}, 1)))
+          .put("top_p", up(uploaded, HostTensor.of(new float[] {(float) p.topP()}, 1)))
           .build();
       return call(prefill.get(b), in)[0];
     } finally {
@@ -385,24 +390,26 @@ public final class Generator implements AutoCloseable {
   }
 
   /**
-   * Launches {@code p} on the parameters, the state (donated) and {@code inputs}; keeps the new state;
-   * returns the ids buffer without waiting for it.
+   * Launches {@code p} on the parameters, the state (donated) and {@code inputs} (paths under
+   * {@code input/}); keeps the new state; returns the ids buffer without waiting for it.
    */
   private DeviceBuffer launch(CompiledProgram p, Tree<DeviceBuffer> inputs) {
     if (state == null) throw new IllegalStateException("the generation state was lost to an earlier failed call");
-    Tree<DeviceBuffer> args = Tree.<DeviceBuffer>builder().putAll("params", lm.parameters()).putAll("state", state)
-        .build().merge(inputs);
-    Tree<DeviceBuffer> out;
+    CompiledProgram.Result out;
     try {
-      out = p.call(args);
+      out = p.call(paramLeaves, state, inputs);
     } catch (RuntimeException e) {
       // the state may be consumed: start from an empty one next time
-      state.leaves().forEach(DeviceBuffer::close);
+      state.forEach(DeviceBuffer::close);
       state = null;
       throw e;
     }
-    state = out.subtree("state");
-    return out.get(DecodePrograms.TOKENS);
+    state = out.state();
+    return out.tokens();
+  }
+
+  private CompiledProgram compile(org.xla4j.program.Program program) {
+    return CompiledProgram.compile(lm.backend(), program, paramPaths, statePaths);
   }
 
   /** The ids in {@code ids} (waits for the call that makes them), releasing the buffer. */
@@ -467,7 +474,7 @@ public final class Generator implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
-    if (state != null) state.leaves().forEach(DeviceBuffer::close);
+    if (state != null) state.forEach(DeviceBuffer::close);
     state = null;
     for (CompiledProgram p : prefill.values()) p.close();
     prefill.clear();
