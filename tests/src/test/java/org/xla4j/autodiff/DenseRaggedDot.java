@@ -22,11 +22,11 @@ import org.xla4j.types.TensorType;
  * (every row times every group's matrix, then the row's own group picked by a one-hot mask). O(g·m·k·n): for
  * small test sizes only. Everything else, the VJP rules' output included, is copied as built.
  */
-final class DenseRaggedDot {
+public final class DenseRaggedDot {
   private DenseRaggedDot() {}
 
   /** The text of {@code g}'s function returning {@code outs}, with every ragged_dot (top-level ops) expanded. */
-  static String print(Graph g, List<Tensor> outs) {
+  public static String print(Graph g, List<Tensor> outs) {
     Func f = g.build(outs.toArray(Tensor[]::new)).main();
     Graph d = new Graph(g.name() + "_dense_ragged");
     Cloner c = new Cloner(d.raw());
