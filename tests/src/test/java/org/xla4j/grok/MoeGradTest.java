@@ -41,7 +41,7 @@ import org.xla4j.types.TensorType;
  * sums in a different order; a wrong rule is off by the gradient's own size). CAPACITY with drops, where DENSE
  * differs, is compared with autodiff of CAPACITY's own forward ({@link Moe#withForwardAutodiff}).
  */
-class MoeGradTest {
+public class MoeGradTest {
   static final int B = 2;
   static final int T = 6;
   static final int D = 8;
@@ -60,7 +60,7 @@ class MoeGradTest {
       "router", TensorType.of(DType.F32, D, E), "linear", TensorType.of(DType.F32, E, D, F),
       "linear_v", TensorType.of(DType.F32, E, D, F), "linear_1", TensorType.of(DType.F32, E, F, D)));
 
-  static List<HostTensor> inputs(long seed) {
+  public static List<HostTensor> inputs(long seed) {
     Random r = new Random(seed);
     List<HostTensor> in = new ArrayList<>();
     for (String p : TYPES.paths()) {
@@ -75,6 +75,24 @@ class MoeGradTest {
 
   /** The gradient leaves (TYPES' path order) of the loss under {@code o}, computed by the CPU backend. */
   static List<float[]> grads(MoeOptions o, boolean forwardAutodiff, boolean denseRagged, List<HostTensor> in) {
+    String text = program(o, forwardAutodiff, denseRagged);
+    if (o.raggedDot()) assertTrue(text.contains("stablehlo.while") && !text.contains("chlo.ragged_dot"), "rewritten");
+    return run(cpu, text, in);
+  }
+
+  /** Runs {@code text} on {@code b}: the gradient leaves. */
+  public static List<float[]> run(Backend b, String text, List<HostTensor> in) {
+    try (Executable exe = b.compile(text, CompileOptions.defaults())) {
+      return exe.execute(in).stream().map(HostTensor::toFloatArray).toList();
+    }
+  }
+
+  /**
+   * The program returning the gradient leaves (TYPES' path order) of {@code sum(out · w) + 0.1 · aux} under
+   * {@code o}; with {@code forwardAutodiff} through the forward's ops; with {@code denseRagged} ragged_dot written
+   * densely (for this CPU).
+   */
+  public static String program(MoeOptions o, boolean forwardAutodiff, boolean denseRagged) {
     Graph g = new Graph("moe_grad");
     Tree<Tensor> params = g.parameters(TYPES);
     Function<Tree<Tensor>, Tensor> loss = p -> {
@@ -86,12 +104,8 @@ class MoeGradTest {
     Tree<Tensor> grad = forwardAutodiff ? Moe.withForwardAutodiff(() -> Autodiff.grad(loss).apply(params))
         : Autodiff.grad(loss).apply(params);
     List<Tensor> outs = grad.leaves();
-    String text = denseRagged ? DenseRaggedDot.print(g, outs)
+    return denseRagged ? DenseRaggedDot.print(g, outs)
         : StableHloPrinter.print(g.build(outs.toArray(Tensor[]::new)), EmitOptions.unsharded());
-    if (o.raggedDot()) assertTrue(text.contains("stablehlo.while") && !text.contains("chlo.ragged_dot"), "rewritten");
-    try (Executable exe = cpu.compile(text, CompileOptions.defaults())) {
-      return exe.execute(in).stream().map(HostTensor::toFloatArray).toList();
-    }
   }
 
   /** {@code sum(y · w)} for fixed weights in [0.5, 1.5), so every output element's cotangent differs. */
@@ -103,6 +117,11 @@ class MoeGradTest {
   }
 
   static void assertGradsClose(String name, List<float[]> want, List<float[]> got) {
+    assertGradsClose(name, want, got, 2e-4);
+  }
+
+  /** Per leaf: {@code |Δ| <= rel · max|want's leaf| + 1e-6}. */
+  public static void assertGradsClose(String name, List<float[]> want, List<float[]> got, double rel) {
     List<String> paths = TYPES.paths();
     assertEquals(want.size(), got.size());
     for (int l = 0; l < want.size(); l++) {
@@ -111,7 +130,7 @@ class MoeGradTest {
       double max = 0;
       for (float v : a) max = Math.max(max, Math.abs(v));
       assertTrue(max > 1e-3, name + ": DENSE's d " + paths.get(l) + " is not all zero");
-      double tol = 2e-4 * max + 1e-6;
+      double tol = rel * max + 1e-6;
       for (int i = 0; i < a.length; i++) {
         assertTrue(Math.abs(a[i] - b[i]) <= tol, name + ": d " + paths.get(l) + "[" + i + "]: reference " + a[i]
             + ", got " + b[i] + " (tolerance " + tol + ")");
@@ -119,7 +138,7 @@ class MoeGradTest {
     }
   }
 
-  static MoeOptions.Builder base() { return MoeOptions.builder().topK(K); }
+  public static MoeOptions.Builder base() { return MoeOptions.builder().topK(K); }
 
   @Test
   void everyCustomBackwardEqualsDenseWithoutDrops() {
