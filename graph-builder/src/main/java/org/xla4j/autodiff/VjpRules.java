@@ -305,7 +305,9 @@ final class VjpRules {
   /**
    * A sort's cotangents: each result's cotangent goes back to where its element came from. The permutation is
    * recovered by sorting the same inputs again with an iota alongside (same comparator, so the same order for a
-   * stable sort); sorting the cotangents by that permutation puts them back in input order.
+   * stable sort, which is what the DSL builds; an unstable sort with ties may order tied elements differently,
+   * and then their cotangents may trade places); sorting the cotangents by that permutation puts them back in
+   * input order. Two sorts, O(n log n), never an n x n one-hot.
    */
   private static List<Tensor> sort(Graph g, Op.Sort s, List<Tensor> cts, boolean[] need) {
     int n = s.inputs().size();

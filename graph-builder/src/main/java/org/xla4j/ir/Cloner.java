@@ -38,10 +38,13 @@ public final class Cloner {
   /** What {@code v} reads as: its copy or mapped value, else itself. */
   public Value get(Value v) { return map.getOrDefault(v, v); }
 
-  /** Copies {@code o} (its regions too) into the builder's current block; returns the copy's results. */
+  /**
+   * Copies {@code o} (its regions too) into the builder's current block, keeping its location; returns the
+   * copy's results.
+   */
   public List<Value> copy(Operation o) {
     Op op = remap(o.op(), this::get, this::copyRegion);
-    List<Value> rs = fb.emit(op);
+    List<Value> rs = fb.emit(op, o.location());
     for (int i = 0; i < rs.size(); i++) map.put(o.results().get(i), rs.get(i));
     return rs;
   }

@@ -211,6 +211,22 @@ class ControlFlowVjpTest {
     assertTrue(e.getMessage().startsWith("stablehlo.while: not differentiable"), e.getMessage());
   }
 
+  /** A data-dependent loop, built in its own method so that its location is recognizable. */
+  private static List<Tensor> doublingLoop(Tensor x) {
+    return Lax.whileLoop(List.of(x), c -> c.get(0).sum().lt(100.0), c -> List.of(c.get(0).mul(2.0)));
+  }
+
+  @Test
+  void aWhileInsideABranchIsRefusedAtItsOwnLine() {
+    Graph g = new Graph("while_in_branch");
+    Tree<Tensor> p = g.parameters(Tree.of(Map.of("x", TensorType.of(DType.F32, 3))));
+    OpException e = assertThrows(OpException.class, () -> Autodiff.grad(t -> Lax.cond(t.get("x").sum().gt(0.0),
+        o -> doublingLoop(t.get("x")), o -> List.of(t.get("x")), List.of()).get(0).sum()).apply(p));
+    assertTrue(e.getMessage().startsWith("stablehlo.while: not differentiable"), e.getMessage());
+    // the recomputed branch keeps the forward's locations, so the error points at the loop, not at grad
+    assertEquals("ControlFlowVjpTest.doublingLoop", e.location().method(), e.getMessage());
+  }
+
   @Test
   void customVjpInsideABranchIsRefusedClearly() {
     Graph g = new Graph("custom_in_branch");

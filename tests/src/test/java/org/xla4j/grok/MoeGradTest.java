@@ -150,6 +150,8 @@ public class MoeGradTest {
     impls.put("FEW_TOKENS gather", base().implementation(MoeImplementation.FEW_TOKENS).fewTokens(FewTokensForm.GATHER).build());
     impls.put("FEW_TOKENS slice loop", base().implementation(MoeImplementation.FEW_TOKENS)
         .fewTokens(FewTokensForm.SLICE_LOOP).build());
+    impls.put("FEW_TOKENS slice", base().implementation(MoeImplementation.FEW_TOKENS).fewTokens(FewTokensForm.SLICE).build());
+    impls.put("FEW_TOKENS reduce", base().implementation(MoeImplementation.FEW_TOKENS).fewTokens(FewTokensForm.REDUCE).build());
     impls.put("DROPLESS tiled (auto tile)", base().implementation(MoeImplementation.DROPLESS).build());
     impls.put("DROPLESS tiled (tile 4)", base().implementation(MoeImplementation.DROPLESS).tileSize(4).build());
     for (var e : impls.entrySet()) assertGradsClose(e.getKey(), dense, grads(e.getValue(), false, false, in));
