@@ -181,6 +181,16 @@ class ControlFlowVjpTest {
   }
 
   @Test
+  void ifInsideAForiLoop() {
+    // the loop differentiates as a scan whose backward re-runs each step: the conditional's backward is built
+    // inside that re-run; which branch runs depends on the carry at each step
+    Random rnd = new Random(7);
+    check("if in foriLoop", x -> Lax.foriLoop(0, 4, x.get(0), (i, c) -> Lax.cond(c.sum().gt(0.0),
+        o -> List.of(c.mul(x.get(1)).sin().sub(0.3)), o -> List.of(c.tanh().add(x.get(1).square())), List.of()).get(0)),
+        List.of(new long[] {3}, new long[] {3}), List.of(random(rnd, 3), random(rnd, 3)));
+  }
+
+  @Test
   void caseDifferentiatesEachBranchAndClampsTheIndex() {
     Random rnd = new Random(5);
     double[] a = random(rnd, 6);
