@@ -17,7 +17,6 @@ import org.xla4j.ir.OpInfo;
 import org.xla4j.ir.Operation;
 import org.xla4j.ir.Value;
 import org.xla4j.tree.Tree;
-import org.xla4j.types.TensorType;
 
 /**
  * One differentiated call: the forward ops the user's function emitted into a block (a contiguous range of
@@ -107,7 +106,7 @@ final class Trace {
       } else if (first != null && custom.containsKey(first)) {
         any = custom.get(first).inputs().leaves().stream().anyMatch(x -> active.contains(x.value()));
       } else {
-        any = OpInfo.operands(o.op()).stream().anyMatch(active::contains) || capturesActive(o.op());
+        any = OpInfo.operands(o.op()).stream().anyMatch(active::contains) || Walk.capturesActive(o.op(), active::contains);
         if (any && customForward.contains(o)) {
           // the custom backward only gives cotangents of the explicit inputs; a closure's would be lost
           throw new OpException(OpInfo.name(o.op()), "requires a customVjp forward to use differentiated values"
@@ -120,26 +119,6 @@ final class Trace {
     }
   }
 
-  private boolean capturesActive(Op op) {
-    for (Block r : OpInfo.regions(op)) if (capturesActive(r, r)) return true;
-    return false;
-  }
-
-  /** Whether ops in {@code b} (nested in {@code region}) use an active value defined outside {@code region}. */
-  private boolean capturesActive(Block b, Block region) {
-    for (Operation o : b.ops()) {
-      for (Value v : OpInfo.operands(o.op())) if (active.contains(v) && !inside(v.block(), region)) return true;
-      for (Block r : OpInfo.regions(o.op())) if (capturesActive(r, region)) return true;
-    }
-    for (Value v : b.returned()) if (active.contains(v) && !inside(v.block(), region)) return true;
-    return false;
-  }
-
-  private static boolean inside(Block b, Block region) {
-    for (Block x = b; x != null; x = x.parent()) if (x == region) return true;
-    return false;
-  }
-
   /**
    * Reverse pass: seeds the outputs' cotangents, walks the forward ops backwards applying {@link VjpRules},
    * and returns one cotangent per root (zeros where nothing flowed).
@@ -149,54 +128,40 @@ final class Trace {
       throw new IllegalStateException("vjp: requires the function the forward was traced in to be open; "
           + graph.raw().name() + " has already returned");
     }
-    Map<Value, Tensor> ct = new IdentityHashMap<>();
+    Set<CustomNode> done = Collections.newSetFromMap(new IdentityHashMap<>());
+    Walk w = new Walk(graph) {
+      @Override boolean isActive(Value v) { return active.contains(v); }
+
+      @Override boolean isStopped(Value v) { return stopped.contains(v); }
+
+      @Override boolean isCustomOutput(Value v) { return Trace.this.custom.containsKey(v); }
+
+      @Override boolean custom(Operation o) {
+        CustomNode node = Trace.this.custom.get(o.results().get(0));
+        if (node == null) return false;
+        if (done.add(node)) applyCustom(this, node);
+        return true;
+      }
+    };
     for (int i = 0; i < outputs.size(); i++) {
       if (seeds.get(i) != null && active.contains(outputs.get(i).value())) {
-        accumulate(ct, outputs.get(i).value(), seeds.get(i), "seed");
+        w.accumulate(outputs.get(i).value(), seeds.get(i), "seed");
       }
     }
-    Set<CustomNode> done = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (int i = end - 1; i >= start; i--) {
-      Operation o = block.ops().get(i);
-      if (o.results().isEmpty()) continue;
-      Value first = o.results().get(0);
-      if (stopped.contains(first)) continue;
-      CustomNode node = custom.get(first);
-      if (node != null) {
-        if (done.add(node)) applyCustom(ct, node);
-        continue;
-      }
-      List<Tensor> cts = new ArrayList<>(o.results().size());
-      boolean any = false;
-      for (Value r : o.results()) {
-        Tensor c = ct.remove(r);
-        cts.add(c);
-        any |= c != null;
-      }
-      if (!any) continue;
-      List<Value> operands = OpInfo.operands(o.op());
-      boolean[] need = new boolean[operands.size()];
-      boolean needAny = capturesActive(o.op());
-      for (int j = 0; j < need.length; j++) needAny |= need[j] = active.contains(operands.get(j));
-      if (!needAny) continue;
-      List<Tensor> contributions = VjpRules.vjp(graph, o, cts, need);
-      for (int j = 0; j < need.length; j++) {
-        if (need[j] && contributions.get(j) != null) accumulate(ct, operands.get(j), contributions.get(j), OpInfo.name(o.op()));
-      }
-    }
+    w.run(List.copyOf(block.ops().subList(start, end)));
     List<Tensor> out = new ArrayList<>(roots.size());
     for (Value r : roots) {
-      Tensor c = ct.get(r);
+      Tensor c = w.get(r);
       out.add(c != null ? c : graph.zeros(r.type()));
     }
     return out;
   }
 
-  private void applyCustom(Map<Value, Tensor> ct, CustomNode node) {
+  private void applyCustom(Walk w, CustomNode node) {
     boolean any = false;
     Tree.Builder<Tensor> cts = Tree.builder();
     for (Tree.Leaf<Tensor> l : node.outputs()) {
-      Tensor c = ct.remove(l.value().value());
+      Tensor c = w.take(l.value().value());
       any |= c != null;
       cts.put(l.path(), c != null ? c : graph.zeros(l.value().type()));
     }
@@ -206,15 +171,7 @@ final class Trace {
       Value v = l.value().value();
       if (!active.contains(v)) continue;
       Tensor c = in.find(l.path()).orElse(null);
-      if (c != null) accumulate(ct, v, c, "customVjp backward (input '" + l.path() + "')");
+      if (c != null) w.accumulate(v, c, "customVjp backward (input '" + l.path() + "')");
     }
-  }
-
-  private static void accumulate(Map<Value, Tensor> ct, Value v, Tensor c, String from) {
-    TensorType want = v.type();
-    if (!c.type().equals(want)) {
-      throw new OpException(from, "requires a cotangent of " + want + " (the primal's type), got " + c.type(), null);
-    }
-    ct.merge(v, c, Tensor::add);
   }
 }

@@ -36,7 +36,7 @@ final class VjpRules {
   /** The cotangents of a dot_general's lhs and rhs (for rematerialization, which saves the dot's result). */
   static List<Tensor> dotVjp(Graph g, Op.DotGeneral d, Tensor ct) { return dot(g, d, ct, new boolean[] {true, true}); }
 
-  static List<Tensor> vjp(Graph g, Operation o, List<Tensor> cts, boolean[] need) {
+  static List<Tensor> vjp(Graph g, Operation o, List<Tensor> cts, boolean[] need, Walk walk) {
     Op op = o.op();
     Tensor ct = cts.get(0);
     return switch (op) {
@@ -98,19 +98,16 @@ final class VjpRules {
       case Op.Gather ga -> list(gatherVjp(g, ga, ct), null);
       case Op.Scatter s -> scatterVjp(g, o, s, ct, need);
       case Op.DotGeneral d -> dot(g, d, ct, need);
-      case Op.RaggedDot r -> throw notDifferentiable(o, "chlo.ragged_dot is not differentiated yet; train with the"
-          + " DENSE or CAPACITY MoE (dot_general), or give the grouped matmul a custom VJP with Autodiff.customVjp");
+      case Op.RaggedDot r -> RaggedDotVjp.vjp(g, r, ct, need);
       case Op.Reduce r -> reduce(g, o, r, cts, need);
       case Op.While wl -> throw notDifferentiable(o, "a while loop (Lax.whileLoop) runs a data-dependent number of"
           + " times and is not differentiated; use Lax.scan, Lax.foriLoop with static bounds or Autodiff.scan, whose"
           + " lengths are static and which differentiate, unroll the loop, or give it a custom VJP with"
           + " Autodiff.customVjp");
-      case Op.If i -> throw notDifferentiable(o, "conditionals are not differentiated yet; compute both sides and"
-          + " pick with Jnp.where, or use Autodiff.customVjp");
-      case Op.Case c -> throw notDifferentiable(o, "switchCase is not differentiated yet; compute the branches and"
-          + " pick with Jnp.where, or use Autodiff.customVjp");
-      case Op.Sort s -> throw notDifferentiable(o, "sort is not differentiated yet; topK's values are, or use"
-          + " Autodiff.customVjp");
+      // the branches' captures get their cotangents through the walk
+      case Op.If i -> Conditionals.vjp(g, o, cts, walk);
+      case Op.Case c -> Conditionals.vjp(g, o, cts, walk);
+      case Op.Sort s -> sort(g, s, cts, need);
       case Op.TopK t -> list(topK(g, w(g, t.operand()), w(g, o.results().get(1)), ct));
       case Op.RngBitGenerator r -> none(op);
       case Op.OptimizationBarrier b -> cts;
@@ -302,6 +299,55 @@ final class VjpRules {
       // exact for a set when the indices are unique (a duplicate's earlier writes are lost, not differentiated)
       r.set(2, emit(g, new Op.Gather(ct.value(), s.scatterIndices(), gd, sizes, s.indicesAreSorted())));
     }
+    return r;
+  }
+
+  /**
+   * A sort's cotangents: each result's cotangent goes back to where its element came from. The permutation is
+   * recovered by sorting the same inputs again with an iota alongside (same comparator, so the same order for a
+   * stable sort, which is what the DSL builds; an unstable sort with ties may order tied elements differently,
+   * and then their cotangents may trade places); sorting the cotangents by that permutation puts them back in
+   * input order. Two sorts, O(n log n), never an n x n one-hot.
+   */
+  private static List<Tensor> sort(Graph g, Op.Sort s, List<Tensor> cts, boolean[] need) {
+    int n = s.inputs().size();
+    int dim = s.dimension();
+    Shape shape = s.inputs().get(0).type().shape();
+    Tensor iota = g.iota(new TensorType(DType.I32, shape), dim);
+    List<TensorType> args = new ArrayList<>();
+    for (Value a : s.comparator().args()) args.add(a.type());
+    args.add(TensorType.scalar(DType.I32));
+    args.add(TensorType.scalar(DType.I32));
+    org.xla4j.ir.Cloner c = new org.xla4j.ir.Cloner(g.raw());
+    Block cmp = g.raw().region(args, true, a -> {
+      for (int i = 0; i < 2 * n; i++) c.map(s.comparator().args().get(i), a.get(i));
+      for (Operation op : s.comparator().ops()) c.copy(op);
+      return List.of(c.get(s.comparator().returned().get(0)));
+    });
+    List<Value> in = new ArrayList<>(s.inputs());
+    in.add(iota.value());
+    Value perm = g.raw().emit(new Op.Sort(in, dim, s.stable(), cmp)).get(n);
+    // the permutation has no ties, so sorting by it is the inverse permutation whatever the stability
+    List<Value> back = new ArrayList<>();
+    back.add(perm);
+    List<Integer> which = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (need[i] && cts.get(i) != null) {
+        back.add(cts.get(i).value());
+        which.add(i);
+      }
+    }
+    List<Tensor> r = nulls(n);
+    if (which.isEmpty()) return r;
+    List<TensorType> bargs = new ArrayList<>();
+    for (Value v : back) {
+      bargs.add(TensorType.scalar(v.type().dtype()));
+      bargs.add(TensorType.scalar(v.type().dtype()));
+    }
+    Block byPerm = g.raw().region(bargs, true, a -> List.of(g.raw().emit1(new Op.Compare(
+        org.xla4j.ir.Comparison.Direction.LT, org.xla4j.ir.Comparison.Type.SIGNED, a.get(0), a.get(1)))));
+    List<Value> un = g.raw().emit(new Op.Sort(back, dim, false, byPerm));
+    for (int k = 0; k < which.size(); k++) r.set(which.get(k), w(g, un.get(1 + k)));
     return r;
   }
 

@@ -7,8 +7,10 @@
  * graph as usual. A forward pass over those ops marks the values that depend on the primals (float results
  * only; integer and boolean values never carry gradients). The backward walks the same ops in reverse,
  * emitting each op's cotangent ops into the same graph with the rule of {@code VjpRules}, an exhaustive
- * switch over the sealed op type. Ops with no derivative (data-dependent while loops, conditionals, sort, collectives,
- * custom calls without a custom VJP) throw an {@link org.xla4j.ir.OpException} that says "not
+ * switch over the sealed op type. Conditionals ({@code if}, {@code case}) differentiate through the branch taken:
+ * the backward is a conditional on the same predicate whose branches recompute their forward branch and pull
+ * back to the values it reads. Ops with no derivative (data-dependent while loops, collectives, custom calls
+ * without a custom VJP) throw an {@link org.xla4j.ir.OpException} that says "not
  * differentiable" and names the op and the line that built it, when a gradient would have to flow through
  * them.
  *

@@ -67,9 +67,15 @@ public final class FunctionBuilder {
    * Adds an op to the current block and returns its results. Throws {@link OpException} naming the op,
    * what it requires and what it got, and the user's call site.
    */
-  public List<Value> emit(Op op) {
+  public List<Value> emit(Op op) { return emit(op, null); }
+
+  /**
+   * {@link #emit(Op)} with a given location (null: the caller's), for ops copied from elsewhere that keep the
+   * call site of the op they copy.
+   */
+  public List<Value> emit(Op op, Location at) {
     String opName = OpInfo.name(op);
-    Location loc = CallSite.find(scopePath());
+    Location loc = at != null ? at : CallSite.find(scopePath());
     checkOpen(opName);
     Block current = stack.peek();
     List<Value> operands = OpInfo.operands(op);

@@ -34,12 +34,13 @@ import picocli.CommandLine.Spec;
         + " 'attention-modules' (write the GPU attention benchmark's modules to --out, for scripts/attention_gpu_bench.py),"
         + " 'upload' (host-to-device GB/s of --bytes from heap, mapped-file and DMA-mapped memory; with --checkpoint, the"
         + " whole checkpoint load from open to all buffers ready; with --make-checkpoint, write a synthetic one),"
-        + " 'moe' (the MoE layer's implementations at --shape T,D,F against the FLOP/byte floor and each other).")
+        + " 'moe' (the MoE layer's implementations at --shape T,D,F against the FLOP/byte floor and each other),"
+        + " 'moe-grad' (the same implementations' gradients: custom backward vs autodiff of the forward, vs DENSE).")
 final class BenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload|moe")
+  @Parameters(index = "0", paramLabel = "emit|call|attention-modules|upload|moe|moe-grad")
   String what;
 
   @Option(names = "--ops", defaultValue = "10000", description = "Ops in the emitted program (default ${DEFAULT-VALUE}).")
@@ -109,8 +110,14 @@ final class BenchCommand implements Callable<Integer> {
           MoeBench.run(b, settings, System.out);
         }
       }
+      case "moe-grad" -> {
+        MoeBench.Settings settings = moe.settings(spec);
+        try (Backend b = Backends.open(backend)) {
+          MoeGradBench.run(b, settings, System.out);
+        }
+      }
       default -> throw new ParameterException(spec.commandLine(),
-          "unknown benchmark '" + what + "'; use emit, call, attention-modules, upload or moe");
+          "unknown benchmark '" + what + "'; use emit, call, attention-modules, upload, moe or moe-grad");
     }
     return 0;
   }

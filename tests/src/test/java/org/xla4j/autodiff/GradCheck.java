@@ -37,6 +37,18 @@ final class GradCheck {
    */
   static List<Point> check(Backend cpu, String name, Tree<TensorType> types, Tree<double[]> data,
       Function<Tree<Tensor>, Tensor> f, double h, double tol, int perLeaf) {
+    return check(cpu, name, types, data, f, h, tol, perLeaf, GradCheck::print);
+  }
+
+  /** The program text of {@code g} returning {@code outs}: how {@link #check} turns each graph into text. */
+  @FunctionalInterface
+  interface Printer {
+    String print(Graph g, List<Tensor> outs);
+  }
+
+  /** {@link #check} with the programs printed by {@code printer} (e.g. rewriting ops this CPU lacks). */
+  static List<Point> check(Backend cpu, String name, Tree<TensorType> types, Tree<double[]> data,
+      Function<Tree<Tensor>, Tensor> f, double h, double tol, int perLeaf, Printer printer) {
     Function<Tree<Tensor>, Tensor> loss = p -> weighted(f.apply(p));
     Graph vg = new Graph("value");
     Tensor value = loss.apply(vg.parameters(types));
@@ -46,7 +58,8 @@ final class GradCheck {
     outs.add(r.value());
     outs.addAll(r.grad().leaves());
     List<Point> points = new ArrayList<>();
-    try (Executable v = compile(cpu, vg, List.of(value)); Executable g = compile(cpu, gg, outs)) {
+    try (Executable v = cpu.compile(printer.print(vg, List.of(value)), CompileOptions.defaults());
+        Executable g = cpu.compile(printer.print(gg, outs), CompileOptions.defaults())) {
       List<HostTensor> args = hosts(types, data);
       List<HostTensor> got = g.execute(args);
       double l0 = got.get(0).toDoubleArray()[0];
@@ -86,8 +99,11 @@ final class GradCheck {
   }
 
   static Executable compile(Backend cpu, Graph g, List<Tensor> outs) {
-    String text = StableHloPrinter.print(g.build(outs.toArray(Tensor[]::new)), EmitOptions.unsharded());
-    return cpu.compile(text, CompileOptions.defaults());
+    return cpu.compile(print(g, outs), CompileOptions.defaults());
+  }
+
+  static String print(Graph g, List<Tensor> outs) {
+    return StableHloPrinter.print(g.build(outs.toArray(Tensor[]::new)), EmitOptions.unsharded());
   }
 
   static List<HostTensor> hosts(Tree<TensorType> types, Tree<double[]> data) {

@@ -19,27 +19,41 @@ final class CapacityMoe implements MoeImpl {
     return Math.max(1, (long) Math.ceil((double) copies / experts * factor));
   }
 
-  @Override
-  public Out compute(MoeProblem p) {
-    Graph g = p.x().graph();
+  /**
+   * Where each token copy goes: copies in priority order (rank-major, {@code [K, N]} flattened), their expert,
+   * whether they fit, and their slot {@code e·C + pos} in the {@code [E·C]} buffer (past it when dropped, which
+   * scatter ignores).
+   */
+  record Slots(Tensor ids, Tensor kept, Tensor slot, Tensor dropped, long capacity) {}
+
+  static Slots slots(MoeProblem p) {
     long n = p.tokens();
     int k = p.topK();
     long e = p.numExperts();
     long c = capacity(n * k, e, p.options().capacityFactor());
-    // copies in priority order: rank-major, [K, N] flattened
     Tensor ids = p.experts().transpose(1, 0).reshape(k * n);
     Tensor hot = ids.oneHot((int) e, DType.I32);                              // [KN, E]
     Tensor before = hot.cumsum(0).sub(hot);                                   // copies of e ahead of this one
     Tensor pos = before.mul(hot).sum(1);                                      // [KN]
     Tensor kept = pos.lt(c);
     Tensor dropped = kept.not().astype(DType.I32).sum();
-    // slot e·C + pos; dropped copies point past the buffer, which scatter ignores
-    Tensor slot = Jnp.where(kept, ids.mul(c).add(pos), e * c);
+    return new Slots(ids, kept, Jnp.where(kept, ids.mul(c).add(pos), e * c), dropped, c);
+  }
+
+  @Override
+  public Out compute(MoeProblem p) {
+    Graph g = p.x().graph();
+    long n = p.tokens();
+    int k = p.topK();
+    long e = p.numExperts();
+    Slots s = slots(p);
+    long c = s.capacity();
+    Tensor slot = s.slot();
     Tensor rows = p.x().expandDims(0).broadcastTo(k, n, p.model()).reshape(k * n, p.model());
     Tensor buf = g.zeros(p.x().dtype(), e * c, p.model()).scatterAdd(slot, rows).reshape(e, c, p.model());
     Tensor y = Experts.ffn(buf, p.weights(), p.options()).reshape(e * c, p.model());
     Tensor back = y.take(slot.minimum(e * c - 1), 0).reshape(k, n, p.model()).transpose(1, 0, 2);   // [N, K, D]
-    Tensor gates = Jnp.where(kept.reshape(k, n).transpose(1, 0), p.gates(), 0.0);
-    return new Out(Experts.combine(back, gates, p.x().dtype()), dropped);
+    Tensor gates = Jnp.where(s.kept().reshape(k, n).transpose(1, 0), p.gates(), 0.0);
+    return new Out(Experts.combine(back, gates, p.x().dtype()), s.dropped());
   }
 }

@@ -41,10 +41,24 @@ public final class Moe {
       case CAPACITY -> new CapacityMoe();
       case FEW_TOKENS -> new FewTokensMoe();
     };
+    // under differentiation the implementations other than DENSE bring their own backward (MoeGrad)
     MoeImpl.Out out = x.graph().scope("moe_" + p.options().implementation().name().toLowerCase(Locale.ROOT),
-        () -> impl.compute(p));
+        () -> MoeGrad.applies(p) ? MoeGrad.compute(impl, p) : impl.compute(p));
     Tensor aux = auxLoss(p);
     return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates());
+  }
+
+  /**
+   * Runs {@code body} with the MoE implementations differentiated through their forward ops rather than their
+   * custom backward: the same gradients, with the forward's intermediates kept (to compare the two, or to measure
+   * the memory the custom backward saves).
+   *
+   * <pre>{@code
+   * Tree<Tensor> g = Moe.withForwardAutodiff(() -> Autodiff.grad(loss).apply(params));
+   * }</pre>
+   */
+  public static <T> T withForwardAutodiff(java.util.function.Supplier<T> body) {
+    return ScopedValue.where(MoeGrad.FORWARD_AUTODIFF, true).call(body::get);
   }
 
   /** Router probabilities {@code [N, E]} (f32) of tokens {@code x [N, D]}. */
