@@ -24,7 +24,7 @@
 # Or `prefill` alone (issue 10's third target, under 4 minutes, its own budget of 230 s; reuses $CKPT/bf16 and, when
 # present, $CKPT/int8, else writes the bf16 one): per weights, JAX's time to first token of the 2,048-token prompt
 # with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
-# every prompt position under the faster against `xla4j logits --backend pjrt` on the same prompt and checkpoint
+# every prompt position under the faster against `xla4j logits --backend pjrt --moe auto` on the same prompt and checkpoint
 # (max |diff|, rms; PASS within 2^-5 of the largest |logit| and 2^-6 of the rms: bf16 tolerance; JAX's two modes
 # against each other beside it), then `xla4j generate` with the prompt 5 times at batch 1 (time to first token of
 # the first, prefill tokens/s over all 5). Usage: scripts/device-generate-full.sh prefill
@@ -136,10 +136,11 @@ prefill_side() {  # prefill_side WEIGHTS
   echo "== JAX prefill, $w: $TTFT tokens, MoE dense vs sorted ragged_dot; logits of the faster"
   limited 75 "jax prefill $w" $PY scripts/grok_jax_decode.py prefill "$CKPT/$w" --label "$w" --tokens "$TTFT" \
     --moe dense,ragged --logits-out "$RUNS/jax-$w-logits.npy" || r=$?
-  echo "== xla4j logits, $w: the same $TTFT tokens"
+  echo "== xla4j logits, $w: the same $TTFT tokens (MoE auto: what generate's prefill of this prompt runs)"
   rm -f "$RUNS/xla4j-$w-logits.safetensors"
   limited 60 "xla4j logits $w" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main logits --model "$CKPT/$w" \
-    --backend "$BACKEND" --tokens "$ids" --output "$RUNS/xla4j-$w-logits.safetensors" 2>&1 | quiet | cut -c1-2000
+    --backend "$BACKEND" --moe auto --tokens "$ids" --output "$RUNS/xla4j-$w-logits.safetensors" 2>&1 | quiet \
+    | cut -c1-2000
   echo "== logits, $w: xla4j vs JAX"
   if [ -f "$RUNS/jax-$w-logits.npy" ] && [ -f "$RUNS/xla4j-$w-logits.safetensors" ]; then
     limited 30 "compare $w" $PY scripts/grok_jax_decode.py compare-logits "$RUNS/jax-$w-logits.npy" \
