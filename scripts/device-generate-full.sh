@@ -8,8 +8,8 @@
 #   2. ckpt: the bf16 checkpoint written here (numpy, Grok-1 HF layout) to $CKPT/bf16, then
 #      `xla4j quantize` -> $CKPT/int8 (Grok-1's int8 layout);
 #   3. jax-bf16 / jax-int8: the 4 GiB copy (bandwidth, once), the 64 greedy tokens of the fixed 16-token
-#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense, and for
-#      bf16 also sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
+#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense and
+#      sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
 #      (64 steps after a warm-up) and at batch 1 with a 16-token on-device loop;
 #   4. xla4j-bf16 / xla4j-int8: `xla4j generate` at the same settings (greedy; the same prompt ids):
 #      batch 1, batch 32, the 2,048-token prompt, and (extras) batch 1
@@ -173,7 +173,7 @@ for s in "${steps[@]}"; do
     check) check ;;
     ckpt) ckpt ;;
     jax-bf16) jax_side bf16 --copy --copy-gib "$COPY_GIB" --ttft-moe auto,ragged ;;
-    jax-int8) JAX_LIMIT=120 jax_side int8 ;;
+    jax-int8) JAX_LIMIT=120 jax_side int8 --ttft-moe auto,ragged ;;
     xla4j-bf16) xla4j_side bf16 ;;
     xla4j-int8) xla4j_side int8 ;;
     extras) extras ;;
