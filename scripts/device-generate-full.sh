@@ -8,8 +8,8 @@
 #   2. ckpt: the bf16 checkpoint written here (numpy, Grok-1 HF layout) to $CKPT/bf16, then
 #      `xla4j quantize` -> $CKPT/int8 (Grok-1's int8 layout);
 #   3. jax-bf16 / jax-int8: the 4 GiB copy (bandwidth, once), the 64 greedy tokens of the fixed 16-token
-#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense, and for
-#      bf16 also sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
+#      prompts at batch 1 and 32, time to first token of a 2,048-token prompt (batch 1; MoE dense and
+#      sorted + lax.ragged_dot), decode tokens/s at batch 1 and 32
 #      (64 steps after a warm-up) and at batch 1 with a 16-token on-device loop;
 #   4. xla4j-bf16 / xla4j-int8: `xla4j generate` at the same settings (greedy; the same prompt ids):
 #      batch 1, batch 32, the 2,048-token prompt, and (extras) batch 1
@@ -21,9 +21,16 @@
 #   generate-h200-DATE.log (the JSON and summary lines the tables come from).
 # Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
 #   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
+# Or `prefill` alone (issue 10's third target, under 4 minutes, its own budget of 230 s; reuses $CKPT/bf16 and, when
+# present, $CKPT/int8, else writes the bf16 one): per weights, JAX's time to first token of the 2,048-token prompt
+# with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
+# every prompt position under the faster against `xla4j logits --backend pjrt --moe auto` on the same prompt and checkpoint
+# (max |diff|, rms; PASS within 2^-5 of the largest |logit| and 2^-6 of the rms: bf16 tolerance; JAX's two modes
+# against each other beside it), then `xla4j generate` with the prompt 5 times at batch 1 (time to first token of
+# the first, prefill tokens/s over all 5). Usage: scripts/device-generate-full.sh prefill
 set -uo pipefail
 DEVICE_XMX=${DEVICE_XMX:-24g} . "$(dirname "$0")/device-env.sh" device-generate-full
-BUDGET_S=${BUDGET_S:-530}
+if [ "${1:-}" = prefill ] && [ $# = 1 ]; then BUDGET_S=${BUDGET_S:-230}; else BUDGET_S=${BUDGET_S:-530}; fi
 PY=${PYTHON:-python3}
 CKPT=${CKPT:-/tmp/grok-1.6b}
 # overridable for a CPU smoke test of the script (PRESET=tiny VOCAB=512 TTFT=128 BACKEND=cpu COPY_GIB=0.0625)
@@ -32,6 +39,7 @@ BACKEND=${BACKEND:-pjrt} COPY_GIB=${COPY_GIB:-4}
 RUNS=/tmp/generate-runs
 mkdir -p "$RUNS"
 day=$(date -u +%F)
+[ "${1:-}" = prefill ] && [ $# = 1 ] && day="$day-prefill"
 export PYTHONUNBUFFERED=1
 # A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
 cap() {
@@ -51,13 +59,14 @@ limited() {  # limited SECONDS WHAT CMD...: runs CMD under the capped limit
 
 # The one place `xla4j generate` is called (issue 11's CLI; --batch: rows decoded together, whose default is
 # min(prompts, 8)). gen LIMIT TAG WEIGHTS ROWS PROMPT_LEN NEW_TOKENS [more flags]: ROWS prompts of PROMPT_LEN ids
-# (the same ids as the JAX side: grok_jax_decode.py prompts), greedy, tokens to $RUNS/TAG.json. A marker line
+# (the same ids as the JAX side: grok_jax_decode.py prompts; each GEN_REPEAT times, default 1), greedy, tokens to
+# $RUNS/TAG.json. A marker line
 # 'XLA4J-RUN {json}' before and 'XLA4J-RC TAG RC' after let generate_report.py find the timing summary.
 gen() {
   local limit=$1 tag=$2 weights=$3 rows=$4 plen=$5 new=$6 line rc
   shift 6
   local args=()
-  while read -r line; do args+=(--prompt-tokens "$line"); done \
+  while read -r line; do for _ in $(seq "${GEN_REPEAT:-1}"); do args+=(--prompt-tokens "$line"); done; done \
     < <($PY scripts/grok_jax_decode.py prompts --rows "$rows" --tokens "$plen" --vocab "$VOCAB")
   echo "XLA4J-RUN {\"tag\": \"$tag\", \"weights\": \"$weights\", \"batch\": $rows, \"prompt_tokens\": $plen, \"new_tokens\": $new, \"flags\": \"$*\", \"output\": \"$RUNS/$tag.json\"}"
   limited "$limit" "xla4j generate $tag" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main generate \
@@ -118,6 +127,43 @@ cmdbuf() {
   XLA_FLAGS=$CMDBUF gen 90 bf16-b1-loop16-cmdbuf bf16 1 $PLEN $NEW --tokens-per-call 16
 }
 
+# Issue 10's prefill target for one weights kind: JAX's TTFT per MoE mode and its logits under the faster, xla4j's
+# logits of the same prompt compared with them, then xla4j generate's prefill of the same prompt, 5 times.
+prefill_side() {  # prefill_side WEIGHTS
+  local w=$1 ids r=0
+  [ -d "$CKPT/$w" ] || { echo "!! no $CKPT/$w"; return 1; }
+  ids=$($PY scripts/grok_jax_decode.py prompts --rows 1 --tokens "$TTFT" --vocab "$VOCAB")
+  echo "== JAX prefill, $w: $TTFT tokens, MoE dense vs sorted ragged_dot; logits of the faster"
+  limited 75 "jax prefill $w" $PY scripts/grok_jax_decode.py prefill "$CKPT/$w" --label "$w" --tokens "$TTFT" \
+    --moe dense,ragged --logits-out "$RUNS/jax-$w-logits.npy" || r=$?
+  echo "== xla4j logits, $w: the same $TTFT tokens (MoE auto: what generate's prefill of this prompt runs)"
+  rm -f "$RUNS/xla4j-$w-logits.safetensors"
+  limited 60 "xla4j logits $w" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main logits --model "$CKPT/$w" \
+    --backend "$BACKEND" --moe auto --tokens "$ids" --output "$RUNS/xla4j-$w-logits.safetensors" 2>&1 | quiet \
+    | cut -c1-2000
+  echo "== logits, $w: xla4j vs JAX"
+  if [ -f "$RUNS/jax-$w-logits.npy" ] && [ -f "$RUNS/xla4j-$w-logits.safetensors" ]; then
+    limited 30 "compare $w" $PY scripts/grok_jax_decode.py compare-logits "$RUNS/jax-$w-logits.npy" \
+      "$RUNS/xla4j-$w-logits.safetensors" --label "$w" || r=$?
+  else
+    echo "!! no logits to compare for $w"; r=1
+  fi
+  rm -f "$RUNS/jax-$w-logits.npy" "$RUNS/xla4j-$w-logits.safetensors"
+  echo "== xla4j generate, $w: the $TTFT-token prompt 5 times at batch 1 (prefill tokens/s over the 5)"
+  GEN_REPEAT=5 gen 60 "$w-prefill5" "$w" 1 "$TTFT" 2 || r=$?
+  return "$r"
+}
+prefill() {
+  if [ ! -d "$CKPT/bf16" ]; then
+    echo "== checkpoint: bf16 (numpy writer; the int8 one is left out of this step)"
+    limited 90 write $PY scripts/grok_jax_decode.py write "$CKPT/bf16" --preset "$PRESET" --seed 0 || return $?
+  fi
+  local r=0
+  prefill_side bf16 || r=$?
+  if [ -d "$CKPT/int8" ]; then prefill_side int8 || r=$?; else echo "(no $CKPT/int8: int8 left out)"; fi
+  return "$r"
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras)
 codes=""
@@ -127,11 +173,12 @@ for s in "${steps[@]}"; do
     check) check ;;
     ckpt) ckpt ;;
     jax-bf16) jax_side bf16 --copy --copy-gib "$COPY_GIB" --ttft-moe auto,ragged ;;
-    jax-int8) JAX_LIMIT=120 jax_side int8 ;;
+    jax-int8) JAX_LIMIT=120 jax_side int8 --ttft-moe auto,ragged ;;
     xla4j-bf16) xla4j_side bf16 ;;
     xla4j-int8) xla4j_side int8 ;;
     extras) extras ;;
     cmdbuf) cmdbuf ;;
+    prefill) prefill ;;
     *) echo "!! unknown step $s"; false ;;
   esac
   codes="$codes $s=$?"

@@ -17,13 +17,24 @@
 # own budget of 300 s): jax2 (JAX at T1 and both prefill shapes) prefill2 grok2 (dense, dropless tiled at tiles
 # 1024/2048/4096, capacity cf 1.0/1.25, auto) decode2 (T1 and T32: few-tokens reduce vs gather vs dense, bf16 and
 # int8 with scales after, auto). Usage: scripts/device-moe.sh round2
+# Or `round3` (under 5 minutes, its own budget of 290 s): jax3 (JAX dense and sorted ragged_dot at T2048 and T512 at
+# the 1.59B generation model's layer D1536 F8192 and at Grok-1's, and dense at T1 Grok-1), int83 (T1 Grok-1: few-tokens
+# reduce and gather, dense, auto; bf16, int8 dequantize, int8 scales after: an int8 REDUCE that reads its int8 bytes in
+# place shows 0 weight-sized buffers and a temp far below the 1.61 GB of round 2), small3 and grok3 (T2048 and T512
+# at each layer: dense, dropless tiled at tiles 128/256/512/1024, capacity cf 1.25, auto: the pick of MoeAutoTable's
+# CUDA rule, whose tile follows the mean load N·K/E = T/4). What to read: per shape, the fastest tile against
+# auto's (the rule's [128, 1024] bounds are right when auto is within a few percent of the best tile at each T).
+# Usage: scripts/device-moe.sh round3
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-moe
 round2=0
+round3=0
 [ "${1:-}" = round2 ] && round2=1
-if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; else BUDGET_S=${BUDGET_S:-560}; fi
+[ "${1:-}" = round3 ] && round3=1
+if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; elif [ "$round3" = 1 ]; then BUDGET_S=${BUDGET_S:-290}; else BUDGET_S=${BUDGET_S:-560}; fi
 day=$(date -u +%F)
 [ "$round2" = 1 ] && day="$day-round2"
+[ "$round3" = 1 ] && day="$day-round3"
 # A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
 cap() {
   local left=$((BUDGET_S - SECONDS))
@@ -113,9 +124,37 @@ decode2() {
     --weights bf16,int8-scale-after "${PEAK[@]}"
 }
 
+# Round 3 (after round 2): 8 < copies per expert < ~1000 (prefill of a 2,048-token prompt: 512), tiles 128-1024; int8
+# decode in place. Each xla4j call is one shape; 3 timed runs per variant to fit the round's 290 s.
+SMALL=1536,8192
+jax3() {
+  echo "== jax: scripts/moe_jax.py at T2048/T512 (D1536 F8192 and Grok-1's layer) and T1 Grok-1: dense, ragged"
+  local limit
+  limit=$(cap 95 "moe_jax.py") || return 125
+  timeout "$limit" env PYTHONUNBUFFERED=1 RUNS=5 VARIANTS=dense,ragged \
+    SHAPES="2048,$SMALL;512,$SMALL;2048,$GROK;512,$GROK;1,$GROK" python3 scripts/moe_jax.py
+}
+int83() {
+  ceilings
+  echo "== xla4j decode T1 at Grok-1's layer: few-tokens reduce vs gather vs dense, bf16 / int8 dequantize / int8 scales after"
+  moe 50 bench moe --backend pjrt --shape 1,$GROK --impl dense,few-tokens,auto --few-tokens reduce,gather \
+    --weights bf16,int8-dequantize,int8-scale-after --runs 3 "${PEAK[@]}"
+}
+mid3() {  # mid3 D,F: T2048 and T512 at that layer
+  ceilings
+  for t in 2048 512; do
+    echo "== xla4j T$t D,F $1: dense, dropless tiled 128/256/512/1024, capacity cf 1.25, auto"
+    moe 40 bench moe --backend pjrt --shape $t,$1 --impl dense,dropless-tiles,capacity,auto \
+      --tile-size 128,256,512,1024 --dynamic-slice-fusion on --capacity-factor 1.25 --runs 3 "${PEAK[@]}"
+  done
+}
+small3() { mid3 $SMALL; }
+grok3() { mid3 $GROK; }
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(jax prefill grok decode int8)
 [ "$round2" = 1 ] && steps=(jax2 prefill2 grok2 decode2)
+[ "$round3" = 1 ] && steps=(jax3 int83 small3 grok3)
 codes=""
 for s in "${steps[@]}"; do
   if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi

@@ -11,7 +11,9 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 src=${1:-$root}
 cd "$root"
-grep -qx '/.devcarry/' .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo '/.devcarry/' >> .git/info/exclude; }
+# the exclude file through git (a worktree's .git is a file, not a folder)
+ex=$(git rev-parse --git-path info/exclude)
+grep -qx '/.devcarry/' "$ex" 2>/dev/null || { mkdir -p "$(dirname "$ex")"; echo '/.devcarry/' >> "$ex"; }
 rm -rf .devcarry
 mkdir -p .devcarry/lib
 for d in graph-builder/target/classes jni/target/classes jni/target/test-classes models/target/classes tests/target/test-classes; do

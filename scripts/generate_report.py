@@ -110,7 +110,7 @@ for w in ("bf16", "int8"):
               f"{fmt(r['tokens_per_s'] / bound if bound else None, '.2f')} | {fmt(xt / bound if xt and bound else None, '.2f')} | "
               f"{r['bytes_per_step'] / 1e9:.3f} |")
 for x in runs:
-    if x["tag"] in shown or x["tag"].endswith("-ttft"):
+    if x["tag"] in shown or x["tag"].endswith("-ttft") or x["tag"].endswith("-prefill5"):
         continue
     jb = one(jax, what="decode", weights=x["weights"], batch=x["batch"], tokens_per_call=1)
     xt = x.get("decode_tps")
@@ -136,6 +136,41 @@ for w in ("bf16", "int8"):
         print(f"| {w} | {(r or x).get('prompt_tokens')} | {r.get('moe', '') if r else ''} | {fmt(r and r['ms'], '.1f')} | "
               f"{fmt(r and r.get('first_ms'), '.1f')} | {fmt(r and r.get('compile_s'), '.1f')} | {fmt(xt, '.1f')} | "
               f"{fmt(x and x.get('compile_s'), '.1f')} | {fmt(r['ms'] / xt if r and xt else None, '.2f', 'x')} |")
+
+# Issue 10's prefill target (device-generate-full.sh prefill): JAX's best MoE against xla4j's prefill, and logits
+best = [r for r in jax if r.get("what") == "ttft-best"]
+if best:
+    print("\n## Prefill, batch 1 (issue 10: xla4j >= 1.5x JAX's best, logits within bf16 tolerance)\n")
+    print("JAX: warm median of 5 (prefill + first token on the host) per MoE mode; xla4j: `generate` with the prompt 5"
+          " times, time to first token of the first (cold) and mean prefill time over the 5 (prompt tokens over"
+          " prefill tokens/s).\n")
+    print("| weights | prompt | JAX dense ms | JAX ragged ms | JAX best | xla4j first ms | xla4j mean ms "
+          "| JAX best / xla4j mean |")
+    print("|---|---|---|---|---|---|---|---|")
+    for b in best:
+        w, n = b["weights"], b["prompt_tokens"]
+        x = one(runs, tag=f"{w}-prefill5")
+        mean = n / x["prefill_tps"] * 1e3 if x and x.get("prefill_tps") else None
+        modes = b.get("modes", {})
+        note = "" if x is None or x.get("rc", 0) == 0 else f" (rc {x['rc']})"
+        print(f"| {w} | {n} | {fmt(modes.get('dense'), '.1f')} | {fmt(modes.get('ragged'), '.1f')} | {b['moe']} "
+              f"{b['ms']:.1f} | {fmt(x and x.get('ttft_ms'), '.1f')}{note} | {fmt(mean, '.1f')} | "
+              f"{fmt(b['ms'] / mean if mean else None, '.2f', 'x')} |")
+    cmp = [r for r in jax if r.get("what") in ("logits", "logits-vs-jax")]
+    if cmp:
+        print("\n| weights | logits compared | max abs diff | of max abs logit | rms diff | of rms | positions within "
+              "2^-5 of max abs logit | rms over them, of rms | argmax agreement | PASS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in cmp:
+            what = "xla4j vs JAX" if r["what"] == "logits" else f"JAX {r['b']} vs JAX {r['a']}"
+            if "error" in r:
+                print(f"| {r['weights']} | {what} | failed: {r['error'][:160]} | | | | | | | |")
+                continue
+            tol = "" if "ok" not in r else (f"{'yes' if r['ok'] else 'NO'} (>= {r['min_fraction_within']:.0%} within,"
+                                            f" rms <= {r['rms_rel_tol']:.4g})")
+            print(f"| {r['weights']} | {what} | {r['max_abs_diff']:.4g} | {r['max_rel']:.4f} | {r['rms_diff']:.4g} | "
+                  f"{r['rms_rel']:.4f} | {r['positions_within']} of {r['positions']} | {r['rms_rel_within']:.4f} | "
+                  f"{r['argmax_agreement']:.4f} | {tol} |")
 
 print("\n## Greedy tokens of the fixed 16-token prompts: xla4j vs JAX\n")
 print("| weights | batch | tokens per row | rows equal | equal prefix, min / mean | first difference (row, step: JAX / xla4j) |")

@@ -19,6 +19,19 @@ Commands:
                                                    decode step per token; MoE dense / gather / ragged) against
                                                    the numpy oracle, bf16 and int8, max |diff| per path, and
                                                    the sampler's properties (JSON 'check' lines; rc 1 when off).
+  prefill DIR [--tokens 2048] [--moe dense,ragged] [--logits-out F.npy] [--label bf16]
+                                                   issue 10's prefill target, JAX's side: time to first token of
+                                                   the fixed --tokens prompt (batch 1) with each MoE mode (dense
+                                                   einsum over all experts; tokens sorted by expert through
+                                                   lax.ragged_dot), the fastest named ('ttft-best'), and the
+                                                   logits of every prompt position under the fastest written to
+                                                   F.npy (f32 [tokens, vocab]); the modes' logits compared with
+                                                   each other ('logits-vs-jax': the spread within JAX).
+  compare-logits F.npy X.safetensors [--label bf16]
+                                                   JAX's logits against `xla4j logits --output X.safetensors` on
+                                                   the same prompt and checkpoint: max |diff|, rms of the diff,
+                                                   argmax agreement; rc 1 past the bf16 tolerance (MAX_REL_TOL,
+                                                   RMS_REL_TOL below).
   prompts [--rows 1] [--tokens 16] [--vocab 32768] the bench's prompt ids, one comma-separated row per line
                                                    (device-generate.sh hands the same ids to xla4j generate).
   bench DIR [--label bf16] [--new-tokens 64] [--ttft 2048] [--ttft-moe auto,ragged] [--batches 1,32]
@@ -603,6 +616,157 @@ def bytes_per_step(c, int8, b, ctx_avg):
                                       experts_touched=touched)
 
 
+def time_to_first_token(c, params, label, moe, n, n_new, pf=None):
+    """A batch-1 prompt of n tokens: compile, one cold call, then the median of 5 warm calls of prefill + the first
+    token on the host; emits a 'ttft' JSON line (or its error) and returns the warm ms (None on error)."""
+    import jax
+    import jax.numpy as jnp
+    try:
+        if pf is None:
+            pf = programs(c, moe)[0]
+        toks = jnp.asarray(np.array([prompt_tokens(n, c["vocab_size"])], np.int32))
+        lens, sp = jnp.asarray([n], jnp.int32), sampling(1)
+        s_ttft = min(c["max_position_embeddings"], (n + n_new + 63) // 64 * 64)
+        cache = new_cache(c, 1, s_ttft)
+        jax.block_until_ready(cache)
+        t0 = time.perf_counter()
+        exe = pf.lower(params, cache, toks, lens, sp).compile()
+        compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        tok, cache = exe(params, cache, toks, lens, sp)         # the first call after compiling (cold)
+        int(jax.device_get(tok)[0])
+        first = time.perf_counter() - t0
+        ts = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            tok, cache = exe(params, cache, toks, lens, sp)     # the donated cache is overwritten from slot 0
+            int(jax.device_get(tok)[0])
+            ts.append(time.perf_counter() - t0)
+        ms = float(np.median(ts)) * 1e3
+        emit(dict(who="jax", what="ttft", weights=label, moe=moe, prompt_tokens=n, batch=1, cache_len=s_ttft, ms=ms,
+                  best_ms=min(ts) * 1e3, first_ms=first * 1e3, compile_s=compile_s, prefill_tokens_per_s=n / (ms * 1e-3)))
+        del cache
+        return ms
+    except Exception as e:                                      # report and go on: the other runs still count
+        emit(dict(who="jax", what="ttft", weights=label, moe=moe, prompt_tokens=n, batch=1,
+                  error=(type(e).__name__ + ": " + str(e))[:400]))
+        return None
+
+
+def prefill_logits(c, params, moe, n):
+    """f32 numpy logits [n, V] of the batch-1 prompt of n tokens (the prefill's forward, every position)."""
+    import jax
+    import jax.numpy as jnp
+    fwd = jax.jit(make_model(c, moe))
+    toks = jnp.asarray(np.array([prompt_tokens(n, c["vocab_size"])], np.int32))
+    s = min(c["max_position_embeddings"], (n + 63) // 64 * 64)
+    logits, _ = fwd(params, new_cache(c, 1, s), toks)
+    return np.asarray(logits[0].astype(jnp.float32))
+
+
+def prefill(a):
+    """Issue 10's prefill target, JAX's side: time to first token of an n-token prompt with each MoE mode (dense
+    einsum, sorted ragged_dot), the best of them named, and the logits of every position of the prompt under the
+    fastest mode written to --logits-out (f32 .npy) for compare-logits against xla4j's; the modes' logits are
+    also compared with each other (the spread two correct MoE evaluations in one framework show)."""
+    import jax
+    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()})", flush=True)
+    t0 = time.perf_counter()
+    c, params, int8 = load(a.dir)
+    jax.block_until_ready(params)
+    label = a.label or ("int8" if int8 else "bf16")
+    emit(dict(who="jax", what="load", weights=label, dir=a.dir, parameters=param_count(c), s=time.perf_counter() - t0))
+    times = {m: time_to_first_token(c, params, label, m, a.tokens, 4) for m in a.moe}
+    ok = {m: t for m, t in times.items() if t is not None}
+    if not ok:
+        return 1
+    best = min(ok, key=ok.get)
+    emit(dict(who="jax", what="ttft-best", weights=label, prompt_tokens=a.tokens, moe=best, ms=ok[best],
+              modes={m: t for m, t in times.items()}))
+    ref = None
+    for m in [best] + [x for x in ok if x != best]:
+        lg = prefill_logits(c, params, m, a.tokens)
+        if ref is None:
+            ref = lg
+            if a.logits_out:
+                np.save(a.logits_out, lg)
+            continue
+        emit(dict(logit_diff(ref, lg), who="jax", what="logits-vs-jax", weights=label, a=best, b=m))
+    return 0
+
+
+def logit_diff(ref, got):
+    """max |diff|, rms of the diff, both also relative to the reference's max |.| and rms; per position (row), whether
+    its max |diff| is within MAX_REL_TOL of the reference's max |logit|, the fraction of such positions and the rms
+    over them; argmax agreement."""
+    ref = np.asarray(ref, np.float64)
+    got = np.asarray(got, np.float64)
+    d = got - ref
+    ref_max = float(np.max(np.abs(ref)))
+    ref_rms = float(np.sqrt(np.mean(ref * ref)))
+    mx = float(np.max(np.abs(d)))
+    rms = float(np.sqrt(np.mean(d * d)))
+    per_pos = np.max(np.abs(d), axis=-1) / ref_max
+    within = per_pos <= MAX_REL_TOL
+    worst = np.argsort(-per_pos)[:5]
+    rms_within = float(np.sqrt(np.mean(d[within] ** 2))) / ref_rms if within.any() else float("inf")
+    return dict(positions=int(ref.shape[0]), vocab=int(ref.shape[-1]), max_abs_diff=mx, rms_diff=rms,
+                ref_max_abs=ref_max, ref_rms=ref_rms, max_rel=mx / ref_max, rms_rel=rms / ref_rms,
+                positions_within=int(within.sum()), fraction_within=float(within.mean()), rms_rel_within=rms_within,
+                worst_positions=[[int(i), float(per_pos[i])] for i in worst],
+                argmax_agreement=float(np.mean(np.argmax(got, -1) == np.argmax(ref, -1))))
+
+
+# Logits "equal within bf16 tolerance": both sides round every matmul result and the logits themselves to bf16
+# (relative 2^-9 each), and differ in the order of f32 sums and in which bf16 roundings meet (MoE, attention) over
+# the layers. A position is within tolerance when its max |diff| <= 2^-5 of the largest |logit| (8 bf16 ulps there).
+# A token whose two best router probabilities nearly tie can take another expert when its hidden state differs by
+# an ulp, which changes that position's logits wholly (JAX's own two MoE modes show such positions too: compare the
+# 'logits-vs-jax' line), so the test is: at least 95% of positions within, and the rms of the diff over them <= 2^-6
+# of the logits' rms.
+MAX_REL_TOL = 2.0 ** -5
+RMS_REL_TOL = 2.0 ** -6
+MIN_FRACTION_WITHIN = 0.95
+
+
+def compare_logits(a):
+    """JAX's logits (.npy, [T, V]) against xla4j's (`xla4j logits --output`, safetensors 'logits' [1, T, V] f32)."""
+    ref = np.load(a.jax)
+    t = read_safetensors_file(a.xla4j)
+    dt, arr = t["logits"]
+    got = np.asarray(arr, np.float32).reshape(-1, arr.shape[-1])
+    if got.shape != ref.shape:
+        emit(dict(who="compare", what="logits", weights=a.label, error=f"shapes differ: jax {ref.shape}, xla4j {got.shape}"))
+        return 1
+    r = logit_diff(ref, got)
+    r.update(who="compare", what="logits", weights=a.label, max_rel_tol=MAX_REL_TOL, rms_rel_tol=RMS_REL_TOL,
+             min_fraction_within=MIN_FRACTION_WITHIN,
+             ok=bool(r["fraction_within"] >= MIN_FRACTION_WITHIN and r["rms_rel_within"] <= RMS_REL_TOL))
+    emit(r)
+    print(f"logits xla4j vs JAX ({a.label}, {r['positions']} positions x {r['vocab']}): max |diff| {r['max_abs_diff']:.4g}"
+          f" ({r['max_rel']:.3g} of max |logit| {r['ref_max_abs']:.4g}), rms diff {r['rms_diff']:.4g} ({r['rms_rel']:.3g}"
+          f" of rms {r['ref_rms']:.4g}); positions within {MAX_REL_TOL:.4g} of max |logit|: {r['positions_within']} of"
+          f" {r['positions']} (need {MIN_FRACTION_WITHIN:.0%}), rms over them {r['rms_rel_within']:.3g} of rms (need <="
+          f" {RMS_REL_TOL:.4g}); argmax agreement {r['argmax_agreement']:.4f}: {'PASS' if r['ok'] else 'FAIL'}", flush=True)
+    return 0 if r["ok"] else 1
+
+
+def read_safetensors_file(path):
+    """name -> (dtype, numpy view) of one safetensors file (as read_safetensors, for a single file)."""
+    d = pathlib.Path(path)
+    kinds = {"BF16": np.uint16, "F32": np.float32, "I8": np.int8, "I32": np.int32, "F16": np.float16}
+    raw = np.memmap(d, np.uint8, mode="r")
+    hl = int(np.frombuffer(raw[:8], np.uint64)[0])
+    hdr = json.loads(bytes(raw[8:8 + hl]))
+    out = {}
+    for name, m in hdr.items():
+        if name == "__metadata__":
+            continue
+        lo, hi = m["data_offsets"]
+        out[name] = (m["dtype"], raw[8 + hl + lo:8 + hl + hi].view(kinds[m["dtype"]]).reshape(m["shape"]))
+    return out
+
+
 def bench(a):
     import jax
     import jax.numpy as jnp
@@ -645,32 +809,8 @@ def bench(a):
 
     # time to first token: a --ttft-token prompt at batch 1: prefill + the token on the host
     for ttft_moe in (a.ttft_moe if a.ttft else []):
-        try:
-            pf, _, _ = programs(c, ttft_moe) if ttft_moe != a.moe else get()
-            toks, lens, sp = rows(1, a.ttft), jnp.asarray([a.ttft], jnp.int32), sampling(1)
-            s_ttft = min(c["max_position_embeddings"], (a.ttft + n_new + 63) // 64 * 64)
-            cache = new_cache(c, 1, s_ttft)
-            jax.block_until_ready(cache)
-            t0 = time.perf_counter()
-            exe = pf.lower(params, cache, toks, lens, sp).compile()
-            compile_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            tok, cache = exe(params, cache, toks, lens, sp)         # the first call after compiling (cold)
-            int(jax.device_get(tok)[0])
-            first = time.perf_counter() - t0
-            ts = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                tok, cache = exe(params, cache, toks, lens, sp)     # the donated cache is overwritten from slot 0
-                int(jax.device_get(tok)[0])
-                ts.append(time.perf_counter() - t0)
-            ms = float(np.median(ts)) * 1e3
-            emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1, cache_len=s_ttft, ms=ms,
-                      best_ms=min(ts) * 1e3, first_ms=first * 1e3, compile_s=compile_s, prefill_tokens_per_s=a.ttft / (ms * 1e-3)))
-            del cache
-        except Exception as e:                                  # report and go on: the decode runs still count
-            emit(dict(who="jax", what="ttft", weights=label, moe=ttft_moe, prompt_tokens=a.ttft, batch=1,
-                      error=(type(e).__name__ + ": " + str(e))[:400]))
+        pf = (programs(c, ttft_moe) if ttft_moe != a.moe else get())[0]
+        time_to_first_token(c, params, label, ttft_moe, a.ttft, n_new, pf)
 
     # decode tokens/s, steady state: n_new steps queued (tokens stay on the device), one sync; median of 3
     variants = [(b, 0, True) for b in a.batches]
@@ -745,6 +885,16 @@ def main(argv):
                    help="MoE modes to time the first token with, comma-separated (auto: dense for a prompt)")
     b.add_argument("--loop", type=int, default=0, help="also time an on-device loop of this many tokens per call")
     b.add_argument("--sampled", action="store_true", help="also time sampled decoding (temperature 0.7, top-p 0.95)")
+    pf = sub.add_parser("prefill", help="TTFT per MoE mode and the prompt's logits under the fastest")
+    pf.add_argument("dir")
+    pf.add_argument("--label")
+    pf.add_argument("--tokens", type=int, default=2048)
+    pf.add_argument("--moe", type=lambda s: s.split(","), default=["dense", "ragged"])
+    pf.add_argument("--logits-out", help="f32 .npy of the logits [tokens, vocab] under the fastest mode")
+    cl = sub.add_parser("compare-logits", help="JAX .npy logits vs xla4j's safetensors logits")
+    cl.add_argument("jax")
+    cl.add_argument("xla4j")
+    cl.add_argument("--label", default="bf16")
     pr = sub.add_parser("prompts", help="the bench's prompts, one line of comma-separated ids per row")
     pr.add_argument("--rows", type=int, default=1)
     pr.add_argument("--tokens", type=int, default=16)
@@ -759,6 +909,10 @@ def main(argv):
         return 0
     if a.cmd == "check":
         return check(a.seed, a.tmp)
+    if a.cmd == "prefill":
+        return prefill(a)
+    if a.cmd == "compare-logits":
+        return compare_logits(a)
     bench(a)
     return 0
 

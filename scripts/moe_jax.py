@@ -20,6 +20,7 @@ Prints one JSON line per measurement (prefix 'JSON '), then a table.
 
 Usage: python3 scripts/moe_jax.py [--quick]      (--quick: small shapes, for a CPU smoke test)
        TOKENS=1,8192,4096 python3 scripts/moe_jax.py   (only the shapes with these T)
+       SHAPES="2048,1536,8192;1,6144,32768" VARIANTS=dense,ragged python3 scripts/moe_jax.py   (these shapes, variants)
 """
 import json
 import math
@@ -38,11 +39,16 @@ DECODE = [(1, 6144, 32768), (32, 6144, 32768)]
 QUICK = "--quick" in sys.argv
 if QUICK:
     PREFILL, DECODE = [(256, 64, 96)], [(1, 64, 96), (32, 64, 96)]
+if os.environ.get("SHAPES"):                            # "T,D,F;T,D,F": exactly these shapes (TOKENS still filters)
+    PREFILL = [tuple(int(v) for v in sh.split(",")) for sh in os.environ["SHAPES"].split(";") if sh.strip()]
+    DECODE = []
 if os.environ.get("TOKENS"):
     _keep = {int(t) for t in os.environ["TOKENS"].split(",")}
     PREFILL = [s for s in PREFILL if s[0] in _keep]
     DECODE = [s for s in DECODE if s[0] in _keep]
 RUNS = int(os.environ.get("RUNS", "7"))
+# VARIANTS=dense,ragged: only these of dense, ragged, ragged+cudnn-fusion (default: all three)
+VARIANTS = [v for v in os.environ.get("VARIANTS", "").split(",") if v]
 rows = []
 
 
@@ -161,6 +167,8 @@ def layer(t, d, f, peak, gbs):
     for name, fn, opts in variants:
         if QUICK and opts is not None:
             continue                                     # a GPU-only flag
+        if VARIANTS and name not in VARIANTS:
+            continue
         rec = dict(who="jax", what="moe", impl=name, T=t, D=d, F=f, E=E, K=K, dtype="bf16",
                    useful_flops=flops, min_bytes=nbytes, floor_ms=floor)
         try:

@@ -82,8 +82,8 @@ final class GenerateCommand implements Callable<Integer> {
   int tokensPerCall;
 
   @Option(names = "--decode-moe", paramLabel = "dense|dropless|capacity|few_tokens",
-      description = "MoE implementation of the decode steps (default: the model's, dense); few_tokens reads only the"
-          + " chosen experts' weights.")
+      description = "MoE implementation of the decode steps (default: auto, the measured pick for the backend's platform"
+          + " and each program's token count); few_tokens reads only the chosen experts' weights.")
   String decodeMoe;
 
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")

@@ -8,9 +8,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the buffers an optimized HLO module writes that are shaped like expert weights (dimensions include both
- * D and F): a gathered, sliced, dequantized or relaid-out copy of weights that a few-token MoE should read in
- * place. Only instructions outside fusion bodies count: inside a fusion nothing is written to memory.
+ * Finds the buffers an optimized HLO module writes that are shaped like expert weights: a gathered, sliced,
+ * dequantized or relaid-out copy of weights that a few-token MoE should read in place. Weight-shaped means two
+ * adjacent runs of dimensions whose products are D and F (either order), so a copy split into scale blocks
+ * ({@code [8, F / 8, D]}) counts as well as {@code [2, D, F]}; an activation of {@code E·T = D} rows by F would
+ * count too (no shape tells them apart). Only instructions outside fusion bodies count: inside a fusion nothing
+ * is written to memory.
  *
  * <pre>{@code
  * List<String> copies = HloWeightBuffers.find(exe.optimizedHlo().orElseThrow(), 6144, 32768);
@@ -27,8 +30,8 @@ final class HloWeightBuffers {
   private static final Set<String> VIEWS = Set.of("parameter", "get-tuple-element", "bitcast", "tuple", "constant");
 
   /**
-   * One line {@code name = dtype[dims] opcode (in computation)} per top-level instruction whose result has
-   * both {@code model} and {@code hidden} among its dimensions.
+   * One line {@code name = dtype[dims] opcode (in computation)} per top-level instruction whose result is
+   * weight-shaped ({@link #weightShaped}).
    */
   static List<String> find(String hlo, long model, long hidden) {
     Set<String> fused = new HashSet<>();
@@ -47,17 +50,32 @@ final class HloWeightBuffers {
         continue;
       }
       if (fused.contains(computation) || VIEWS.contains(i.group(4)) || i.group(3).isEmpty()) continue;
-      boolean hasModel = false;
-      boolean hasHidden = false;
-      for (String d : i.group(3).split(",")) {
-        long v = Long.parseLong(d);
-        hasModel |= v == model;
-        hasHidden |= v == hidden;
-      }
-      if (hasModel && hasHidden) {
+      String[] ds = i.group(3).split(",");
+      long[] dims = new long[ds.length];
+      for (int k = 0; k < ds.length; k++) dims[k] = Long.parseLong(ds[k]);
+      if (weightShaped(dims, model, hidden)) {
         out.add(i.group(1) + " = " + i.group(2) + "[" + i.group(3) + "] " + i.group(4) + " (in " + computation + ")");
       }
     }
     return out;
+  }
+
+  /** Whether two adjacent runs of {@code dims} have products {@code model} and {@code hidden}, in either order. */
+  static boolean weightShaped(long[] dims, long model, long hidden) {
+    for (int start = 0; start < dims.length; start++) {
+      long first = 1;
+      for (int mid = start; mid < dims.length; mid++) {
+        first *= dims[mid];
+        if (first > Math.max(model, hidden)) break;       // products only grow (dims >= 1); also no overflow
+        if (first != model && first != hidden) continue;
+        long want = first == model ? hidden : model;
+        long second = 1;
+        for (int end = mid + 1; end < dims.length && second < want; end++) {
+          second *= dims[end];
+          if (second == want) return true;
+        }
+      }
+    }
+    return false;
   }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.xla4j.cli.MoeBenchPrograms.Shape;
 import org.xla4j.cli.MoeBenchPrograms.WeightsKind;
 import org.xla4j.models.moe.FewTokensForm;
+import org.xla4j.models.moe.MoeAutoTable;
 import org.xla4j.models.moe.MoeCost;
 import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.moe.MoeOptions;
@@ -157,13 +158,26 @@ final class MoeBench {
               }
             }
           }
-          case "auto" -> out.add(v(s, i, "auto", w, base.withImplementation(MoeImplementation.AUTO), Map.of()));
+          case "auto" -> out.add(v(s, i, "auto (" + autoPick(s.shape(), platformName) + ")", w,
+              base.withImplementation(MoeImplementation.AUTO), Map.of()));
           default -> throw new IllegalArgumentException("bench moe: unknown implementation '" + i + "'; use one of "
               + IMPLS + " or all");
         }
       }
     }
     return out;
+  }
+
+  /** What AUTO runs at this shape on this platform, e.g. {@code dropless tile 512} (the table's pick, for the label). */
+  static String autoPick(Shape sh, String platformName) {
+    MoeAutoTable.Choice c = MoeAutoTable.choose(platformName, sh.tokens(), sh.model(), sh.hidden(), sh.experts(), sh.topK());
+    String name = c.implementation().name().toLowerCase(Locale.ROOT).replace('_', '-');
+    return switch (c.implementation()) {
+      case FEW_TOKENS -> name + " " + c.fewTokens().name().toLowerCase(Locale.ROOT).replace('_', '-');
+      case DROPLESS -> name + (c.raggedDot() && platformName != null && !platformName.equalsIgnoreCase("cpu")
+          ? " ragged_dot" : c.tileSize() > 0 ? " tile " + c.tileSize() : " tile auto");
+      case DENSE, CAPACITY, AUTO -> name;
+    };
   }
 
   /** Bytes of the gather form's copy of the chosen experts' weights. */

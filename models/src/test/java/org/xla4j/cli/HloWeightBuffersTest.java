@@ -41,6 +41,23 @@ class HloWeightBuffersTest {
   }
 
   @Test
+  void weightsSplitIntoScaleBlocksCountAndActivationsDoNot() {
+    assertTrue(HloWeightBuffers.weightShaped(new long[] {8, 4096, 6144}, 6144, 32768), "[8, F/8, D]");
+    assertTrue(HloWeightBuffers.weightShaped(new long[] {2, 6144, 32768}, 6144, 32768), "[2, D, F]");
+    assertTrue(HloWeightBuffers.weightShaped(new long[] {2, 32768, 8, 768}, 6144, 32768), "[2, F, 8, D/8]");
+    assertTrue(!HloWeightBuffers.weightShaped(new long[] {4096, 8, 32768}, 6144, 32768), "[T, E, F]: no run is D");
+    assertTrue(!HloWeightBuffers.weightShaped(new long[] {6144, 7, 32768}, 6144, 32768), "D and F not adjacent");
+    assertTrue(!HloWeightBuffers.weightShaped(new long[] {1, 6144}, 6144, 32768), "[1, D]");
+    assertTrue(!HloWeightBuffers.weightShaped(new long[] {1L << 40, 1L << 40, 6144}, 6144, 32768), "no overflow");
+    // linear_1 [F, D] converted to f32 in its 8 scale blocks, [8, F/8, D], written by a top-level fusion
+    String blocked = HLO.replace("ROOT %small", "%convert_fusion = f32[8,12,64]{2,1,0} fusion(s8[8,12,64]{2,1,0} %w),"
+        + " kind=kLoop, calls=%fused_gather\n        ROOT %small");
+    List<String> found = HloWeightBuffers.find(blocked, 64, 96);
+    assertEquals(3, found.size(), found.toString());
+    assertTrue(found.get(2).startsWith("convert_fusion = f32[8,12,64] fusion"), found.get(2));
+  }
+
+  @Test
   void otherSizesFindNothing() {
     assertEquals(List.of(), HloWeightBuffers.find(HLO, 64, 100));
   }

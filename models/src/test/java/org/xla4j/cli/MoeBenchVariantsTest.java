@@ -35,7 +35,7 @@ class MoeBenchVariantsTest {
         "few-tokens slice, dynamic-slice fusion off", "few-tokens slice, dynamic-slice fusion on",
         "few-tokens slice-loop, dynamic-slice fusion off", "few-tokens slice-loop, dynamic-slice fusion on",
         "few-tokens reduce",
-        "auto"), labels);
+        "auto (few-tokens reduce)"), labels);
     Variant ragged = vs.get(2);
     assertTrue(ragged.options().raggedDot());
     assertEquals(Map.of("xla_gpu_autotune_level", "0", MoeBench.RAGGED_FUSION, "true"), ragged.debug());
@@ -52,6 +52,10 @@ class MoeBenchVariantsTest {
   void prefillLeavesFewTokensOutAndTheCpuHasNoGpuFlags() {
     List<Variant> gpu = MoeBench.variants(settings(8192, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
     assertTrue(gpu.stream().noneMatch(v -> v.impl().equals("few-tokens")), gpu.toString());
+    // the label names AUTO's pick: 8192 tokens are 2048 copies per expert (tile 1024), 2048 tokens 512 (tile 512)
+    assertEquals("auto (dropless tile 1024)", gpu.get(gpu.size() - 1).label());
+    List<Variant> t2048 = MoeBench.variants(settings(2048, List.of("auto"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
+    assertEquals(List.of("auto (dropless tile 512)"), t2048.stream().map(Variant::label).toList());
     // T 32 at Grok-1's layer: 64 copies run, but not the gather form (a 77 GB copy of weights), nor reduce (T > 4)
     List<Variant> t32 = MoeBench.variants(settings(32, List.of("all"), List.of(Weights.BF16)), Platform.CUDA, "cuda");
     assertEquals(4, t32.stream().filter(v -> v.impl().equals("few-tokens")).count(), t32.toString());

@@ -34,7 +34,7 @@ class BenchMoeTest {
     while (m.find()) rows.add(m.group(1));
     List<String> variants = rows.stream().map(r -> string(r, "variant")).toList();
     assertEquals(List.of("dense", "dropless (tiled; no ragged_dot on this CPU XLA)", "capacity cf 1.00", "capacity cf 4.00",
-        "few-tokens gather", "few-tokens slice", "few-tokens slice-loop", "auto"), variants, out);
+        "few-tokens gather", "few-tokens slice", "few-tokens slice-loop", "auto (dense)"), variants, out);
     double flops = 2.0 * 6 * 2 * 3 * 16 * 24;
     double bytes = 4 * (3.0 * 16 * 24 * 2) + 2 * 6 * 16 * 2 + 16 * 4 * 4;     // min(E, T·K) = 4 experts
     double floorMs = Math.max(flops / 1e12, bytes / 10e9) * 1e3;

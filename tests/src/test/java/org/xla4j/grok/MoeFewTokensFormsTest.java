@@ -1,6 +1,7 @@
 package org.xla4j.grok;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
@@ -138,6 +140,55 @@ class MoeFewTokensFormsTest {
       }
       assertEquals(0, bad, names.get(i) + " at N " + n + ": max |diff| " + worst + " (max |y| " + max + ")");
     }
+  }
+
+  /**
+   * REDUCE with int8 experts reads each chosen matrix as one {@code [in, out]} reduction, the structure of the bf16
+   * form: the program never splits linear_1 ([F, D] with 8 scale blocks) into {@code [8, F / 8, D]}, whose middle-axis
+   * reduction XLA wrote out as an f32 copy of the weight on the H200; and its output is DENSE's on the same int8
+   * weights and scale mode (both round each matmul result to bf16: the tolerance of the class comment).
+   */
+  @ParameterizedTest
+  @EnumSource(QuantMode.class)
+  void reduceReadsInt8ExpertsAsOneReductionAndMatchesDense(QuantMode q) {
+    Random r = new Random(90 + q.ordinal());
+    int n = 2;
+    HostTensor x = MoeImplementationsTest.normal(r, DType.BF16, 1.0, n, D);
+    HostTensor router = MoeImplementationsTest.normal(r, DType.F32, 0.5, D, E);
+    HostTensor[] w = int8(r, D, F, 1);
+    HostTensor[] v = int8(r, D, F, 1);
+    HostTensor[] w1 = int8(r, F, D, 8);
+    MoeOptions o = MoeOptions.builder().topK(K).platform("cpu").quant(q).implementation(MoeImplementation.FEW_TOKENS)
+        .fewTokens(FewTokensForm.REDUCE).build();
+    Graph alone = new Graph("reduce_int8_alone");
+    String text = alone.program(Moe.apply(o, alone.parameter(x.type()), int8Weights(alone, router, w, v, w1)).output())
+        .text();
+    for (String t : new String[] {"8x3x16xi8>", "8x3x16xf32>"}) {
+      assertFalse(text.contains(t), "linear_1's weights split into their scale blocks (" + t + ") in:\n" + text);
+    }
+    Graph g = new Graph("reduce_int8_vs_dense");
+    Tensor xt = g.parameter(x.type());
+    MoeWeights mw = int8Weights(g, router, w, v, w1);
+    Tensor reduced = Moe.apply(o, xt, mw).output();
+    Tensor dense = Moe.apply(o.withImplementation(MoeImplementation.DENSE), xt, mw).output();
+    List<HostTensor> got = GrokHarness.run(cpu, g, List.of(x, router, w[0], w[1], v[0], v[1], w1[0], w1[1]),
+        reduced, dense);
+    float[] y = got.get(0).toFloatArray();
+    float[] want = got.get(1).toFloatArray();
+    double max = 0;
+    for (float f : want) max = Math.max(max, Math.abs(f));
+    assertTrue(max > 0.1, "the layer's output is not trivially small: " + max);
+    for (int j = 0; j < y.length; j++) {
+      double d = Math.abs(y[j] - want[j]);
+      assertTrue(d <= 2e-2 * max + 2e-2 * Math.abs(want[j]), q + " element " + j + ": REDUCE " + y[j] + " vs DENSE "
+          + want[j] + " (max |y| " + max + ")");
+    }
+  }
+
+  private static MoeWeights int8Weights(Graph g, HostTensor router, HostTensor[] w, HostTensor[] v, HostTensor[] w1) {
+    return new MoeWeights(g.parameter(router.type()), Weight.int8(g.parameter(w[0].type()), g.parameter(w[1].type())),
+        Weight.int8(g.parameter(v[0].type()), g.parameter(v[1].type())),
+        Weight.int8(g.parameter(w1[0].type()), g.parameter(w1[1].type())));
   }
 
   /** int8 weights [E, in, out] (uniform in ±127) and bf16 scales [E, nb, out] giving entries of size ~1/sqrt(in). */

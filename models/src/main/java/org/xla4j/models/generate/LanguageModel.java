@@ -17,6 +17,7 @@ import org.xla4j.models.grok.Grok1RandomWeights;
 import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.models.llama.LlamaRandomWeights;
+import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.tokenizer.ByteTokenizer;
 import org.xla4j.models.tokenizer.Tokenizer;
 import org.xla4j.models.tokenizer.Tokenizers;
@@ -79,6 +80,20 @@ public final class LanguageModel implements AutoCloseable {
         .bosTokenId(OptionalInt.of(1)).eosTokenIds(List.of(2)).build();
   }
 
+  /**
+   * How a Grok-1 model is evaluated on {@code platform} (a backend's {@link Backend#platformName()}): the defaults
+   * with the MoE's AUTO pick made for that platform, so each generation program gets the implementation measured
+   * fastest for its own token count (decode: the batch; prefill: rows times the bucket).
+   *
+   * <pre>{@code
+   * CausalLm lm = new CausalLm.Grok(config, LanguageModel.grokOptions("cuda"));
+   * }</pre>
+   */
+  public static Grok1.Options grokOptions(String platform) {
+    Grok1.Options d = Grok1.Options.defaults();
+    return d.withMoe(d.moe().toBuilder().implementation(MoeImplementation.AUTO).platform(platform).build());
+  }
+
   /** A preset name from {@link #PRESETS} or a checkpoint directory. */
   public static LanguageModel load(String modelOrDir, Backend backend, LoadProgress progress) {
     Objects.requireNonNull(modelOrDir, "modelOrDir");
@@ -103,7 +118,7 @@ public final class LanguageModel implements AutoCloseable {
       case "tiny-grok" -> {
         Grok1Config c = tinyGrokConfig();
         Tree<HostTensor> w = Tree.of(Grok1RandomWeights.generate(c, PRESET_SEED));
-        yield new LanguageModel(preset, new CausalLm.Grok(c, Grok1.Options.defaults()), backend, upload(w, backend),
+        yield new LanguageModel(preset, new CausalLm.Grok(c, grokOptions(backend.platformName())), backend, upload(w, backend),
             tok, false, eos, true);
       }
       case "tiny-llama" -> {
@@ -130,7 +145,7 @@ public final class LanguageModel implements AutoCloseable {
       Set<Integer> eos = new LinkedHashSet<>();
       if (tok != null) tok.special().eos().ifPresent(eos::add);
       return switch (m.type()) {
-        case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), Grok1.Options.defaults()), backend, w,
+        case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), grokOptions(backend.platformName())), backend, w,
             tok, false, eos, false);
         case LLAMA -> {
           LlamaConfig c = m.llamaConfig();

@@ -31,12 +31,14 @@ public final class MoeAutoTable {
    * @param implementation what runs; never AUTO, never CAPACITY (AUTO must not drop tokens)
    * @param fewTokens the FEW_TOKENS form (ignored by the others)
    * @param raggedDot DROPLESS: {@code chlo.ragged_dot} (ignored by the others, and on the CPU)
-   * @param tileSize DROPLESS tiled form: rows per tile, used where the options leave it automatic (0: automatic;
-   *     ignored by the others)
+   * @param tileSize DROPLESS tiled form, used where the options leave the tile automatic: the smallest tile in
+   *     rows (0 with maxTileSize 0: DROPLESS's own automatic tile; ignored by the others)
+   * @param maxTileSize the largest tile: the tile is the power of two at or above the mean load {@code N·K/E},
+   *     within {@code [tileSize, maxTileSize]} ({@link #tileFor}); equal bounds give a fixed tile
    * @param evidence the measurement the row rests on: command, machine, date, figures
    */
   public record Rule(double maxCopiesPerExpert, long minExpertParams, MoeImplementation implementation,
-      FewTokensForm fewTokens, boolean raggedDot, int tileSize, String evidence) {
+      FewTokensForm fewTokens, boolean raggedDot, int tileSize, int maxTileSize, String evidence) {
     public Rule {
       Objects.requireNonNull(implementation, "implementation");
       Objects.requireNonNull(fewTokens, "fewTokens");
@@ -45,20 +47,41 @@ public final class MoeAutoTable {
         throw new IllegalArgumentException("MoeAutoTable.Rule: AUTO picks neither AUTO nor CAPACITY, got "
             + implementation);
       }
-      if (!(maxCopiesPerExpert > 0) || minExpertParams < 0 || tileSize < 0) {
+      if (!(maxCopiesPerExpert > 0) || minExpertParams < 0 || tileSize < 0 || maxTileSize < tileSize
+          || (tileSize == 0) != (maxTileSize == 0)) {
         throw new IllegalArgumentException("MoeAutoTable.Rule: requires maxCopiesPerExpert > 0, minExpertParams >= 0"
-            + " and tileSize >= 0, got " + maxCopiesPerExpert + ", " + minExpertParams + ", " + tileSize);
+            + " and tileSize <= maxTileSize, both 0 or both > 0, got " + maxCopiesPerExpert + ", " + minExpertParams
+            + ", tileSize " + tileSize + ", maxTileSize " + maxTileSize);
       }
+    }
+
+    /** A rule with a fixed tile ({@code tileSize} rows; 0: automatic). */
+    public Rule(double maxCopiesPerExpert, long minExpertParams, MoeImplementation implementation,
+        FewTokensForm fewTokens, boolean raggedDot, int tileSize, String evidence) {
+      this(maxCopiesPerExpert, minExpertParams, implementation, fewTokens, raggedDot, tileSize, tileSize, evidence);
     }
 
     /** A rule with automatic tiles. */
     public Rule(double maxCopiesPerExpert, long minExpertParams, MoeImplementation implementation,
         FewTokensForm fewTokens, boolean raggedDot, String evidence) {
-      this(maxCopiesPerExpert, minExpertParams, implementation, fewTokens, raggedDot, 0, evidence);
+      this(maxCopiesPerExpert, minExpertParams, implementation, fewTokens, raggedDot, 0, 0, evidence);
     }
 
     boolean applies(double copiesPerExpert, long expertParams) {
       return copiesPerExpert <= maxCopiesPerExpert && expertParams >= minExpertParams;
+    }
+
+    /**
+     * The tile for a mean load of {@code copiesPerExpert} rows per expert: the power of two at or above it, within
+     * {@code [tileSize, maxTileSize]}, so an expert of about the mean load fills one tile rather than padding up to
+     * {@code maxTileSize} (a 2,048-token prefill, 512 copies per expert, used half of each 1024-row tile); 0 where the
+     * rule leaves the tile to DROPLESS.
+     */
+    public int tileFor(double copiesPerExpert) {
+      if (maxTileSize == 0) return 0;
+      long m = 1;
+      while (m < copiesPerExpert && m < maxTileSize) m *= 2;
+      return (int) Math.max(tileSize, Math.min(m, maxTileSize));
     }
   }
 
@@ -72,8 +95,8 @@ public final class MoeAutoTable {
    * CUDA GPUs, from round 1 on one H200 (2026-12-02 09:10, {@code scripts/device-moe.sh}, i.e. {@code xla4j bench
    * moe --backend pjrt --shape T,D,F --impl all} beside {@code scripts/moe_jax.py}; bench/results/
    * moe-h200-2026-12-02-round1.md), 8 experts top-2, bf16. CAPACITY was fastest at both prefill shapes (cf 1.25, no
-   * drops there) but stays out: AUTO must not drop. Between 8 and about 1000 copies per expert nothing is measured
-   * yet: tile 1024 there pads each expert's rows up to 1024.
+   * drops there) but stays out: AUTO must not drop. Between 8 and about 1000 copies per expert the tile follows the
+   * mean load ({@link Rule#tileFor}: tile 1024 there would pad each expert's rows up to 1024); round 3 measures it.
    */
   public static final List<Rule> CUDA = List.of(
       new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.REDUCE, false,
@@ -83,10 +106,12 @@ public final class MoeAutoTable {
       new Rule(8, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
           "H200 round 1, T32 Grok-1 layer: dense 2.26 ms, auto 2.21, JAX 2.20 (at its floor);"
               + " few-tokens slice 42.8"),
-      new Rule(ANY, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 1024,
+      new Rule(ANY, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 128, 1024,
           "H200 round 1, dropless tiled tile 1024: T8192 D2048 F5632 4.68 ms (tile 256 6.99, auto 11.4, ragged_dot"
               + " 12.3; JAX dense 7.42), T4096 D6144 F32768 35.6 ms (JAX dense 58.4); capacity cf 1.25 2.38/17.8"
-              + " is faster but may drop"));
+              + " is faster but may drop. Under 1024 copies per expert the tile follows the mean load (at or above"
+              + " it, at least 128), not yet measured: scripts/device-moe.sh round3 times tiles 128-1024 at T2048"
+              + " and T512"));
 
   /**
    * The embedded XLA CPU backend (TensorFlow 2.18), from {@code xla4j bench moe --backend cpu --shape T,256,512
@@ -131,7 +156,7 @@ public final class MoeAutoTable {
     long params = 3 * model * hidden;
     for (Rule r : rules) {
       if (r.applies(perExpert, params)) {
-        return new Choice(r.implementation(), r.fewTokens(), r.raggedDot(), r.tileSize(), r);
+        return new Choice(r.implementation(), r.fewTokens(), r.raggedDot(), r.tileFor(perExpert), r);
       }
     }
     throw new IllegalArgumentException("MoeAutoTable: no rule applies to N·K/E = " + perExpert + ", 3·D·F = " + params

@@ -28,22 +28,42 @@ final class ReducedExperts {
   }
 
   /**
-   * {@code x [in] · w [1, in, out] -> [out]}, summed in f32 and rounded to x's dtype like a dot's result. Int8
-   * weights with {@link QuantMode#SCALE_AFTER}: int8 values times x summed per scale block, then times the
-   * block's scales and summed over blocks (the scales are {@code [1, nb, out]}, so applied after the reduce).
+   * {@code x [in] · w [1, in, out] -> [out]}, summed in f32 and rounded to x's dtype like a dot's result. Every
+   * case is the same single reduction over axis 0 of an {@code [in, out]} elementwise product (the form measured
+   * copy-free with bf16 weights), so int8 weights are read as int8 and converted inside the reduction:
+   * <ul>
+   *   <li>float weights: {@code Σ_i f32(W[i, o]) · x[i]};</li>
+   *   <li>int8, {@link QuantMode#SCALE_AFTER}, one scale per output column ({@code nb = 1}):
+   *       {@code s[o] · Σ_i f32(q[i, o]) · x[i]}, the scale after the reduction;</li>
+   *   <li>int8, SCALE_AFTER, scales per block of inputs ({@code nb > 1}): {@code Σ_i f32(q[i, o]) · f32(s[i / (in / nb),
+   *       o]) · x[i]}. Summing each block first and scaling after would reduce the middle axis of
+   *       {@code [nb, in / nb, out]}, which XLA may not fuse with its input (the H200 round 2 wrote an f32 copy
+   *       of the weight there); the product {@code q · s} is exact in f32, so this is the same sum;</li>
+   *   <li>int8, {@link QuantMode#DEQUANTIZE}: {@code Σ_i f32(bf16(q[i, o] · s[.., o])) · x[i]} (Grok-1's rounding of W).</li>
+   * </ul>
    */
   static Tensor matvec(Tensor x, Weight w, QuantMode mode) {
     long in = x.dim(0);
-    Tensor xf = x.astype(DType.F32);
-    if (w instanceof Weight.Int8 q && mode == QuantMode.SCALE_AFTER) {
-      long nb = q.blocks();
-      long out = q.weight().dim(2);
-      Tensor part = q.weight().reshape(nb, in / nb, out).astype(DType.F32)
-          .mul(xf.reshape(nb, in / nb, 1)).sum(1);                                  // [nb, out]
-      return part.mul(q.scales().astype(DType.F32).reshape(nb, out)).sum(0).astype(x.dtype());
-    }
-    Tensor m = w.matrix().astype(x.dtype());
-    long out = m.dim(2);
-    return m.reshape(in, out).astype(DType.F32).mul(xf.reshape(in, 1)).sum(0).astype(x.dtype());
+    Tensor xf = x.astype(DType.F32).reshape(in, 1);
+    Tensor sum = switch (w) {
+      case Weight.Dense d -> d.w().reshape(in, d.w().dim(2)).astype(x.dtype()).astype(DType.F32).mul(xf).sum(0);
+      case Weight.Int8 q -> {
+        long out = q.weight().dim(2);
+        Tensor wq = q.weight().reshape(in, out);
+        if (mode == QuantMode.DEQUANTIZE) {
+          yield wq.astype(q.scales().dtype()).mul(rowScales(q, in, out).astype(q.scales().dtype()))
+              .astype(x.dtype()).astype(DType.F32).mul(xf).sum(0);
+        }
+        if (q.blocks() == 1) yield wq.astype(DType.F32).mul(xf).sum(0).mul(q.scales().astype(DType.F32).reshape(out));
+        yield wq.astype(DType.F32).mul(rowScales(q, in, out).astype(DType.F32)).mul(xf).sum(0);
+      }
+    };
+    return sum.astype(x.dtype());
+  }
+
+  /** The scale of each weight entry, {@code s[i / (in / nb), o]} as {@code [in, out]} (a broadcast; never written). */
+  private static Tensor rowScales(Weight.Int8 q, long in, long out) {
+    long nb = q.blocks();
+    return q.scales().reshape(nb, 1, out).broadcastTo(nb, in / nb, out).reshape(in, out);
   }
 }

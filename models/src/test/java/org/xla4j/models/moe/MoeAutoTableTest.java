@@ -81,6 +81,30 @@ class MoeAutoTableTest {
   }
 
   @Test
+  void cudaTilesFollowTheMeanLoadBetween128And1024() {
+    // 8 experts top-2: N·K/E = N/4 copies per expert
+    long[][] cases = {{8192, 1024}, {4096, 1024}, {4097, 1024}, {2048, 512}, {2044, 512}, {1024, 256}, {512, 128},
+        {100, 128}};
+    for (long[] c : cases) {
+      MoeAutoTable.Choice ch = MoeAutoTable.choose("cuda", c[0], 1536, 8192, 8, 2);
+      assertEquals(MoeImplementation.DROPLESS, ch.implementation(), "N " + c[0]);
+      assertEquals(c[1], ch.tileSize(), "N " + c[0] + " (" + c[0] / 4.0 + " copies per expert)");
+    }
+    // 2,052 tokens: 513 copies per expert, past 512
+    assertEquals(1024, MoeAutoTable.choose("cuda", 2052, 1536, 8192, 8, 2).tileSize());
+    MoeOptions auto = MoeOptions.builder().implementation(MoeImplementation.AUTO).topK(2).platform("cuda").build();
+    assertEquals(512, MoeAutoTable.resolve(auto, 2048, 1536, 8192, 8).tileSize());
+    MoeAutoTable.Rule r = new MoeAutoTable.Rule(1, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 96, 300, "x");
+    assertEquals(128, r.tileFor(100), "the power of two at or above the load");
+    assertEquals(96, r.tileFor(3), "never under the smallest");
+    assertEquals(300, r.tileFor(1000), "never over the largest");
+    assertEquals(0, new MoeAutoTable.Rule(1, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, "x").tileFor(500),
+        "automatic: DROPLESS's own");
+    assertEquals(64, new MoeAutoTable.Rule(1, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 64, "x")
+        .tileFor(500), "fixed");
+  }
+
+  @Test
   void rulesThatCouldDropOrLoopAreRefused() {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
         MoeImplementation.CAPACITY, FewTokensForm.GATHER, false, "x")).getMessage().contains("CAPACITY"));
@@ -90,6 +114,10 @@ class MoeAutoTableTest {
         () -> new MoeAutoTable.Rule(0, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false, "x"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
         MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, -1, "x")).getMessage().contains("tileSize"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
+        MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 512, 256, "x")).getMessage().contains("maxTileSize 256"));
+    assertThrows(IllegalArgumentException.class, () -> new MoeAutoTable.Rule(1, 0,
+        MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 0, 256, "x"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> MoeAutoTable.choose("cpu", 0, 4, 4, 4, 1))
         .getMessage().contains("N 0"));
   }

@@ -1,0 +1,59 @@
+package org.xla4j.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.xla4j.models.generate.CausalLm;
+import org.xla4j.models.generate.DecodePrograms;
+import org.xla4j.models.generate.LanguageModel;
+import org.xla4j.models.grok.Grok1Config;
+import org.xla4j.models.moe.MoeAutoTable;
+import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.program.Program;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+
+/**
+ * Generation's programs each get the MoE AUTO pick for their own token count on the backend's platform: decode
+ * N = batch, prefill N = rows · bucket. Read from the program text: {@code Moe.apply} opens a scope named after the
+ * implementation that ran ({@code moe_few_tokens/...}), so the text shows which one each program holds.
+ */
+class DecodeProgramsMoePickTest {
+  /** Grok-1's expert layout (8 experts top-2) at a size whose programs print quickly. */
+  static final Grok1Config CONFIG = Grok1Config.tiny().toBuilder().experts(8, 2).contextLength(1024).build();
+
+  @Test
+  void eachCudaProgramHoldsTheTablesPickForItsTokens() {
+    CausalLm lm = new CausalLm.Grok(CONFIG, LanguageModel.grokOptions("cuda"));
+    // batch 1 decode: 2 copies over 8 experts -> FEW_TOKENS; batch 16: 4 per expert -> DENSE;
+    // prefill of 1 row x 512 tokens: 128 per expert -> DROPLESS
+    check(new DecodePrograms(lm, 1, 1024).decode(), 1, MoeImplementation.FEW_TOKENS);
+    check(new DecodePrograms(lm, 1, 1024).decodeLoop(2), 1, MoeImplementation.FEW_TOKENS);
+    check(new DecodePrograms(lm, 16, 64).decode(), 16, MoeImplementation.DENSE);
+    check(new DecodePrograms(lm, 1, 1024).prefill(512), 512, MoeImplementation.DROPLESS);
+    check(new DecodePrograms(lm, 2, 1024).prefillRow(512), 512, MoeImplementation.DROPLESS);
+  }
+
+  @Test
+  void languageModelsEvaluateMoeForTheirBackendsPlatform() {
+    try (Backend cpu = Backends.open("cpu");
+         LanguageModel lm = LanguageModel.load("tiny-grok", cpu, org.xla4j.models.checkpoint.LoadProgress.NONE)) {
+      CausalLm.Grok g = (CausalLm.Grok) lm.model();
+      assertEquals("cpu", g.options().moe().platform());
+      assertEquals(MoeImplementation.AUTO, g.options().moe().implementation());
+    }
+  }
+
+  private static void check(Program p, long tokens, MoeImplementation want) {
+    assertEquals(want, MoeAutoTable.choose("cuda", tokens, CONFIG.embeddingSize(), CONFIG.ffnSize(), 8, 2)
+        .implementation(), "the table's pick for N " + tokens);
+    String text = p.withLocations(true).text();
+    for (MoeImplementation m : MoeImplementation.values()) {
+      String scope = "moe_" + m.name().toLowerCase(Locale.ROOT) + "/";
+      assertEquals(m == want, text.contains(scope), p.name() + ": scope " + scope);
+    }
+    assertTrue(text.contains("decoder_layer_1/moe_" + want.name().toLowerCase(Locale.ROOT)), p.name() + ": every layer");
+  }
+}
