@@ -21,6 +21,7 @@
 #   generate-h200-DATE.log (the JSON and summary lines the tables come from).
 # Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
 #   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
+# Shorter rounds: JAX_TTFT=0 and XLA4J_TTFT=0 leave time to first token to the prefill step; PREFILL_INT8=0.
 # Or `prefill` alone (issue 10's third target, under 4 minutes, its own budget of 230 s; reuses $CKPT/bf16 and, when
 # present, $CKPT/int8, else writes the bf16 one): per weights, JAX's time to first token of the 2,048-token prompt
 # with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
@@ -98,8 +99,9 @@ ckpt() {
 jax_side() {  # jax_side WEIGHTS [--copy]
   [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
   echo "== JAX decode loop, $1"
+  # JAX_TTFT=0 leaves time to first token to the prefill step
   limited "${JAX_LIMIT:-150}" "jax $1" $PY scripts/grok_jax_decode.py bench "$CKPT/$1" --label "$1" --batches 1,32 \
-    --prompt $PLEN --new-tokens $NEW --greedy-tokens $NEW --ttft $TTFT --loop 16 "${@:2}"
+    --prompt $PLEN --new-tokens $NEW --greedy-tokens $NEW --ttft "${JAX_TTFT:-$TTFT}" --loop 16 "${@:2}"
 }
 xla4j_side() {  # xla4j_side WEIGHTS
   [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
@@ -108,14 +110,20 @@ xla4j_side() {  # xla4j_side WEIGHTS
   gen 120 "$1-b1" "$1" 1 $PLEN $NEW || r=$?
   echo "== xla4j generate, $1: batch 32"
   gen 120 "$1-b32" "$1" 32 $PLEN $NEW || r=$?
-  echo "== xla4j generate, $1: time to first token, $TTFT-token prompt"
-  gen 120 "$1-ttft" "$1" 1 $TTFT 4 || r=$?
+  if [ "${XLA4J_TTFT:-1}" = 1 ]; then
+    echo "== xla4j generate, $1: time to first token, $TTFT-token prompt"
+    gen 120 "$1-ttft" "$1" 1 $TTFT 4 || r=$?
+  fi
   return "$r"
 }
 extras() {
-  echo "== xla4j generate, bf16 batch 1: 16 tokens per call (on-device loop); decode MoE few_tokens"
-  gen 90 bf16-b1-loop16 bf16 1 $PLEN $NEW --tokens-per-call 16
-  gen 90 bf16-b1-few bf16 1 $PLEN $NEW --decode-moe few_tokens
+  echo "== xla4j generate: 16 tokens per call (on-device loop), batch 1 and 32, bf16 and int8"
+  local w
+  for w in bf16 int8; do
+    [ -d "$CKPT/$w" ] || continue
+    gen 90 "$w-b1-loop16" "$w" 1 $PLEN $NEW --tokens-per-call 16
+    gen 90 "$w-b32-loop16" "$w" 32 $PLEN $NEW --tokens-per-call 16
+  done
 }
 
 # XLA's command buffers (CUDA graphs) also around while loops and conditionals: does the on-device loop's
@@ -160,7 +168,8 @@ prefill() {
   fi
   local r=0
   prefill_side bf16 || r=$?
-  if [ -d "$CKPT/int8" ]; then prefill_side int8 || r=$?; else echo "(no $CKPT/int8: int8 left out)"; fi
+  if [ "${PREFILL_INT8:-1}" = 0 ]; then echo "(PREFILL_INT8=0: int8 left out)"
+  elif [ -d "$CKPT/int8" ]; then prefill_side int8 || r=$?; else echo "(no $CKPT/int8: int8 left out)"; fi
   return "$r"
 }
 

@@ -24,7 +24,7 @@
 # at each layer: dense, dropless tiled at tiles 128/256/512/1024, capacity cf 1.25, auto: the pick of MoeAutoTable's
 # CUDA rule, whose tile follows the mean load N·K/E = T/4). What to read: per shape, the fastest tile against
 # auto's (the rule's [128, 1024] bounds are right when auto is within a few percent of the best tile at each T).
-# Usage: scripts/device-moe.sh round3
+# Usage: scripts/device-moe.sh round3 [STEP...]   (steps: jax3 jaxt1 int83 small3 grok3)
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-moe
 round2=0
@@ -134,6 +134,12 @@ jax3() {
   timeout "$limit" env PYTHONUNBUFFERED=1 RUNS=5 VARIANTS=dense,ragged \
     SHAPES="2048,$SMALL;512,$SMALL;2048,$GROK;512,$GROK;1,$GROK" python3 scripts/moe_jax.py
 }
+jaxt1() {  # JAX's dense and ragged at T1 Grok-1 only (int83's same-run yardstick when the T2048/T512 shapes are left out)
+  echo "== jax: scripts/moe_jax.py at T1 Grok-1: dense, ragged"
+  local limit
+  limit=$(cap 60 "moe_jax.py T1") || return 125
+  timeout "$limit" env PYTHONUNBUFFERED=1 RUNS=5 VARIANTS=dense,ragged SHAPES="1,$GROK" python3 scripts/moe_jax.py
+}
 int83() {
   ceilings
   echo "== xla4j decode T1 at Grok-1's layer: few-tokens reduce vs gather vs dense, bf16 / int8 dequantize / int8 scales after"
@@ -154,7 +160,10 @@ grok3() { mid3 $GROK; }
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(jax prefill grok decode int8)
 [ "$round2" = 1 ] && steps=(jax2 prefill2 grok2 decode2)
-[ "$round3" = 1 ] && steps=(jax3 int83 small3 grok3)
+if [ "$round3" = 1 ]; then  # round3 [STEP...]: a subset, e.g. round3 jaxt1 int83
+  steps=("${@:2}")
+  [ ${#steps[@]} -eq 0 ] && steps=(jax3 int83 small3 grok3)
+fi
 codes=""
 for s in "${steps[@]}"; do
   if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi
