@@ -31,10 +31,10 @@ import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 
 /**
- * One step of {@link GrokTraining} on the tiny Grok-1 fixture (bf16 checkpoint, f32 master copy), on the CPU:
- * the gradient of the loss (a program of its own) against central finite differences of the loss along the
- * gradient's direction, and the compiled training step's new parameters against plain-Java clipping + AdamW
- * (optax's equations, in f64) applied to that gradient.
+ * {@link GrokTraining} on the tiny Grok-1 fixture (bf16 checkpoint, f32 master copy), on the CPU: the gradient of
+ * the loss (a program of its own) against central finite differences of the loss along the gradient's direction,
+ * and the compiled training step's parameters after two steps against plain-Java clipping + AdamW (optax's
+ * equations, in f64) applied to that gradient.
  */
 class GrokTrainStepTest {
   @TempDir
