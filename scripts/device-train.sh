@@ -7,7 +7,8 @@
 #   1. check: train_jax.py's forward against scripts/grok_reference.py's numpy logits (tiny model), optax vs plain AdamW;
 #   2. ckpt: the bf16 checkpoint ($CKPT/bf16, reused when present) and a tokens file (seed 0);
 #   3. jax: MoE dense and capacity (factor $CF), $STEPS steps each on the first batch of the tokens (memorization);
-#   4. xla4j-dense, xla4j-capacity: `xla4j train` at the same settings;
+#   4. xla4j-dense, xla4j-capacity: `xla4j train` at the same settings; then, as time allows, xla4j-auto (the MoE
+#      the AUTO table picks for the shape: tiled dropless on CUDA, nothing dropped; its losses against JAX dense);
 #   5. scripts/train_report.py: per-step losses side by side with |diff|, compile s, median step ms, tokens/s, ratio.
 # Settings: batch 8 x 513 tokens (the model sees 512, 4,096 predicted tokens per step), lr 1e-3, weight decay 0.1,
 # clip 1.0, f32 master weights and AdamW state (1.59B x 16 B = 25 GB), bf16 compute, attention VANILLA (T 512).
@@ -16,7 +17,7 @@
 # Comes back in $OUT: device-train.log (everything), train-h200-DATE.md (the tables), train-*.json (the runs).
 # CPU smoke test here (no .jre: the local ./xla4j and a python with jax):
 #   PRESET=tiny VOCAB=512 BATCH=4 SEQ=33 BACKEND=cpu PYTHON=/path/to/python-with-jax OUT=/tmp/o scripts/device-train.sh
-# Steps to run: arguments (default: all): check ckpt jax xla4j-dense xla4j-capacity.
+# Steps to run: arguments (default: all): check ckpt jax xla4j-dense xla4j-capacity xla4j-auto.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -d "$here/.jre" ]; then
@@ -92,7 +93,7 @@ xla4j_side() {  # xla4j_side MOE [flags]
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(check ckpt jax xla4j-dense xla4j-capacity)
+[ ${#steps[@]} -eq 0 ] && steps=(check ckpt jax xla4j-dense xla4j-capacity xla4j-auto)
 codes=""
 for s in "${steps[@]}"; do
   if [ "$SECONDS" -gt $((BUDGET_S - 15)) ]; then echo "!! skipped $s: ${SECONDS} s used of ${BUDGET_S}"; codes="$codes $s=skipped"; continue; fi
@@ -102,6 +103,7 @@ for s in "${steps[@]}"; do
     jax) jax_side ;;
     xla4j-dense) xla4j_side dense ;;
     xla4j-capacity) XLA4J_LIMIT=130 xla4j_side capacity --capacity-factor "$CF" ;;
+    xla4j-auto) XLA4J_LIMIT=120 xla4j_side auto ;;
     *) echo "!! unknown step $s"; false ;;
   esac
   codes="$codes $s=$?"

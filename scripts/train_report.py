@@ -38,11 +38,15 @@ def fmt(x, spec):
 
 def report(runs):
     out = []
-    modes = sorted({m for _, m in runs}, key=lambda m: (m != "dense", m))
+    order = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
+    modes = sorted({m for _, m in runs}, key=lambda m: (order.get(m, 9), m))
     summary = []
     verdicts = []
     for mode in modes:
         j, x = runs.get(("jax", mode)), runs.get(("xla4j", mode))
+        oracle = ""
+        if x and not j and mode not in ("capacity",) and runs.get(("jax", "dense")):
+            j, oracle = runs[("jax", "dense")], " (against JAX dense: the same function, nothing dropped)"
         if not j or not x:
             missing = "jax" if not j else "xla4j"
             out.append(f"### MoE {mode}: no {missing} run\n")
@@ -53,7 +57,7 @@ def report(runs):
                 out.append(f"- {who} {mode}: **error** {r['error']}")
         jl, xl = j.get("losses", []), x.get("losses", [])
         n = min(len(jl), len(xl))
-        out.append(f"### MoE {mode}: {x.get('parameters', 0):,} parameters, batch {x.get('batch')} x seq "
+        out.append(f"### MoE {mode}{oracle}: {x.get('parameters', 0):,} parameters, batch {x.get('batch')} x seq "
                    f"{x.get('seq')} ({x.get('tokens_per_step')} predicted tokens per step), lr {x.get('lr')}, "
                    f"weight decay {x.get('weight_decay')}, clip {x.get('clip')}; {x.get('dtype_policy', '')}\n")
         out.append("| step | JAX loss | xla4j loss | abs diff | rel diff | JAX ms | xla4j ms | dropped (JAX / xla4j) |")
@@ -74,7 +78,7 @@ def report(runs):
             out.append("\nTokens were dropped: raise the capacity factor for a like-for-like comparison.")
         out.append("")
         verdicts.append((mode, ok, worst))
-        summary.append((mode, j, x, worst, ok))
+        summary.append((mode + (" vs JAX dense" if oracle else ""), j, x, worst, ok))
     out.append("### Summary (median over steps 2..N; ratio = JAX ms / xla4j ms, >= 1.0 means xla4j is as fast or "
                "faster)\n")
     out.append("| MoE | JAX compile s | xla4j compile s | JAX median ms | xla4j median ms | ratio | JAX tokens/s | "

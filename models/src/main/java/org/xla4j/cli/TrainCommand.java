@@ -19,6 +19,7 @@ import org.xla4j.models.grok.Grok1;
 import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.moe.MoeOptions;
+import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.train.AdamW;
 import org.xla4j.models.train.GrokTraining;
 import org.xla4j.models.train.TinyModels;
@@ -28,7 +29,6 @@ import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.CompileDump;
 import org.xla4j.runtime.CompileOptions;
-import org.xla4j.runtime.Device;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.tree.Tree;
@@ -104,8 +104,9 @@ final class TrainCommand implements Callable<Integer> {
       + "(memorization) instead of walking through it.")
   boolean fixedBatch;
 
-  @Option(names = "--moe", paramLabel = "dense|capacity|dropless",
-      description = "--model DIR: the MoE implementation (default: dense, every expert on every token).")
+  @Option(names = "--moe", paramLabel = "dense|capacity|dropless|auto",
+      description = "--model DIR: the MoE implementation (default: dense, every expert on every token; auto: the "
+          + "measured pick for the shape and backend, never one that drops).")
   String moe;
 
   @Option(names = "--capacity-factor", paramLabel = "F",
@@ -196,7 +197,8 @@ final class TrainCommand implements Callable<Integer> {
             + " tokens per row; " + m.label() + " takes at most " + c.contextLength() + " (its context length)");
       }
       MoeImplementation impl = moe == null ? MoeImplementation.DENSE : LogitsCommand.parseEnum(MoeImplementation.class,
-          moe, "--moe", List.of(MoeImplementation.DENSE, MoeImplementation.CAPACITY, MoeImplementation.DROPLESS));
+          moe, "--moe", List.of(MoeImplementation.DENSE, MoeImplementation.CAPACITY, MoeImplementation.DROPLESS,
+          MoeImplementation.AUTO));
       Mechanism mech = mechanism == null ? Mechanism.VANILLA : LogitsCommand.parseEnum(Mechanism.class, mechanism,
           "--mechanism", List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE));
       if (capacityFactor != null && (impl != MoeImplementation.CAPACITY || !(capacityFactor > 0))) {
@@ -207,28 +209,28 @@ final class TrainCommand implements Callable<Integer> {
       try (Backend b = Backends.open(backend)) {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(b.platformName());
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
-        GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, org.xla4j.models.quant.QuantMode.DEQUANTIZE));
-        System.out.println("loading " + m.label() + " ...");
+        GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE));
+        System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s) ...%n", impl, mech);
+        long t0 = System.nanoTime();
+        TrainStep step = TrainStep.buildWithMetrics(t.masterTypes(), t.batchTypes(batch, seq), t::lossWithMetrics, opt);
+        String text = step.text(); // printed once here, so the compile below times XLA alone
+        System.out.printf(Locale.ROOT, "built in %.1f s (%,d characters of StableHLO); loading %s ...%n",
+            (System.nanoTime() - t0) / 1e9, text.length(), m.label());
         long l0 = System.nanoTime();
-        Device dev = b.devices().get(0);
-        List<DeviceBuffer> w = m.upload(b, dev, Progress.loading());
+        List<DeviceBuffer> w = m.upload(b, b.devices().get(0), Progress.loading());
         double loadSeconds = (System.nanoTime() - l0) / 1e9;
+        System.out.printf(Locale.ROOT, "loaded in %.1f s; compiling on %s ...%n", loadSeconds, b.platformName());
+        long params = t.masterTypes().leaves().stream().mapToLong(x -> x.numElements()).sum();
+        Job job = new Job(m.label(), "grok1 " + impl.name().toLowerCase(Locale.ROOT) + " moe, "
+            + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches);
+        TrainStep.Loop loop;
         try {
-          System.out.printf(Locale.ROOT, "loaded in %.1f s; building the step program (MoE %s, attention %s) ...%n",
-              loadSeconds, impl, mech);
-          long t0 = System.nanoTime();
-          TrainStep step = TrainStep.buildWithMetrics(t.masterTypes(), t.batchTypes(batch, seq), t::lossWithMetrics, opt);
-          String text = step.text(); // printed once here, so the compile below times XLA alone
-          System.out.printf(Locale.ROOT, "built in %.1f s (%,d characters of StableHLO); compiling on %s ...%n",
-              (System.nanoTime() - t0) / 1e9, text.length(), b.platformName());
-          long params = t.masterTypes().leaves().stream().mapToLong(x -> x.numElements()).sum();
-          Job job = new Job(m.label(), "grok1 " + impl.name().toLowerCase(Locale.ROOT) + " moe, "
-              + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches);
-          try (TrainStep.Loop loop = step.start(b, Tree.unflatten(c.parameterTypes().paths(), w), opts)) {
-            return train(job, b, loop, opts, (System.nanoTime() - t0) / 1e9, loadSeconds);
-          }
+          loop = step.start(b, Tree.unflatten(c.parameterTypes().paths(), w), opts);
         } finally {
-          w.forEach(DeviceBuffer::close);
+          w.forEach(DeviceBuffer::close); // the f32 master copy is made on the device: the bf16 upload is done with
+        }
+        try (loop) {
+          return train(job, b, loop, opts, (System.nanoTime() - t0) / 1e9 - loadSeconds, loadSeconds);
         }
       }
     }
