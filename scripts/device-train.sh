@@ -15,6 +15,7 @@
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-train.sh", carry=[".jre", ".devcarry"], timeout_s=600)
 # Comes back in $OUT: device-train.log (everything), train-h200-DATE.md (the tables), train-*.json (the runs).
+# DUMP=1: also the optimized HLO of each side's step (xla4j --dump bundles, JAX's XLA dump) under $OUT/dump-*.
 # CPU smoke test here (no .jre: the local ./xla4j and a python with jax):
 #   PRESET=tiny VOCAB=512 BATCH=4 SEQ=33 BACKEND=cpu PYTHON=/path/to/python-with-jax OUT=/tmp/o scripts/device-train.sh
 # Steps to run: arguments (default: all): check ckpt jax xla4j-dense xla4j-capacity xla4j-auto.
@@ -78,12 +79,15 @@ ckpt() {
 }
 jax_side() {
   echo "== JAX: value_and_grad + optax, MoE dense and capacity (factor $CF)"
-  limited 220 jax $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" --moe dense,capacity \
+  local flags=${XLA_FLAGS:-}
+  [ -n "${DUMP:-}" ] && flags="$flags --xla_dump_to=$out/dump-jax --xla_dump_hlo_as_text --xla_dump_hlo_module_re=.*step.*"
+  limited 220 jax env XLA_FLAGS="$flags" $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" --moe dense,capacity \
     --capacity-factor "$CF" --output "$RUNS/train-jax.json"
 }
 xla4j_side() {  # xla4j_side MOE [flags]
   local moe=$1 rc
   shift
+  [ -n "${DUMP:-}" ] && set -- "$@" --dump "$out/dump-xla4j-$moe"
   echo "== xla4j train --moe $moe"
   limited "${XLA4J_LIMIT:-150}" "xla4j $moe" "${X4J[@]}" train --model "$CKPT/bf16" --backend "$BACKEND" --data "$TOKENS" \
     "${common[@]}" --moe "$moe" "$@" --output "$RUNS/train-xla4j-$moe.json" --plot "$RUNS/train-xla4j-$moe.png" 2>&1 \

@@ -122,7 +122,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "Also write the step's compile dump bundle (program, StableHLO, optimized HLO, costs) to DIR.")
   Path dump;
 
-  /** What the loop trains: the step, the weights to start from and the batch of each step. */
+  /** What the loop trains: the step, its size, and the batch of each step. */
   private record Job(String label, String kind, TrainStep step, long parameters, long tokensPerStep,
       IntFunction<Tree<HostTensor>> batches) {}
 
