@@ -90,7 +90,7 @@ xla4j_side() {  # xla4j_side MOE [flags]
   [ -n "${DUMP:-}" ] && set -- "$@" --dump "$out/dump-xla4j-$moe"
   echo "== xla4j train --moe $moe"
   limited "${XLA4J_LIMIT:-150}" "xla4j $moe" "${X4J[@]}" train --model "$CKPT/bf16" --backend "$BACKEND" --data "$TOKENS" \
-    "${common[@]}" --moe "$moe" "$@" --output "$RUNS/train-xla4j-$moe.json" --plot "$RUNS/train-xla4j-$moe.png" 2>&1 \
+    "${common[@]}" --moe "$moe" "$@" --output "$RUNS/train-xla4j-$moe.json" --plot "$RUNS/train-xla4j-$moe.svg" 2>&1 \
     | quiet | cut -c1-2000
   rc=${PIPESTATUS[0]}
   return "$rc"

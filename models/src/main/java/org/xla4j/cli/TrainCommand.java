@@ -162,8 +162,13 @@ final class TrainCommand implements Callable<Integer> {
     } else {
       loss = trainCheckpoint(opt, opts);
     }
-    LossPlot.write(plot, "xla4j train " + model + " (lr " + lr + ")", loss);
-    System.out.println("loss curve: " + plot);
+    try {
+      LossPlot.write(plot, "xla4j train " + model + " (lr " + lr + ")", loss);
+      System.out.println("loss curve: " + plot);
+    } catch (LinkageError e) {
+      // the small runtime carried to GPU machines (scripts/device-jre.sh) has no java.desktop: the run still counts
+      System.out.println("loss curve not written: this Java runtime lacks java.desktop (" + e + ")");
+    }
     return 0;
   }
 
