@@ -295,9 +295,10 @@ final class TrainCommand implements Callable<Integer> {
     Arrays.sort(warm);
     double median = warm.length % 2 == 1 ? warm[warm.length / 2] : (warm[warm.length / 2 - 1] + warm[warm.length / 2]) / 2;
     double tokensPerSecond = job.tokensPerStep() / (median / 1e3);
-    System.out.printf(Locale.ROOT, "%d steps; loss %.6f -> %.6f | compile %.2f s | first step %.1f ms | median step "
-        + "%.1f ms (steps 2..%d) | %.0f tokens/s%n", done, loss[0], loss[done - 1], loop.compileSeconds(), ms[0], median,
-        done, tokensPerSecond);
+    System.out.printf(Locale.ROOT, "%d steps; loss %.6f -> %.6f | compile %.2f s%s | first step %.1f ms | median step "
+        + "%.1f ms (steps 2..%d)%s%n", done, loss[0], loss[done - 1], loop.compileSeconds(),
+        b.platformName().equalsIgnoreCase("cpu") ? " (the CPU backend compiles in the first step)" : "", ms[0], median,
+        done, job.tokensPerStep() > 0 ? String.format(Locale.ROOT, " | %.0f tokens/s", tokensPerSecond) : "");
     if (output != null) {
       JsonObject o = new JsonObject();
       o.addProperty("who", "xla4j");
