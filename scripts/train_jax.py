@@ -372,9 +372,10 @@ def train(a):
         records.append(rec)
         print("JSON " + json.dumps({k: v for k, v in rec.items() if k not in ("losses", "step_ms", "dropped")}),
               flush=True)
+        if a.output:                                 # after every mode: a later one may run out of time
+            with open(a.output, "w") as fh:
+                json.dump(records[0] if len(records) == 1 else records, fh, indent=2)
     if a.output:
-        with open(a.output, "w") as fh:
-            json.dump(records[0] if len(records) == 1 else records, fh, indent=2)
         print(f"run: {a.output}", flush=True)
     return 0 if all("error" not in r for r in records) else 1
 
