@@ -65,7 +65,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 
 check() {
   echo "== train_jax.py check: the JAX model against the numpy oracle (tiny), optax against the plain AdamW"
-  limited 90 check $PY scripts/train_jax.py check
+  limited 60 check $PY scripts/train_jax.py check
 }
 ckpt() {
   echo "== checkpoint ($PRESET, seed 0) and tokens"
