@@ -16,12 +16,13 @@
 # Run there:     run(command="scripts/device-train.sh", carry=[".jre", ".devcarry"], timeout_s=600)
 # Comes back in $OUT: device-train.log (everything), train-h200-DATE.md (the tables), train-*.json (the runs).
 # DUMP=1: also the optimized HLO of each side's step (xla4j --dump bundles, JAX's XLA dump) under $OUT/dump-*.
-# CPU smoke test here (no .jre: the local ./xla4j and a python with jax):
+# CPU smoke test here (without .jre and .devcarry: the local ./xla4j and a python with jax):
 #   PRESET=tiny VOCAB=512 BATCH=4 SEQ=33 BACKEND=cpu PYTHON=/path/to/python-with-jax OUT=/tmp/o scripts/device-train.sh
 # Steps to run: arguments (default: all): check ckpt jax xla4j-dense xla4j-capacity xla4j-auto.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -d "$here/.jre" ]; then
+if [ -d "$here/.jre" ] && [ -d "$here/.devcarry" ]; then
+  mkdir -p "${OUT:-/tmp}"
   DEVICE_XMX=${DEVICE_XMX:-24g} . "$here/scripts/device-env.sh" device-train
   X4J=(java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main)
 else                                   # the CPU smoke test: this checkout's launcher builds what it needs
