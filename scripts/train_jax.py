@@ -349,6 +349,13 @@ def train(a):
             t0 = time.perf_counter()
             compiled = jax.jit(step, donate_argnums=(0, 1)).lower(params, state, jnp.asarray(batches[0])).compile()
             rec["compile_s"] = time.perf_counter() - t0
+            try:                                     # what XLA sized: aliased = donated arguments reused in place
+                m = compiled.memory_analysis()
+                rec["memory"] = dict(arguments=m.argument_size_in_bytes, outputs=m.output_size_in_bytes,
+                                     aliased=m.alias_size_in_bytes, temp=m.temp_size_in_bytes,
+                                     peak=getattr(m, "peak_memory_in_bytes", -1))
+            except Exception:                        # not every backend reports it
+                pass
             print(f"{mode}: compiled in {rec['compile_s']:.1f} s ({label})", flush=True)
             losses, ms, dropped = [], [], []
             for i in range(a.steps):

@@ -36,6 +36,12 @@ def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
 
+def gib(rec, key):
+    """A compiled memory figure of a run in GiB, or '-' where the backend gave none."""
+    v = ((rec or {}).get("memory") or {}).get(key)
+    return "-" if v is None or v < 0 else f"{v / 2**30:.2f}"
+
+
 def report(runs):
     out = []
     order = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
@@ -82,8 +88,8 @@ def report(runs):
     out.append("### Summary (median over steps 2..N; ratio = JAX ms / xla4j ms, >= 1.0 means xla4j is as fast or "
                "faster)\n")
     out.append("| MoE | JAX compile s | xla4j compile s | JAX median ms | xla4j median ms | ratio | JAX tokens/s | "
-               "xla4j tokens/s | max abs loss diff | losses agree |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+               "xla4j tokens/s | temp GiB (JAX / xla4j) | donated GiB (JAX / xla4j) | max abs loss diff | losses agree |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for mode, j, x, worst, ok in summary:
         jm = j.get("median_step_ms") if j else None
         xm = x.get("median_step_ms") if x else None
@@ -91,6 +97,7 @@ def report(runs):
         out.append(f"| {mode} | {fmt(j and j.get('compile_s'), '.1f')} | {fmt(x and x.get('compile_s'), '.1f')} | "
                    f"{fmt(jm, '.1f')} | {fmt(xm, '.1f')} | {fmt(ratio, '.2f')} | "
                    f"{fmt(j and j.get('tokens_per_s'), ',.0f')} | {fmt(x and x.get('tokens_per_s'), ',.0f')} | "
+                   f"{gib(j, 'temp')} / {gib(x, 'temp')} | {gib(j, 'aliased')} / {gib(x, 'aliased')} | "
                    f"{fmt(worst, '.2e')} | {'-' if ok is None else ('yes' if ok else 'NO')} |")
     jd, jc = runs.get(("jax", "dense")), runs.get(("jax", "capacity"))
     if jd and jc and jd.get("losses") and jc.get("losses") and not any(jc.get("dropped") or []):

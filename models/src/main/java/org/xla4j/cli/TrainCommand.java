@@ -299,8 +299,20 @@ final class TrainCommand implements Callable<Integer> {
         + "%.1f ms (steps 2..%d)%s%n", done, loss[0], loss[done - 1], loop.compileSeconds(),
         b.platformName().equalsIgnoreCase("cpu") ? " (the CPU backend compiles in the first step)" : "", ms[0], median,
         done, job.tokensPerStep() > 0 ? String.format(Locale.ROOT, " | %.0f tokens/s", tokensPerSecond) : "");
+    java.util.Optional<org.xla4j.runtime.CompiledMemoryStats> mem = loop.executable().compiledMemoryStats();
+    mem.ifPresent(x -> System.out.printf(Locale.ROOT, "compiled step memory: arguments %.2f GiB, aliased with results "
+        + "%.2f GiB (donated), temp %.2f GiB%n", x.arguments() / GIB, x.aliased() / GIB, x.temp() / GIB));
     if (output != null) {
       JsonObject o = new JsonObject();
+      mem.ifPresent(x -> {
+        JsonObject j = new JsonObject();
+        j.addProperty("arguments", x.arguments());
+        j.addProperty("outputs", x.outputs());
+        j.addProperty("aliased", x.aliased());
+        j.addProperty("temp", x.temp());
+        j.addProperty("peak", x.peak());
+        o.add("memory", j);
+      });
       o.addProperty("who", "xla4j");
       o.addProperty("model", job.label());
       o.addProperty("kind", job.kind());
@@ -340,6 +352,8 @@ final class TrainCommand implements Callable<Integer> {
     }
     return loss;
   }
+
+  private static final double GIB = 1 << 30;
 
   private static JsonArray array(double[] xs) {
     JsonArray a = new JsonArray();
