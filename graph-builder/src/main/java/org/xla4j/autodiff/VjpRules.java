@@ -297,7 +297,9 @@ final class VjpRules {
       GatherDims gd = new GatherDims(d.updateWindowDims(), d.insertedWindowDims(), d.inputBatchingDims(),
           d.scatterIndicesBatchingDims(), d.scatterDimsToOperandDims(), d.indexVectorDim());
       // exact for a set when the indices are unique (a duplicate's earlier writes are lost, not differentiated)
-      r.set(2, emit(g, new Op.Gather(ct.value(), s.scatterIndices(), gd, sizes, s.indicesAreSorted())));
+      Tensor got = emit(g, new Op.Gather(ct.value(), s.scatterIndices(), gd, sizes, s.indicesAreSorted()));
+      // the scatter skipped updates whose window is out of bounds, where the gather clamps: those get zero
+      r.set(2, Jnp.where(scatterInBounds(g, s, sizes, update), got, 0.0));
     }
     return r;
   }
@@ -349,6 +351,31 @@ final class VjpRules {
     List<Value> un = g.raw().emit(new Op.Sort(back, dim, false, byPerm));
     for (int k = 0; k < which.size(); k++) r.set(which.get(k), w(g, un.get(1 + k)));
     return r;
+  }
+
+  /**
+   * Which updates of {@code s} land (true) and which it skips: an update lands when its whole window fits, i.e.
+   * {@code 0 <= index_k <= operand_dim - window_size} along every scattered operand dimension. Shaped like the
+   * updates with size 1 at the window dimensions (the other dimensions are the indices' batch dimensions, in order).
+   */
+  private static Tensor scatterInBounds(Graph g, Op.Scatter s, List<Long> windowSizes, TensorType update) {
+    ScatterDims d = s.dims();
+    Tensor idx = w(g, s.scatterIndices());
+    int v = d.indexVectorDim();
+    long[] operand = s.inputs().get(0).type().shape().dims();
+    Tensor ok = null;
+    for (int k = 0; k < d.scatterDimsToOperandDims().size(); k++) {
+      Tensor ik = v == idx.rank() ? idx : idx.slice(v, k, k + 1).squeeze(v);
+      int od = d.scatterDimsToOperandDims().get(k);
+      Tensor in = ik.ge(0L).and(ik.le(operand[od] - windowSizes.get(od)));
+      ok = ok == null ? in : ok.and(in);
+    }
+    long[] shape = new long[update.rank()];
+    int j = 0;
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = d.updateWindowDims().contains(i) ? 1 : ok.dim(j++);
+    }
+    return ok.reshape(shape);
   }
 
   private static Tensor topK(Graph g, Tensor x, Tensor indices, Tensor ct) {

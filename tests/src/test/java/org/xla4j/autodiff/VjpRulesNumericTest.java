@@ -202,6 +202,14 @@ class VjpRulesNumericTest {
   }
 
   @Test
+  void scatterAddSkipsOutOfBoundsUpdatesAndTheirGradients() {
+    // rows 4 and -1 are outside the 4-row operand: the scatter skips them, so they get no gradient (a plain gather
+    // of the cotangent would clamp them to rows 3 and 0); CapacityMoe drops token copies this way
+    check("scatter-add out of bounds", x -> x.get(0).scatterAdd(x.get(0).graph().constant(new int[] {1, 4, -1, 3}, 4),
+        x.get(1)).square(), Arg.signed(0.1, 1, 4, 2), Arg.signed(0.1, 1, 4, 2));
+  }
+
+  @Test
   void scatterSetIntoOperandAndUpdates() {
     // x.at[[0, 2]].set(u) with unique indices: overwritten entries of x get no gradient, u gets ct's entries
     check("scatter-set", x -> {

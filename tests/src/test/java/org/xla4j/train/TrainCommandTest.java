@@ -25,7 +25,7 @@ class TrainCommandTest {
   private static List<Double> losses(String text) {
     List<Double> l = new ArrayList<>();
     for (String line : text.split("\n")) {
-      if (line.startsWith("step ")) l.add(Double.parseDouble(line.substring(line.indexOf("loss") + 4).trim()));
+      if (line.startsWith("step ")) l.add(Double.parseDouble(line.substring(line.indexOf("loss") + 4).trim().split("\\s+")[0]));
     }
     return l;
   }

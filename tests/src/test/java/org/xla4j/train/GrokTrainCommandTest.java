@@ -1,0 +1,152 @@
+package org.xla4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xla4j.cli.TinyCheckpoints;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.runtime.Safetensors;
+
+/**
+ * {@code xla4j train --model DIR} on the CPU, on the tiny Grok-1 fixture written as a Hugging Face directory
+ * (scripts/grok_reference.py's weights): the first step's loss is the cross entropy of the numpy oracle's logits
+ * (computed here in plain Java), the loss falls on a memorized batch, the JSON output holds every step, and bad
+ * input names the option at fault.
+ */
+class GrokTrainCommandTest {
+  @TempDir
+  static Path dir;
+
+  static Path model;
+  static Path tokens;
+  /** Row 0 of the fixture's tokens: 5, 17, 3, 99, 42, 7, 0, 0 (two pads at the end). */
+  static int[] row;
+
+  @BeforeAll
+  static void fixture() throws IOException {
+    model = TinyCheckpoints.grokHf(Files.createDirectories(dir.resolve("grok-tiny")), false);
+    int[] all = TinyCheckpoints.grokIo("tokens").toIntArray();
+    row = Arrays.copyOf(all, 8);
+    tokens = dir.resolve("tokens.safetensors");
+    Safetensors.write(tokens, Map.of("tokens", HostTensor.ofInts(row, row.length)));
+  }
+
+  private static TinyCheckpoints.Run train(String... extra) {
+    List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--plot",
+        dir.resolve("loss.png").toString()));
+    args.addAll(List.of(extra));
+    return TinyCheckpoints.cli(args);
+  }
+
+  /**
+   * The oracle: the model sees row[0..6] and predicts row[1..7]; targets 0 (pads) do not count, so the loss is
+   * the mean over positions 0..4 of logsumexp(z) - z[target], with z the numpy logits of the full row (causal:
+   * position t's logits do not depend on later tokens).
+   */
+  private static double oracleLoss() throws IOException {
+    HostTensor logits = TinyCheckpoints.grokIo("logits_bf16"); // [2, 8, 128] f32
+    int v = (int) logits.shape().dim(2);
+    float[] z = logits.toFloatArray();
+    double sum = 0;
+    int n = 0;
+    for (int t = 0; t < row.length - 1; t++) {
+      int target = row[t + 1];
+      if (target == 0) continue;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < v; k++) max = Math.max(max, z[t * v + k]);
+      double s = 0;
+      for (int k = 0; k < v; k++) s += Math.exp(z[t * v + k] - max);
+      sum += Math.log(s) + max - z[t * v + target];
+      n++;
+    }
+    assertEquals(5, n, "valid targets of row 0");
+    return sum / n;
+  }
+
+  @Test
+  void firstLossIsTheOraclesAndTheLossFallsOnAMemorizedBatch() throws IOException {
+    Path json = dir.resolve("run.json");
+    TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
+        "25", "--lr", "3e-3", "--weight-decay", "0.01", "--output", json.toString());
+    assertEquals(0, r.rc(), r.out() + r.err());
+    JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonArray losses = o.getAsJsonArray("losses");
+    assertEquals(25, losses.size(), r.out());
+    assertEquals(25, o.getAsJsonArray("step_ms").size());
+    assertEquals(1, o.get("batch").getAsInt());
+    assertEquals(7, o.get("tokens_per_step").getAsLong());
+    assertTrue(o.get("median_step_ms").getAsDouble() > 0 && o.get("tokens_per_s").getAsDouble() > 0, o.toString());
+    double first = losses.get(0).getAsDouble();
+    double want = oracleLoss();
+    System.out.printf("grok tiny train: step 1 loss %.6f, numpy oracle %.6f%n", first, want);
+    // bf16 logits of magnitude up to ~40 agree with numpy's within about one bf16 ulp (0.25) per element; the
+    // cross entropy averages softmax-weighted differences, measured here at about 0.01
+    assertEquals(want, first, 0.05, "step 1 loss against the numpy oracle's cross entropy");
+    double last = losses.get(24).getAsDouble();
+    assertTrue(last < 0.3 * first, "memorizing 5 targets: " + first + " -> " + last);
+    assertTrue(r.out().contains("median step") && r.out().contains("tokens/s"), r.out());
+    assertEquals("f32 master weights and AdamW state, bf16 compute", o.get("dtype_policy").getAsString());
+  }
+
+  @Test
+  void capacityMoeTrainsAndCountsDrops() throws IOException {
+    Path json = dir.resolve("cap.json");
+    TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
+        "3", "--moe", "capacity", "--capacity-factor", "0.5", "--output", json.toString());
+    assertEquals(0, r.rc(), r.out() + r.err());
+    JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    // 7 tokens x top-2 over 4 experts at factor 0.5: capacity ceil(14/4 * 0.5) = 2 per expert, 8 slots for 14
+    // copies in each of the 2 layers: at least 2 x 6 copies are dropped
+    for (var d : o.getAsJsonArray("dropped")) assertTrue(d.getAsLong() >= 12, o.toString());
+  }
+
+  @Test
+  void badInputNamesTheOption() {
+    TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("train", "--model", dir.resolve("nowhere").toString()));
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--model") && r.err().contains("nowhere"), r.err());
+
+    r = train("--seq", "66"); // the fixture's context is 64 tokens; the model would see 65
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--seq 66") && r.err().contains("65") && r.err().contains("64"), r.err());
+
+    r = train("--fixed-batch");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--fixed-batch needs --data"), r.err());
+
+    r = train("--moe", "few-tokens");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--moe"), r.err());
+
+    r = train("--capacity-factor", "2");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--capacity-factor applies to --moe capacity"), r.err());
+
+    r = TinyCheckpoints.cli(List.of("train", "--model", "tiny-llama", "--moe", "dense", "--plot",
+        dir.resolve("x.png").toString()));
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("apply to --model DIR"), r.err());
+  }
+
+  @Test
+  void anInt8CheckpointIsRefused() throws IOException {
+    Path int8 = TinyCheckpoints.grokHf(Files.createDirectories(dir.resolve("grok-int8")), true);
+    TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("train", "--model", int8.toString(), "--plot",
+        dir.resolve("x.png").toString()));
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("int8 checkpoint cannot be trained"), r.err());
+  }
+}
