@@ -2,12 +2,12 @@
 # One GPU-machine round for issues 10, 11 and 13 (this session's measurement round), in two calls so that
 # each fits the device tool's 10-minute limit; the second is meant to follow the first while the machine is
 # still warm:
-#   part A (under 9.5 minutes): generation beside JAX, bf16 and int8 (decode at batch 1 and 32, one token per
-#     call and 16 per call, greedy tokens compared), prefill beside JAX with logits compared (bf16), and the
-#     decode-sized MoE at Grok-1's layer (T1, bf16 and int8, beside JAX) -> device-generate-full.sh, device-moe.sh
-#   part B (under 5 minutes): attention forward+backward beside JAX (BLOCKWISE's own backward, CUDNN), the
-#     1.6B training step beside JAX + optax, and the MoE custom backward's GPU test
-#     -> device-attention-grad.sh, device-train.sh, device-junit.sh
+#   part A (under 9.6 minutes): generation beside JAX, bf16 and int8 (decode at batch 1 and 32, one token per
+#     call and 16 per call, greedy tokens compared), prefill beside JAX with logits compared (bf16), the
+#     decode-sized MoE at Grok-1's layer (T1, bf16 and int8, beside JAX), attention forward+backward beside JAX
+#     (BLOCKWISE's own backward, CUDNN) -> device-generate-full.sh, device-moe.sh, device-attention-grad.sh
+#   part B (under 5 minutes): the 1.6B training step beside JAX + optax (dense MoE), and the MoE custom
+#     backward's GPU test -> device-train.sh, device-junit.sh
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-round7.sh A", carry=[".jre", ".devcarry"], timeout_s=600), then B.
 # Each part's scripts write their own logs and tables to $OUT.
@@ -20,12 +20,13 @@ case $part in
   A)
     BUDGET_S=400 JAX_TTFT=0 XLA4J_TTFT=0 PREFILL_INT8=0 scripts/device-generate-full.sh \
       ckpt jax-bf16 jax-int8 xla4j-bf16 xla4j-int8 extras prefill
-    b=$(left 560); [ "$b" -gt 40 ] && BUDGET_S=$b scripts/device-moe.sh round3 jaxt1 int83
+    b=$(left 470); [ "$b" -gt 40 ] && BUDGET_S=$b scripts/device-moe.sh round3 jaxt1 int83
+    b=$(left 575); [ "$b" -gt 60 ] && BUDGET_S=$b scripts/device-attention-grad.sh
     ;;
   B)
-    BUDGET_S=${ATT_S:-100} scripts/device-attention-grad.sh
-    b=$(left 250); [ "$b" -gt 60 ] && BUDGET_S=$b scripts/device-train.sh
-    b=$(left 290); [ "$b" -gt 30 ] && timeout "$b" scripts/device-junit.sh org.xla4j.backends.MoeGradPjrtTest
+    # the checkpoint part A wrote is reused when the machine is still the same one
+    BUDGET_S=${TRAIN_S:-230} JAX_MOE=dense scripts/device-train.sh ckpt jax xla4j-dense
+    b=$(left 280); [ "$b" -gt 30 ] && timeout "$b" scripts/device-junit.sh org.xla4j.backends.MoeGradPjrtTest
     ;;
   *) echo "unknown part $part (A or B)"; exit 2 ;;
 esac

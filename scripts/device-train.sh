@@ -82,7 +82,7 @@ jax_side() {
   echo "== JAX: value_and_grad + optax, MoE dense and capacity (factor $CF)"
   local flags=${XLA_FLAGS:-}
   [ -n "${DUMP:-}" ] && flags="$flags --xla_dump_to=$out/dump-jax --xla_dump_hlo_as_text --xla_dump_hlo_module_re=.*step.*"
-  limited 220 jax env XLA_FLAGS="$flags" $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" --moe dense,capacity \
+  limited 220 jax env XLA_FLAGS="$flags" $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" --moe "${JAX_MOE:-dense,capacity}" \
     --capacity-factor "$CF" --output "$RUNS/train-jax.json"
 }
 xla4j_side() {  # xla4j_side MOE [flags]
