@@ -48,8 +48,10 @@ final class BlockwiseAttention implements AttentionImpl {
   @Override
   public AttentionResult compute(AttentionProblem p) {
     if (!Autodiff.isDifferentiating() || p.dropoutKey() != null) return forward(p);
-    // differentiated: the loops stay the forward; the backward differentiates a scan over key chunks
-    // (BlockwiseGrad), so neither direction builds the S x S logits
+    // differentiated: its own blockwise backward (BlockwiseVjp: causal blocks skipped, nothing saved per
+    // step) where it applies; with a bias, mask tensor or segment ids, the loops stay the forward and the
+    // backward differentiates a scan over key chunks (BlockwiseGrad: exact, but causal blocks are masked)
+    if (BlockwiseVjp.supports(p)) return new AttentionResult(BlockwiseVjp.apply(p), null, null);
     Tree<Tensor> in = Tree.of(Map.of("q", p.q(), "k", p.k(), "v", p.v()));
     Tensor out = Autodiff.customVjp(
         x -> Autodiff.Forward.of(Tree.of(Map.of("out", forward(BlockwiseGrad.with(p, x)).output())), x),
