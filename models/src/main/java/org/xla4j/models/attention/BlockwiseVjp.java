@@ -56,10 +56,13 @@ final class BlockwiseVjp {
    */
   static long block(AttentionProblem p) {
     AttentionOptions o = p.options();
-    long len = o.causal() ? Math.max(p.qLength(), p.keyLength()) : p.keyLength();
-    long want = o.causal() ? Math.min(option(o.queryChunkSize(), len), option(o.keyChunkSize(), len))
-        : option(o.keyChunkSize(), len);
-    long steps = o.causal() ? p.qLength() : p.keyLength();
+    return block(o.queryChunkSize(), o.keyChunkSize(), p.qLength(), p.keyLength(), o.causal());
+  }
+
+  static long block(int queryChunk, int keyChunk, long sq, long sk, boolean causal) {
+    long len = causal ? Math.max(sq, sk) : sk;
+    long want = causal ? Math.min(option(queryChunk, len), option(keyChunk, len)) : option(keyChunk, len);
+    long steps = causal ? sq : sk;
     long floor = (steps + MAX_STEPS - 1) / MAX_STEPS;
     return Math.max(1, Math.min(Math.max(want, floor), len));
   }
