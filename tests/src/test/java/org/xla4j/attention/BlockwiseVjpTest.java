@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +21,7 @@ import org.xla4j.dsl.Tensor;
 import org.xla4j.emit.EmitOptions;
 import org.xla4j.emit.StableHloPrinter;
 import org.xla4j.models.attention.Attention;
+import org.xla4j.models.attention.AttentionInputs;
 import org.xla4j.models.attention.AttentionOptions;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.runtime.Backend;
@@ -30,10 +33,11 @@ import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 
 /**
- * BLOCKWISE's own blockwise backward (no bias, mask or segment ids: the custom VJP over block offsets)
- * gives VANILLA's gradients, which come from differentiating VANILLA op by op: dq, dk, dv of
- * {@code sum(out · ct)} for a random ct. Causal and not, GQA, query and key lengths that the block does not
- * divide, Sq ≠ Sk both ways, soft-cap, a custom scale and an output multiplier. Tolerance on each element:
+ * BLOCKWISE's own blockwise backward (the custom VJP over block offsets) gives VANILLA's gradients, which
+ * come from differentiating VANILLA op by op: dq, dk, dv of {@code sum(out · ct)} for a random ct. Causal and
+ * not, GQA, query and key lengths that the block does not divide, Sq ≠ Sk both ways, soft-cap, a custom
+ * scale and an output multiplier, a (B, Sk) padding mask, segment ids and a key-only bias; a mask that varies
+ * along the queries takes the scan form (a loop) and gives the same gradients. Tolerance on each element:
  * f64 1e-10 and f32 2e-5, times max(1, |VANILLA's value|). The programs have no S × S tensor and no loop,
  * and causal attention computes only the n(n+1)/2 block pairs on or below the diagonal.
  */
@@ -46,8 +50,16 @@ class BlockwiseVjpTest {
   @AfterAll
   static void close() { cpu.close(); }
 
-  /** One gradient case: shapes, options, dtype. */
-  record Case(String name, DType dt, int b, int sq, int sk, int h, int hkv, int d, AttentionOptions.Builder o) {}
+  /** Which mask tensors a case passes (all built from a seeded generator in {@link #check}). */
+  enum Extra { PADDING_MASK, SEGMENTS, KEY_BIAS, FULL_MASK }
+
+  /** One gradient case: shapes, options, dtype, mask tensors. */
+  record Case(String name, DType dt, int b, int sq, int sk, int h, int hkv, int d, AttentionOptions.Builder o,
+      Set<Extra> extras) {
+    Case(String name, DType dt, int b, int sq, int sk, int h, int hkv, int d, AttentionOptions.Builder o) {
+      this(name, dt, b, sq, sk, h, hkv, d, o, EnumSet.noneOf(Extra.class));
+    }
+  }
 
   private static AttentionOptions.Builder opts(boolean causal, int chunk) {
     return AttentionOptions.builder().causal(causal).chunks(chunk, chunk);
@@ -81,11 +93,29 @@ class BlockwiseVjpTest {
   }
 
   @Test
+  void causalPaddingMaskSegmentsKeyBiasGqaF64() {
+    check(new Case("causal masks f64", DType.F64, 2, 40, 40, 4, 2, 8, opts(true, 16),
+        EnumSet.of(Extra.PADDING_MASK, Extra.SEGMENTS, Extra.KEY_BIAS)));
+  }
+
+  @Test
+  void nonCausalSegmentsAndPaddingMaskF32() {
+    check(new Case("non-causal masks f32", DType.F32, 2, 24, 30, 2, 1, 8, opts(false, 8),
+        EnumSet.of(Extra.PADDING_MASK, Extra.SEGMENTS)));
+  }
+
+  @Test
+  void maskAlongQueriesTakesTheScanFormF32() {
+    check(new Case("full mask f32 (scan form)", DType.F32, 2, 24, 24, 4, 2, 8, opts(true, 8),
+        EnumSet.of(Extra.FULL_MASK)));
+  }
+
+  @Test
   void causalSkipsBlocksAboveTheDiagonal() {
     int s = 64;
     int c = 8; // n = 8 blocks: causal 36 block pairs of 64
-    String causal = gradientProgram(DType.F32, 1, s, s, 2, 2, 16, opts(true, c).mechanism(Mechanism.BLOCKWISE).build());
-    String full = gradientProgram(DType.F32, 1, s, s, 2, 2, 16, opts(false, c).mechanism(Mechanism.BLOCKWISE).build());
+    String causal = gradientProgram(new Case("c", DType.F32, 1, s, s, 2, 2, 16, opts(true, c)), Mechanism.BLOCKWISE);
+    String full = gradientProgram(new Case("f", DType.F32, 1, s, s, 2, 2, 16, opts(false, c)), Mechanism.BLOCKWISE);
     for (String text : List.of(causal, full)) {
       assertFalse(text.contains("stablehlo.while"), "the blockwise VJP is unrolled, no loop");
       assertFalse(text.contains("x64x64x"), "no S x S tensor");
@@ -108,14 +138,32 @@ class BlockwiseVjpTest {
     return pairs;
   }
 
-  private static String gradientProgram(DType dt, int b, int sq, int sk, int h, int hkv, int d, AttentionOptions o) {
-    Graph g = new Graph("bw_vjp_" + o.mechanism());
-    Tree<Tensor> p = Tree.of(Map.of("q", g.parameter(dt, b, sq, h, d), "k", g.parameter(dt, b, sk, hkv, d),
-        "v", g.parameter(dt, b, sk, hkv, d)));
-    Tensor ct = g.parameter(dt, b, sq, h, d);
-    Tree<Tensor> gr = Autodiff.grad(t -> Attention.apply(o, t.get("q"), t.get("k"), t.get("v")).mul(ct).sum())
+  /** dq, dk, dv of sum(out · ct); parameters q, k, v, ct, then the case's mask tensors in {@link Extra} order. */
+  private static String gradientProgram(Case c, Mechanism m) {
+    DType dt = c.dt();
+    AttentionOptions o = c.o().mechanism(m).build();
+    Graph g = new Graph("bw_vjp_" + m);
+    Tree<Tensor> p = Tree.of(Map.of("q", g.parameter(dt, c.b(), c.sq(), c.h(), c.d()),
+        "k", g.parameter(dt, c.b(), c.sk(), c.hkv(), c.d()), "v", g.parameter(dt, c.b(), c.sk(), c.hkv(), c.d())));
+    Tensor ct = g.parameter(dt, c.b(), c.sq(), c.h(), c.d());
+    AttentionInputs in = AttentionInputs.none();
+    if (c.extras().contains(Extra.PADDING_MASK)) in = in.withMask(g.parameter(DType.I32, c.b(), c.sk()));
+    if (c.extras().contains(Extra.SEGMENTS)) {
+      in = in.withSegmentIds(g.parameter(DType.I32, c.b(), c.sq()), g.parameter(DType.I32, c.b(), c.sk()));
+    }
+    if (c.extras().contains(Extra.KEY_BIAS)) in = in.withBias(g.parameter(dt, c.b(), 1, 1, c.sk()));
+    if (c.extras().contains(Extra.FULL_MASK)) in = in.withMask(g.parameter(DType.I32, c.b(), 1, c.sq(), c.sk()).ne(0L));
+    AttentionInputs inputs = in;
+    Tree<Tensor> gr = Autodiff.grad(t -> Attention.apply(o, t.get("q"), t.get("k"), t.get("v"), inputs).mul(ct).sum())
         .apply(p);
     return StableHloPrinter.print(g.build(gr.get("q"), gr.get("k"), gr.get("v")), EmitOptions.unsharded());
+  }
+
+  /** Segment ids per row: a new segment every {@code len} positions, shifted by the row. */
+  private static int[] segments(int b, int s, int len) {
+    int[] ids = new int[b * s];
+    for (int i = 0; i < ids.length; i++) ids[i] = (i % s + 3 * (i / s)) / len;
+    return ids;
   }
 
   private static void check(Case c) {
@@ -125,11 +173,30 @@ class BlockwiseVjpTest {
     args.add(AttentionHarness.random(r, c.dt(), c.b(), c.sk(), c.hkv(), c.d()));
     args.add(AttentionHarness.random(r, c.dt(), c.b(), c.sk(), c.hkv(), c.d()));
     args.add(AttentionHarness.random(r, c.dt(), c.b(), c.sq(), c.h(), c.d())); // cotangent
+    if (c.extras().contains(Extra.PADDING_MASK)) {
+      // right padding of a different length per row (row 0 keeps all keys)
+      int[] keep = new int[c.b() * c.sk()];
+      for (int i = 0; i < keep.length; i++) keep[i] = i % c.sk() < c.sk() - 5 * (i / c.sk()) ? 1 : 0;
+      args.add(HostTensor.ofInts(keep, c.b(), c.sk()));
+    }
+    if (c.extras().contains(Extra.SEGMENTS)) {
+      // packed sequences: segment boundaries that do not fall on block edges
+      args.add(HostTensor.ofInts(segments(c.b(), c.sq(), 7), c.b(), c.sq()));
+      args.add(HostTensor.ofInts(segments(c.b(), c.sk(), 7), c.b(), c.sk()));
+    }
+    if (c.extras().contains(Extra.KEY_BIAS)) args.add(AttentionHarness.random(r, c.dt(), c.b(), 1, 1, c.sk()));
+    if (c.extras().contains(Extra.FULL_MASK)) {
+      int[] keep = new int[c.b() * c.sq() * c.sk()];
+      for (int i = 0; i < keep.length; i++) keep[i] = r.nextInt(4) == 0 ? 0 : 1;
+      args.add(HostTensor.ofInts(keep, c.b(), 1, c.sq(), c.sk()));
+    }
     List<double[]> grads = new ArrayList<>();
     for (Mechanism m : List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE)) {
-      String text = gradientProgram(c.dt(), c.b(), c.sq(), c.sk(), c.h(), c.hkv(), c.d(), c.o().mechanism(m).build());
+      String text = gradientProgram(c, m);
       if (m == Mechanism.BLOCKWISE) {
-        assertFalse(text.contains("stablehlo.while"), c.name() + ": BLOCKWISE took its blockwise VJP (no scan)");
+        boolean scanForm = c.extras().contains(Extra.FULL_MASK);
+        assertEquals(scanForm, text.contains("stablehlo.while"),
+            c.name() + ": BLOCKWISE took " + (scanForm ? "the scan form (a loop)" : "its blockwise VJP (no loop)"));
       }
       try (Executable exe = cpu.compile(text, CompileOptions.defaults())) {
         for (HostTensor t : exe.execute(args)) grads.add(t.toDoubleArray());

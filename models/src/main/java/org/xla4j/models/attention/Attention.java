@@ -45,8 +45,8 @@ public final class Attention {
   public static long blockwiseChunk(int option, long len) { return BlockwiseAttention.chunk(option, len); }
 
   /**
-   * The block size of BLOCKWISE's own backward (when differentiated without bias, mask tensor, segment ids
-   * or dropout) for the chunk options and lengths: with causal, one size for queries and keys, the smaller
+   * The block size of BLOCKWISE's own backward (when differentiated without dropout and without a mask or
+   * bias that varies along the queries) for the chunk options and lengths: with causal, one size for queries and keys, the smaller
    * of the two options; 0 picks S/16 within [512, 1024]; never more than the sequence, and at most 32 steps.
    *
    * <pre>{@code

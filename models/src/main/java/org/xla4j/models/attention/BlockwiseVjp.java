@@ -30,8 +30,10 @@ import org.xla4j.types.TensorType;
  * key block j. No {@code while} and no {@code cond}: the program has one step per block offset, at most
  * {@link #MAX_STEPS} (the block size grows at long sequences to keep that bound).
  *
- * <p>Taken when the call has no bias, mask tensor, segment ids or dropout ({@link #supports}); those go
- * through {@link BlockwiseGrad}'s differentiated scan instead (masked, not skipped, but exact).
+ * <p>Masks and bias that vary only along the keys (a (B, Sk) padding mask, a [B|1, H|1, 1, Sk] bias) and
+ * segment ids are applied per block, sliced from [.., n, .., c] vectors. A mask or bias that varies along
+ * the queries, and dropout, go through {@link BlockwiseGrad}'s differentiated scan instead ({@link #supports};
+ * masked, not skipped, but exact).
  * Sequences that the block does not divide are padded: padded keys are hidden, padded query rows are
  * computed and sliced away (their output cotangent is zero, so they add nothing to dK and dV).
  */
@@ -44,9 +46,13 @@ final class BlockwiseVjp {
 
   private BlockwiseVjp() {}
 
-  /** Whether this VJP computes the problem's gradient exactly (else the scan form does). */
+  /**
+   * Whether this VJP computes the problem's gradient: no dropout, and a mask or bias (rank 5, [b, hkv|1,
+   * g|1, sq|1, sk|1]) only when it is the same for every query row. Otherwise the scan form does.
+   */
   static boolean supports(AttentionProblem p) {
-    return p.bias() == null && p.mask() == null && p.qSegmentIds() == null && p.dropoutKey() == null;
+    return p.dropoutKey() == null && (p.bias() == null || p.bias().dim(3) == 1)
+        && (p.mask() == null || p.mask().dim(3) == 1);
   }
 
   /**
@@ -100,6 +106,11 @@ final class BlockwiseVjp {
     final long c;
     final long nq;
     final long nk;
+    /** Key-only mask and bias as [b, hkv|1, nk|1, g|1, 1, c|1] (bias in acc), segment ids as [B, 1, nq, 1, c, 1] / [B, 1, nk, 1, 1, c]; or null. */
+    final Tensor keyMask;
+    final Tensor keyBias;
+    final Tensor qSeg;
+    final Tensor kSeg;
     final List<Step> steps = new ArrayList<>();
 
     Layout(AttentionProblem p, long c) {
@@ -110,6 +121,12 @@ final class BlockwiseVjp {
       this.nq = (p.qLength() + c - 1) / c;
       this.nk = (p.keyLength() + c - 1) / c;
       boolean keyPad = nk * c > p.keyLength();
+      this.keyMask = keyVector(p.mask());
+      this.keyBias = p.bias() == null ? null : keyVector(p.bias().astype(acc));
+      this.qSeg = p.qSegmentIds() == null ? null
+          : Core.padTo(p.qSegmentIds(), 1, nq * c, -1).reshape(p.batch(), 1, nq, 1, c, 1);
+      this.kSeg = p.kvSegmentIds() == null ? null
+          : Core.padTo(p.kvSegmentIds(), 1, nk * c, -2).reshape(p.batch(), 1, nk, 1, 1, c);
       if (p.options().causal()) {
         // offset d pairs query block i with key block i - d (top-left aligned: key block j is visible to
         // query block i only when j <= i); blocks past either sequence's end drop out
@@ -121,6 +138,25 @@ final class BlockwiseVjp {
       } else {
         for (long j = 0; j < nk; j++) steps.add(new Step(0, j, nq, false, false, keyPad && j == nk - 1));
       }
+    }
+
+    /** A key-only [b, h, g, 1, sk|1] mask or bias as [b, h, nk|1, g, 1, c|1] (padded keys: zero, hidden anyway). */
+    private Tensor keyVector(Tensor t) {
+      if (t == null) return null;
+      if (t.dim(4) == 1) return t.reshape(t.dim(0), t.dim(1), 1, t.dim(2), 1, 1);
+      return Core.padTo(t, 4, nk * c, 0).reshape(t.dim(0), t.dim(1), t.dim(2), 1, nk, c).transpose(0, 1, 4, 2, 3, 5);
+    }
+
+    /** A step's query-side slice of a per-row vector [.., nq|1, ..] (axis 2), kept when broadcast. */
+    private Tensor rowVector(Step s, Tensor x) {
+      return x.dim(2) == 1 ? x : rows(s, x);
+    }
+
+    /** A step's key-side slice of a per-key vector [.., nk|1, ..] (axis 2, kept size 1 when not paired). */
+    private Tensor colVector(Step s, Tensor x) {
+      if (x.dim(2) == 1) return x;
+      if (!s.paired()) return x.slice(2, s.k0(), s.k0() + 1);
+      return s.k0() == 0 && s.m() == nk ? x : x.slice(2, s.k0(), s.k0() + s.m());
     }
 
     long b() { return p.batch(); }
@@ -208,13 +244,24 @@ final class BlockwiseVjp {
       return p.scale() == 1.0 ? t : t.mul(p.scale());
     }
 
-    /** Hidden entries of a step's logits at {@link Core#NEG}: the diagonal blocks' upper triangle, padded keys. */
+    /**
+     * A step's soft-capped logits with the bias added and hidden entries at {@link Core#NEG}: the diagonal
+     * blocks' upper triangle, padded keys, the key mask, other segments.
+     */
     Tensor mask(Step s, Tensor logits) {
-      Tensor visible = null;
+      if (keyBias != null) {
+        // -inf in a user bias would make exp(m_old - m_new) NaN in the online softmax
+        logits = logits.add(colVector(s, keyBias)).maximum(Core.NEG);
+      }
+      Tensor visible = keyMask == null ? null : colVector(s, keyMask);
+      if (qSeg != null) {
+        Tensor same = rowVector(s, qSeg).eq(colVector(s, kSeg));
+        visible = visible == null ? same : visible.and(same);
+      }
       if (s.diagonal()) {
         Tensor r = g.iota(TensorType.of(DType.I32, 1, 1, 1, 1, c, 1), 4);
         Tensor col = g.iota(TensorType.of(DType.I32, 1, 1, 1, 1, 1, c), 5);
-        visible = col.le(r);
+        visible = visible == null ? col.le(r) : visible.and(col.le(r));
       }
       if (s.padded()) {
         Tensor kpos = g.iota(TensorType.of(DType.I32, 1, 1, 1, 1, 1, c), 5).add(s.k0() * c);
