@@ -121,21 +121,26 @@ class BlockwiseVjpTest {
       assertFalse(text.contains("x64x64x"), "no S x S tensor");
     }
     // each step's logits and dP blocks are [B, Hkv, m, G, c, c] (paired) or [B, Hkv, n, G, c, c]; count block pairs
-    long causalPairs = blockPairs(causal, c);
-    long fullPairs = blockPairs(full, c);
-    assertEquals(2 * 3 * 36, causalPairs, "causal: 36 block pairs each for the forward logits, backward logits and dP");
-    assertEquals(2 * 3 * 64, fullPairs, "non-causal: all 64 block pairs, three times");
+    List<Long> causalSteps = blockCounts(causal, c);
+    List<Long> fullSteps = blockCounts(full, c);
+    long causalPairs = causalSteps.stream().mapToLong(Long::longValue).sum();
+    long fullPairs = fullSteps.stream().mapToLong(Long::longValue).sum();
+    assertEquals(3 * 36, causalPairs, "causal: 36 block pairs each for the forward logits, backward logits and dP");
+    assertEquals(3 * 64, fullPairs, "non-causal: all 64 block pairs, three times");
+    // the diagonal, offsets (1, 7), (2, 6), (3, 5) of 8 pairs each, then offset 4 alone: two shapes, 5 steps
+    assertEquals(Set.of(8L, 4L), Set.copyOf(causalSteps), "causal steps combine offsets d and n - d");
+    assertEquals(3 * 5, causalSteps.size(), "causal: 5 steps of three products");
   }
 
-  /** Sum over dot_general results shaped [.., m, G, c, c] of m·G·B·Hkv / (B·Hkv·G): block pairs per head. */
-  private static long blockPairs(String text, int c) {
+  /** The block count m of each dot_general whose result is a step's [B, Hkv, m, G, c, c] block of logits or dP. */
+  private static List<Long> blockCounts(String text, int c) {
     Pattern dot = Pattern.compile("stablehlo\\.dot_general.*-> tensor<1x2x(\\d+)x1x" + c + "x" + c + "x");
-    long pairs = 0;
+    List<Long> counts = new ArrayList<>();
     for (String line : text.split("\n")) {
       Matcher m = dot.matcher(line);
-      if (m.find()) pairs += 2 * Long.parseLong(m.group(1));
+      if (m.find()) counts.add(Long.parseLong(m.group(1)));
     }
-    return pairs;
+    return counts;
   }
 
   /** dq, dk, dv of sum(out · ct); parameters q, k, v, ct, then the case's mask tensors in {@link Extra} order. */
