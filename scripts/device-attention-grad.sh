@@ -2,16 +2,19 @@
 # Issue 13 on the GPU machine: attention forward+backward, xla4j's mechanisms (attention compare --grad: time,
 # XLA temp bytes, gradient error vs an f32 reference) beside JAX's value_and_grad of
 # jax.nn.dot_product_attention (xla and cudnn), bf16, causal, B1 H8 D128, S 8192 and 16384.
-# BLOCKWISE is differentiated through its own blockwise backward (BlockwiseVjp); its block size is swept
-# (CHUNKS, default "0 512 1024 2048"; 0 = the automatic choice), each run under its own timeout.
+# BLOCKWISE is differentiated through its own blockwise backward (BlockwiseVjp); besides its automatic block
+# (S/16 within [512, 1024]) the block sizes in CHUNKS (default "512 1024 2048") are tried, each run under its
+# own timeout. The whole script takes about 5-8 minutes; SEQS=8192 and SEQS=16384 split it into two calls.
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-attention-grad.sh", carry=[".jre", ".devcarry"])
 # Env: SEQS (default "8192 16384"), CHUNKS, JAX=0 skips the JAX side, TIMEOUT per xla4j run (s, default 150).
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-attention-grad
 backend=${BACKEND:-pjrt}
+# a CPU smoke test here (BACKEND=cpu SEQS=512 CHUNKS=128 JAX=0) needs the built class path, TensorFlow included
+[ "$backend" = cpu ] && [ -f models/target/xla4j-classpath.txt ] && CP=$(cat models/target/xla4j-classpath.txt)
 seqs=${SEQS:-8192 16384}
-chunks=${CHUNKS:-0 512 1024 2048}
+chunks=${CHUNKS:-512 1024 2048}
 echo "== $(date -u +%FT%TZ) on $(hostname)"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 if [ "${JAX:-1}" = 1 ]; then
@@ -27,8 +30,9 @@ for s in $seqs; do
   ref=vanilla; [ "$s" -gt 8192 ] && ref=blockwise
   echo "== xla4j attention compare --grad S$s (reference $ref, automatic chunks)"
   compare --seq "$s" --mechanisms blockwise,cudnn,vanilla --reference "$ref"
+  auto=$((s / 16)); [ $auto -lt 512 ] && auto=512; [ $auto -gt 1024 ] && auto=1024
   for c in $chunks; do
-    [ "$c" = 0 ] && continue
+    [ "$c" = "$auto" ] && continue
     echo "== xla4j attention compare --grad S$s BLOCKWISE block $c"
     compare --seq "$s" --mechanisms blockwise --reference blockwise --chunk-q "$c" --chunk-k "$c"
   done
