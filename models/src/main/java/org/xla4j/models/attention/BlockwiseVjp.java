@@ -79,17 +79,20 @@ final class BlockwiseVjp {
     Tree<Tensor> in = Tree.of(Map.of("q", p.q(), "k", p.k(), "v", p.v()));
     return Autodiff.customVjp(x -> {
       BlockwiseBlocks l = new BlockwiseBlocks(BlockwiseGrad.with(p, x), block(p));
-      Tensor[] r = forward(l);
-      Tree<Tensor> res = Tree.of(Map.of("q", x.get("q"), "k", x.get("k"), "v", x.get("v"), "out", r[0], "lse", r[1]));
-      return Autodiff.Forward.of(Tree.of(Map.of("out", r[0])), res);
+      Result r = forward(l);
+      Tree<Tensor> res = Tree.of(Map.of("q", x.get("q"), "k", x.get("k"), "v", x.get("v"), "out", r.out(), "lse", r.lse()));
+      return Autodiff.Forward.of(Tree.of(Map.of("out", r.out())), res);
     }, (res, ct) -> backward(new BlockwiseBlocks(BlockwiseGrad.with(p, res), block(p)), res, ct.get("out"))).apply(in)
         .get("out");
   }
 
   // ------------------------------------------------------------------------------------------ forward
 
-  /** Online softmax over the steps: {out [B, Sq, H, Dv] in q's dtype, lse [B, Hkv, nq, G, c, 1] in acc}. */
-  static Tensor[] forward(BlockwiseBlocks l) {
+  /** The forward's output [B, Sq, H, Dv] (q's dtype) and each query row's logsumexp [B, Hkv, nq, G, c, 1] (acc). */
+  record Result(Tensor out, Tensor lse) {}
+
+  /** Online softmax over the steps. */
+  static Result forward(BlockwiseBlocks l) {
     AttentionProblem p = l.p;
     double cap = p.options().logitSoftCap();
     Tensor qB = l.queryBlocks(p.q());
@@ -130,7 +133,7 @@ final class BlockwiseVjp {
     if (p.options().attnOutputMultiplier() != 1.0) o = o.mul(p.options().attnOutputMultiplier());
     // a row with no visible key has sum 0 and output 0; lse 1e30 makes its recomputed P exactly 0
     Tensor lse = Jnp.where(sum.gt(0.0), Core.safeMax(m).add(sum.maximum(Core.TINY).log()), -Core.NEG);
-    return new Tensor[] {l.queryRows(o.astype(p.q().dtype())), lse};
+    return new Result(l.queryRows(o.astype(p.q().dtype())), lse);
   }
 
   // ----------------------------------------------------------------------------------------- backward
