@@ -59,10 +59,12 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--causal", description = "Causal mask (query i sees keys j <= i).")
     boolean causal;
 
-    @Option(names = "--chunk-q", defaultValue = "0", description = "BLOCKWISE query chunk (0: seq/4 within [512, 2048]).")
+    @Option(names = "--chunk-q", defaultValue = "0", description = "BLOCKWISE query chunk (0: seq/4 within [512, 2048]); "
+        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/16 within [512, 1024]).")
     int chunkQ;
 
-    @Option(names = "--chunk-k", defaultValue = "0", description = "BLOCKWISE key chunk (0: seq/4 within [512, 2048]).")
+    @Option(names = "--chunk-k", defaultValue = "0", description = "BLOCKWISE key chunk (0: seq/4 within [512, 2048]); "
+        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/16 within [512, 1024]).")
     int chunkK;
 
     @Option(names = "--scale", defaultValue = "NaN", description = "Softmax scale (default 1/sqrt(head_dim)).")
@@ -384,6 +386,10 @@ final class AttentionCommand implements Callable<Integer> {
       }
       AttentionGrad.Result ref = AttentionGrad.run(b, common.options(reference, platform), f32, ct, null);
       System.out.println();
+      if (ms.contains(Mechanism.BLOCKWISE) || reference == Mechanism.BLOCKWISE) {
+        System.out.println("BLOCKWISE's backward: its own blockwise VJP, block " + Attention.blockwiseGradBlock(
+            common.chunkQ, common.chunkK, seq, seq, common.causal) + (common.causal ? " (causal blocks skipped)" : ""));
+      }
       AttentionGrad.print(rows, ref, dt, reference.name());
     }
 

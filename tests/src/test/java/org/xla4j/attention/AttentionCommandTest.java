@@ -70,12 +70,13 @@ class AttentionCommandTest {
         "24", "--heads", "4", "--kv-heads", "2", "--head-dim", "8", "--causal", "--chunk-q", "8", "--chunk-k", "8",
         "--runs", "1", "--iters", "1")));
     assertTrue(text.contains("gradients of sum(out * ct)"), text);
+    assertTrue(text.contains("BLOCKWISE's backward: its own blockwise VJP, block 8 (causal blocks skipped)"), text);
     String vanilla = null;
     String blockwise = null;
     String grads = text.substring(text.indexOf("gradients of"));
     for (String line : grads.split("\n")) {
       if (line.startsWith("VANILLA") && line.contains("PASS")) vanilla = line;
-      if (line.startsWith("BLOCKWISE") && line.contains("PASS")) blockwise = line; // through its scan-form backward
+      if (line.startsWith("BLOCKWISE") && line.contains("PASS")) blockwise = line; // through its own blockwise backward
       if (line.startsWith("CUDNN")) assertTrue(line.contains("not on cpu"), line);
     }
     assertTrue(vanilla != null && blockwise != null, text);

@@ -26,9 +26,10 @@ import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
 
 /**
- * BLOCKWISE's gradient (its custom VJP through a key-chunk scan) equals VANILLA's, which differentiates
- * op by op, with causal + padding mask + soft cap + GQA and a key chunk that does not divide S (f32,
- * 2e-5 relative to max(1, |x|)); the differentiated program has no S x S tensor.
+ * BLOCKWISE's gradient (its custom VJP; with this (B, S) padding mask, the blockwise backward of
+ * BlockwiseVjp) equals VANILLA's, which differentiates op by op, with causal + padding mask + soft cap + GQA
+ * and chunks that do not divide S (f32, 2e-5 relative to max(1, |x|)); the differentiated program has no
+ * S x S tensor.
  */
 class BlockwiseGradTest {
   @Test

@@ -44,6 +44,19 @@ public final class Attention {
    */
   public static long blockwiseChunk(int option, long len) { return BlockwiseAttention.chunk(option, len); }
 
+  /**
+   * The block size of BLOCKWISE's own backward (when differentiated without dropout and without a mask or
+   * bias that varies along the queries) for the chunk options and lengths: with causal, one size for queries and keys, the smaller
+   * of the two options; 0 picks S/16 within [512, 1024]; never more than the sequence, and at most 32 steps.
+   *
+   * <pre>{@code
+   * long c = Attention.blockwiseGradBlock(0, 0, 8192, 8192, true);   // 512
+   * }</pre>
+   */
+  public static long blockwiseGradBlock(int queryChunk, int keyChunk, long qLength, long keyLength, boolean causal) {
+    return BlockwiseVjp.block(queryChunk, keyChunk, qLength, keyLength, causal);
+  }
+
   /** Attention output for q, k, v with no mask tensors. */
   public static Tensor apply(AttentionOptions options, Tensor q, Tensor k, Tensor v) {
     return compute(options, q, k, v, AttentionInputs.NONE).output();

@@ -34,7 +34,8 @@ import org.xla4j.ir.Precision;
  * @param deterministic true turns dropout off whatever the rate (inference)
  * @param returnWeights VANILLA only: also return the [B, H, Sq, Sk] attention weights
  * @param queryChunkSize BLOCKWISE query chunk; 0 picks Sq/4 clamped to [512, 2048] (and at most Sq)
- * @param keyChunkSize BLOCKWISE key chunk; 0 picks Sk/4 clamped to [512, 2048] (and at most Sk)
+ * @param keyChunkSize BLOCKWISE key chunk; 0 picks Sk/4 clamped to [512, 2048] (and at most Sk). Differentiated,
+ *     BLOCKWISE's own backward uses one block size from both options ({@link Attention#blockwiseGradBlock})
  * @param platform the platform the program will run on ({@code cpu}, {@code cuda}), or null when unknown;
  *     when given, mechanisms that cannot run there are rejected at build time
  * @param custom the kernel of {@link Mechanism#CUSTOM}

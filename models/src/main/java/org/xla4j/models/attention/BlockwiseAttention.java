@@ -34,6 +34,11 @@ import org.xla4j.types.DType;
  *
  * <p>Dropout draws an independent mask per (query chunk, key chunk) block from the key, so it is a
  * different draw than VANILLA's for the same key (same distribution).
+ *
+ * <p><b>Differentiated</b> (inside {@link Autodiff#grad} and friends), BLOCKWISE is a custom VJP with its own
+ * blockwise backward ({@link BlockwiseVjp}: forward with the per-row logsumexp, backward recomputing the
+ * probabilities block by block, causal blocks skipped). With a mask or bias that varies along the queries
+ * the loops above stay the forward and the backward differentiates {@link BlockwiseGrad}'s scan instead.
  */
 final class BlockwiseAttention implements AttentionImpl {
   /**
@@ -48,8 +53,10 @@ final class BlockwiseAttention implements AttentionImpl {
   @Override
   public AttentionResult compute(AttentionProblem p) {
     if (!Autodiff.isDifferentiating() || p.dropoutKey() != null) return forward(p);
-    // differentiated: the loops stay the forward; the backward differentiates a scan over key chunks
-    // (BlockwiseGrad), so neither direction builds the S x S logits
+    // differentiated: its own blockwise backward (BlockwiseVjp: causal blocks skipped, nothing saved per
+    // step) where it applies; with a mask or bias that varies along the queries, the loops stay the forward
+    // and the backward differentiates a scan over key chunks (BlockwiseGrad: exact, but causal blocks masked)
+    if (BlockwiseVjp.supports(p)) return new AttentionResult(BlockwiseVjp.apply(p), null, null);
     Tree<Tensor> in = Tree.of(Map.of("q", p.q(), "k", p.k(), "v", p.v()));
     Tensor out = Autodiff.customVjp(
         x -> Autodiff.Forward.of(Tree.of(Map.of("out", forward(BlockwiseGrad.with(p, x)).output())), x),

@@ -9,8 +9,9 @@ import org.xla4j.types.DType;
 
 /**
  * BLOCKWISE attention as a differentiable {@link Autodiff#scan} over key chunks (all queries at once,
- * online softmax in the carry): what BLOCKWISE's backward differentiates, since its own forward loops
- * ({@code while}, with causal trip counts) do not. Memory is O(S·chunk) logits per step plus the carries
+ * online softmax in the carry): what BLOCKWISE's backward differentiates when the call has a mask or bias
+ * that varies along the queries ({@link BlockwiseVjp} takes the rest), since its own forward loops ({@code while},
+ * with causal trip counts) do not. Memory is O(S·chunk) logits per step plus the carries
  * the scan saves (chunks × [B, H, S, Dv]), never S × S. Causal chunks are masked, not skipped.
  */
 final class BlockwiseGrad {
