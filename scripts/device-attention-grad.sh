@@ -16,7 +16,7 @@ backend=${BACKEND:-pjrt}
 # a CPU smoke test here (BACKEND=cpu SEQS=512 CHUNKS=128 JAX=0) needs the built class path, TensorFlow included
 [ "$backend" = cpu ] && [ -f models/target/xla4j-classpath.txt ] && CP=$(cat models/target/xla4j-classpath.txt)
 seqs=${SEQS:-8192 16384}
-chunks=${CHUNKS:-512 1024 2048}
+chunks=${CHUNKS-512 1024 2048}  # CHUNKS= (empty): no sweep
 t0=$SECONDS
 # seconds a run may take: TIMEOUT, cut to what is left of BUDGET_S; 0 when too little is left to start one
 allow() {

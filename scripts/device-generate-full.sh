@@ -118,11 +118,12 @@ xla4j_side() {  # xla4j_side WEIGHTS
 }
 extras() {
   echo "== xla4j generate: 16 tokens per call (on-device loop), batch 1 and 32, bf16 and int8"
-  local w
-  for w in bf16 int8; do
+  local run w b
+  # EXTRAS: which WEIGHTS-bBATCH runs (default all four)
+  for run in ${EXTRAS:-bf16-b1 bf16-b32 int8-b1 int8-b32}; do
+    w=${run%-b*} b=${run##*-b}
     [ -d "$CKPT/$w" ] || continue
-    gen 90 "$w-b1-loop16" "$w" 1 $PLEN $NEW --tokens-per-call 16
-    gen 90 "$w-b32-loop16" "$w" 32 $PLEN $NEW --tokens-per-call 16
+    gen 90 "$w-b$b-loop16" "$w" "$b" $PLEN $NEW --tokens-per-call 16
   done
 }
 

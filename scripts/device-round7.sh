@@ -18,10 +18,10 @@ t0=$SECONDS
 left() { echo $(( $1 - (SECONDS - t0) )); }
 case $part in
   A)
-    BUDGET_S=400 JAX_TTFT=0 XLA4J_TTFT=0 PREFILL_INT8=0 scripts/device-generate-full.sh \
-      ckpt jax-bf16 jax-int8 xla4j-bf16 xla4j-int8 extras prefill
-    b=$(left 470); [ "$b" -gt 40 ] && BUDGET_S=$b scripts/device-moe.sh round3 jaxt1 int83
-    b=$(left 575); [ "$b" -gt 60 ] && BUDGET_S=$b scripts/device-attention-grad.sh
+    BUDGET_S=380 JAX_TTFT=0 XLA4J_TTFT=0 PREFILL_INT8=0 EXTRAS="bf16-b1 bf16-b32 int8-b1" \
+      scripts/device-generate-full.sh ckpt jax-bf16 jax-int8 xla4j-bf16 xla4j-int8 extras prefill
+    b=$(left 510); [ "$b" -gt 60 ] && BUDGET_S=$b CHUNKS= scripts/device-attention-grad.sh
+    b=$(left 580); [ "$b" -gt 40 ] && BUDGET_S=$b scripts/device-moe.sh round3 jaxt1 int83
     ;;
   B)
     # the checkpoint part A wrote is reused when the machine is still the same one
