@@ -3,7 +3,7 @@
 # XLA temp bytes, gradient error vs an f32 reference) beside JAX's value_and_grad of
 # jax.nn.dot_product_attention (xla and cudnn), bf16, causal, B1 H8 D128, S 8192 and 16384.
 # BLOCKWISE is differentiated through its own blockwise backward (BlockwiseVjp); besides its automatic block
-# (S/16 within [512, 1024]) the block sizes in CHUNKS (default "512 1024 2048") are tried, each run under its
+# (S/8 within [512, 1024]) the block sizes in CHUNKS (default "512 1024 2048") are tried, each run under its
 # own timeout. Everything takes about 5-8 minutes; with BUDGET_S (seconds) the runs go in order of need (JAX,
 # then each S with the automatic block, then the sweep) and stop when the budget is spent.
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
@@ -49,7 +49,7 @@ for s in $seqs; do
   compare --seq "$s" --mechanisms blockwise,cudnn,vanilla --reference "$ref"
 done
 for s in $seqs; do
-  auto=$((s / 16)); [ $auto -lt 512 ] && auto=512; [ $auto -gt 1024 ] && auto=1024
+  auto=$((s / 8)); [ $auto -lt 512 ] && auto=512; [ $auto -gt 1024 ] && auto=1024
   for c in $chunks; do
     [ "$c" = "$auto" ] && continue
     echo "== xla4j attention compare --grad S$s BLOCKWISE block $c"

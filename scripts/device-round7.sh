@@ -8,12 +8,14 @@
 #     (BLOCKWISE's own backward, CUDNN) -> device-generate-full.sh, device-moe.sh, device-attention-grad.sh
 #   part B (under 5 minutes): the 1.6B training step beside JAX + optax (dense MoE), and the MoE custom
 #     backward's GPU test -> device-train.sh, device-junit.sh
+#   part C (under 5 minutes): the training step again with JAX's dense and capacity-factor-4 MoE (the spread of
+#     two JAX implementations of one function), and BLOCKWISE's backward block at S8192 (256, 1024 beside auto)
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-round7.sh A", carry=[".jre", ".devcarry"], timeout_s=600), then B.
 # Each part's scripts write their own logs and tables to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-part=${1:?usage: scripts/device-round7.sh A|B}
+part=${1:?usage: scripts/device-round7.sh A|B|C}
 t0=$SECONDS
 left() { echo $(( $1 - (SECONDS - t0) )); }
 case $part in
@@ -28,6 +30,12 @@ case $part in
     BUDGET_S=${TRAIN_S:-230} JAX_MOE=dense scripts/device-train.sh ckpt jax xla4j-dense
     b=$(left 280); [ "$b" -gt 30 ] && timeout "$b" scripts/device-junit.sh org.xla4j.backends.MoeGradPjrtTest
     ;;
-  *) echo "unknown part $part (A or B)"; exit 2 ;;
+  C)
+    # JAX against itself (dense vs capacity factor 4, which cannot drop with 8 experts top-2: the same function) gives
+    # the loss spread two correct bf16 implementations show, beside xla4j's; BLOCKWISE's block at S8192
+    BUDGET_S=${TRAIN_S:-170} JAX_MOE=dense,capacity CF=4 scripts/device-train.sh ckpt jax xla4j-dense
+    b=$(left 290); [ "$b" -gt 60 ] && BUDGET_S=$b SEQS=8192 CHUNKS="256 1024" scripts/device-attention-grad.sh
+    ;;
+  *) echo "unknown part $part (A, B or C)"; exit 2 ;;
 esac
 echo "== round 7 part $part: $((SECONDS - t0)) s"

@@ -74,14 +74,15 @@ class MoeGradPjrtTest {
   }
 
   @Test
-  void droplessCustomBackwardNeedsLessTempMemoryThanItsForwardsAutodiff() {
+  void droplessCustomBackwardNeedsNoMoreTempMemoryThanItsForwardsAutodiff() {
     String custom = tiledGrad(false);
     String forward = tiledGrad(true);
     Backend gpu = BackendUnderTest.pjrtOrSkip();
     long c = temp(gpu, custom, "DROPLESS tiled, custom backward");
     long f = temp(gpu, forward, "DROPLESS tiled, autodiff of the forward");
-    // the forward's scan saves its [R, D] f32 output buffer at each of ~72 tiles (about 680 MB); the custom
-    // backward keeps buffers of a few [R, D] and the weight gradients. Require at least a 2x saving.
-    assertTrue(c * 2 <= f, "custom temp " + c + " vs forward autodiff " + f);
+    // On the CPU the forward's scan saved its [R, D] f32 output at every tile; XLA's GPU compile does not (H200,
+    // 2026-12-02: custom 55.6 MB, forward autodiff 52.9 MB), so the custom backward's GPU gain is not memory. Guard
+    // against it growing: within 1.25x of the forward's autodiff.
+    assertTrue(c <= f * 1.25, "custom temp " + c + " vs forward autodiff " + f);
   }
 }

@@ -47,7 +47,7 @@ public final class Attention {
   /**
    * The block size of BLOCKWISE's own backward (when differentiated without dropout and without a mask or
    * bias that varies along the queries) for the chunk options and lengths: with causal, one size for queries and keys, the smaller
-   * of the two options; 0 picks S/16 within [512, 1024]; never more than the sequence, and at most 32 steps.
+   * of the two options; 0 picks S/8 within [512, 1024]; never more than the sequence, and at most 32 steps.
    *
    * <pre>{@code
    * long c = Attention.blockwiseGradBlock(0, 0, 8192, 8192, true);   // 512

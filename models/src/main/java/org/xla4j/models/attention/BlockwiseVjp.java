@@ -35,7 +35,11 @@ import org.xla4j.types.DType;
  * computed and sliced away (their output cotangent is zero, so they add nothing to dK and dV).
  */
 final class BlockwiseVjp {
-  /** Automatic block size: S/16 within [512, 1024]; at most {@link #MAX_BLOCKS} blocks either way. */
+  /**
+   * Automatic block size: S/8 within [512, 1024]; at most {@link #MAX_BLOCKS} blocks either way. H200, bf16 causal
+   * B1 H8 D128 forward+backward at S8192 (scripts/device-round7.sh C, 2026-12-02): block 256 7.60 ms / 1.86 GB temp,
+   * 512 4.82 ms / 1.59 GB, 1024 3.73 ms / 1.36 GB; S16384 at 1024: 12.84 ms / 4.37 GB.
+   */
   static final long MIN_AUTO_BLOCK = 512;
   static final long MAX_AUTO_BLOCK = 1024;
   /** The most blocks along a sequence (the program has about n/2 causal steps); smaller requested blocks are coarsened. */
@@ -54,7 +58,7 @@ final class BlockwiseVjp {
 
   /**
    * The block size c: with causal one size for queries and keys (the smaller of the two chunk options),
-   * without causal the key chunk (every step takes all queries); 0 picks S/16 within [512, 1024]. Never
+   * without causal the key chunk (every step takes all queries); 0 picks S/8 within [512, 1024]. Never
    * more than the longer sequence, and large enough that there are at most {@link #MAX_BLOCKS} blocks.
    */
   static long block(AttentionProblem p) {
@@ -71,7 +75,7 @@ final class BlockwiseVjp {
   }
 
   private static long option(int chunk, long len) {
-    return chunk == 0 ? Math.clamp(len / 16, MIN_AUTO_BLOCK, MAX_AUTO_BLOCK) : chunk;
+    return chunk == 0 ? Math.clamp(len / 8, MIN_AUTO_BLOCK, MAX_AUTO_BLOCK) : chunk;
   }
 
   /** BLOCKWISE's differentiable output [B, Sq, H, Dv] (q's dtype) with this backward. */
