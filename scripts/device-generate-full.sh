@@ -42,21 +42,7 @@ mkdir -p "$RUNS"
 day=$(date -u +%F)
 [ "${1:-}" = prefill ] && [ $# = 1 ] && day="$day-prefill"
 export PYTHONUNBUFFERED=1
-# A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
-cap() {
-  local left=$((BUDGET_S - SECONDS))
-  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
-  echo $(( $1 < left ? $1 : left ))
-}
-limited() {  # limited SECONDS WHAT CMD...: runs CMD under the capped limit
-  local limit rc what=$2
-  limit=$(cap "$1" "$2") || return 125
-  shift 2
-  timeout "$limit" "$@"
-  rc=$?
-  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: $what"
-  return "$rc"
-}
+. scripts/device-budget.sh   # the working directory is the repository root here
 
 # The one place `xla4j generate` is called (issue 11's CLI; --batch: rows decoded together, whose default is
 # min(prompts, 8)). gen LIMIT TAG WEIGHTS ROWS PROMPT_LEN NEW_TOKENS [more flags]: ROWS prompts of PROMPT_LEN ids

@@ -17,11 +17,7 @@ BACKEND=${BACKEND:-pjrt}
 SHAPE=${SHAPE:-4096,2048,5632}
 FEW=${FEW:-8,2048,5632}
 BUDGET_S=${BUDGET_S:-420}
-cap() {
-  local left=$((BUDGET_S - SECONDS))
-  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
-  echo $(( $1 < left ? $1 : left ))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/device-budget.sh"
 if [ "$BACKEND" = cpu ]; then
   cd "$(dirname "$0")/.."
   bench() { local limit; limit=$(cap "$1" "bench") || return 125; shift; timeout "$limit" ./xla4j bench moe-grad "$@"; }

@@ -35,12 +35,7 @@ if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; elif [ "$round3" = 1 ]; th
 day=$(date -u +%F)
 [ "$round2" = 1 ] && day="$day-round2"
 [ "$round3" = 1 ] && day="$day-round3"
-# A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
-cap() {
-  local left=$((BUDGET_S - SECONDS))
-  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
-  echo $(( $1 < left ? $1 : left ))
-}
+. scripts/device-budget.sh   # the working directory is the repository root here
 xla4j() {
   local limit
   limit=$(cap "$1" "xla4j ${*:2}") || return 125

@@ -44,21 +44,7 @@ rm -f "$RUNS"/train-*.json
 day=$(date -u +%F)
 export PYTHONUNBUFFERED=1
 TOKENS=$RUNS/tokens.safetensors
-# A step's limit, cut to what is left of the round's budget; fails (and the step is skipped) under 15 s left.
-cap() {
-  local left=$((BUDGET_S - SECONDS))
-  [ "$left" -lt 15 ] && { echo "!! no time left for: $2" >&2; return 1; }
-  echo $(( $1 < left ? $1 : left ))
-}
-limited() {  # limited SECONDS WHAT CMD...: runs CMD under the capped limit
-  local limit rc what=$2
-  limit=$(cap "$1" "$2") || return 125
-  shift 2
-  timeout "$limit" "$@"
-  rc=$?
-  [ "$rc" = 124 ] && echo "!! timed out after ${limit} s: $what"
-  return "$rc"
-}
+. scripts/device-budget.sh   # the working directory is the repository root here
 common=(--batch "$BATCH" --seq "$SEQ" --steps "$STEPS" --lr "$LR" --weight-decay "$WD" --clip "$CLIP" --fixed-batch)
 
 echo "== $(date -u +%FT%TZ) on $(hostname)"
