@@ -21,7 +21,8 @@
 #   generate-h200-DATE.log (the JSON and summary lines the tables come from).
 # Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
 #   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
-# Shorter rounds: JAX_TTFT=0 and XLA4J_TTFT=0 leave time to first token to the prefill step; PREFILL_INT8=0.
+# Shorter rounds: JAX_TTFT=0 and XLA4J_TTFT=0 leave time to first token to the prefill step; PREFILL_INT8=0;
+# PREFILL_GEN=0 (logits only); PREFILL_MOE=dense|dropless|... (xla4j's MoE for the logits; default auto).
 # Or `prefill` alone (issue 10's third target, under 4 minutes, its own budget of 230 s; reuses $CKPT/bf16 and, when
 # present, $CKPT/int8, else writes the bf16 one): per weights, JAX's time to first token of the 2,048-token prompt
 # with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
@@ -134,7 +135,7 @@ prefill_side() {  # prefill_side WEIGHTS
   echo "== xla4j logits, $w: the same $TTFT tokens (MoE auto: what generate's prefill of this prompt runs)"
   rm -f "$RUNS/xla4j-$w-logits.safetensors"
   limited 60 "xla4j logits $w" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main logits --model "$CKPT/$w" \
-    --backend "$BACKEND" --moe auto --tokens "$ids" --output "$RUNS/xla4j-$w-logits.safetensors" 2>&1 | quiet \
+    --backend "$BACKEND" --moe "${PREFILL_MOE:-auto}" --tokens "$ids" --output "$RUNS/xla4j-$w-logits.safetensors" 2>&1 | quiet \
     | cut -c1-2000
   echo "== logits, $w: xla4j vs JAX"
   if [ -f "$RUNS/jax-$w-logits.npy" ] && [ -f "$RUNS/xla4j-$w-logits.safetensors" ]; then
@@ -144,6 +145,7 @@ prefill_side() {  # prefill_side WEIGHTS
     echo "!! no logits to compare for $w"; r=1
   fi
   rm -f "$RUNS/jax-$w-logits.npy" "$RUNS/xla4j-$w-logits.safetensors"
+  [ "${PREFILL_GEN:-1}" = 1 ] || return "$r"
   echo "== xla4j generate, $w: the $TTFT-token prompt 5 times at batch 1 (prefill tokens/s over the 5)"
   GEN_REPEAT=5 gen 60 "$w-prefill5" "$w" 1 "$TTFT" 2 || r=$?
   return "$r"
