@@ -86,7 +86,8 @@ final class ExecCommand implements Callable<Integer> {
       progress.close();
       if (dumps.on()) { // after the run: the CPU backend compiles at the first one
         Path dump = dumps.dir;
-        XlaDumpOptions.report(text != null ? CompileDump.write(dump, text, options, exe) : CompileDump.write(dump, exe), dump);
+        var files = text != null ? CompileDump.write(dump, text, options, exe) : CompileDump.write(dump, exe);
+        XlaDumpOptions.report(files, dump);
       }
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));

@@ -12,9 +12,9 @@ import org.xla4j.types.DType;
  * inverse permutation, the gated sum. Nothing is dropped.
  *
  * <p>Portable grouped matmul ({@link TiledLayout}): each expert's rows are padded to whole tiles of m rows, laid
- * out group after group in a buffer of {@code R = roundUp(N·K + E·(m-1), m)} rows, so every tile belongs to one expert; a
- * loop over tiles multiplies each tile by its expert's matrices (a dynamic slice: one expert's weights per
- * step, never a gathered copy). Padding rows are zero and their results unused.
+ * out group after group in a buffer of {@code R = roundUp(N·K + E·(m-1), m)} rows, so every tile belongs to one
+ * expert; a loop over tiles multiplies each tile by its expert's matrices (a dynamic slice: one expert's weights
+ * per step, never a gathered copy). Padding rows are zero and their results unused.
  */
 final class DroplessMoe implements MoeImpl {
   /** The tile size used for {@code copies} rows over {@code experts} experts with option {@code tile}. */

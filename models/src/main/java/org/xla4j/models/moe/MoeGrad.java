@@ -200,9 +200,9 @@ final class MoeGrad {
 
   /**
    * The tiled form's backward: the forward's {@link TiledLayout} (each expert's rows padded to whole tiles of m
-   * rows, laid out expert after expert), then one loop over tiles: a tile's rows through its expert, pulled back from the tile's
-   * cotangent rows; the rows' cotangents and outputs are written to the tile's place, the matrices' added into
-   * the expert's slices.
+   * rows, laid out expert after expert), then one loop over tiles: a tile's rows through its expert, pulled back
+   * from the tile's cotangent rows; the rows' cotangents and outputs are written to the tile's place, the
+   * matrices' added into the expert's slices.
    */
   private static CopyGrad droplessTiled(MoeProblem p, Tensor dy) {
     Graph g = p.x().graph();
