@@ -136,17 +136,17 @@ final class LogitsCommand implements Callable<Integer> {
   /** A model's program: parameters, then tokens, then (Llama) the padding mask; results logits and dropped. */
   private record Built(Program program, boolean withMask, boolean countsDrops) {}
 
-  private Built build(CliModel.Config c, int b, int t, Mechanism mech, MoeImplementation impl, QuantMode qm,
+  private Built build(ModelConfig c, int b, int t, Mechanism mech, MoeImplementation impl, QuantMode qm,
       String platform) {
     return switch (c) {
-      case CliModel.Config.Grok g -> {
+      case ModelConfig.Grok g -> {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(platform).quant(qm);
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
         Graph graph = new Graph("grok1_logits");
         Grok1.Output out = Grok1.build(graph, g.c(), b, t, new Grok1.Options(mo.build(), mech, qm));
         yield new Built(graph.program(out.logits(), out.dropped()), false, true);
       }
-      case CliModel.Config.Llama l -> {
+      case ModelConfig.Llama l -> {
         Graph graph = new Graph("llama_logits");
         Tensor logits = Llama.build(graph, l.c(), b, t, true, Llama.Options.defaults().withAttention(mech));
         yield new Built(graph.program(logits), true, false);
@@ -178,7 +178,7 @@ final class LogitsCommand implements Callable<Integer> {
 
   /** --moe, --capacity-factor and --quant only where they mean something. */
   private void checkModelOptions(CliModel m) {
-    boolean grok = m.config() instanceof CliModel.Config.Grok;
+    boolean grok = m.config() instanceof ModelConfig.Grok;
     if (!grok && (moe != null || capacityFactor != null)) {
       throw new ParameterException(spec.commandLine(), (moe != null ? "--moe" : "--capacity-factor") + " applies to "
           + "Grok-1 models (Mixture of Experts); " + m.label() + " is a Llama model without experts");
