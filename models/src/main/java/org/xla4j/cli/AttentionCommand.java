@@ -79,9 +79,8 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--float32-logits", description = "q.k with f32 results.")
     boolean float32Logits;
 
-    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]",
-        description = "Backend (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption();
 
     /** Option values valid whatever the inputs; checked before any work. */
     void check(CommandSpec spec) {
@@ -105,30 +104,24 @@ final class AttentionCommand implements Callable<Integer> {
           + "with an NVIDIA GPU, or use --mechanism VANILLA or BLOCKWISE, which run on every backend";
     }
 
-    @Option(names = "--dump", paramLabel = "DIR",
-        description = "Write a dump bundle per compile (program, StableHLO, options, optimized HLO, costs, graph) under DIR/MECHANISM.")
-    Path dump;
-
-    @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
-        description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
-    String xlaDumpPasses;
+    @Mixin
+    XlaDumpOptions dumps = new XlaDumpOptions();
 
     private org.xla4j.runtime.CompileOptions compileOptions = org.xla4j.runtime.CompileOptions.defaults();
 
     /** Before the backend opens: XLA's own dump (CPU: process-wide; PJRT: per compile, in {@link #compileOptions()}). */
     void prepareDump() {
-      compileOptions = org.xla4j.runtime.CompileOptions.builder()
-          .debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backend)).build();
+      compileOptions = dumps.compileOptions(backend.spec);
     }
 
     /** What each compile gets: XLA dump overrides when asked for. */
     org.xla4j.runtime.CompileOptions compileOptions() { return compileOptions; }
 
-    /** Writes the compile's bundle when --dump was given. */
+    /** Writes the compile's bundle under DIR/MECHANISM when --dump was given. */
     void dump(String name, Program program, Executable exe) {
-      if (dump == null) return;
-      var files = org.xla4j.runtime.CompileDump.write(dump.resolve(name), program, compileOptions, exe);
-      System.err.println("dumped " + files.size() + " files to " + dump.resolve(name));
+      if (!dumps.on()) return;
+      Path where = dumps.dir.resolve(name);
+      XlaDumpOptions.report(org.xla4j.runtime.CompileDump.write(where, program, compileOptions, exe), where);
     }
 
     AttentionOptions options(Mechanism m, String platform) {
@@ -247,9 +240,9 @@ final class AttentionCommand implements Callable<Integer> {
       HostTensor q = random(r, qt);
       HostTensor k = random(r, kt);
       HostTensor v = random(r, kt);
-      if (explain && common.dump == null) XlaDumps.cpuDumpForAnalysis(common.backend);
+      if (explain && !common.dumps.on()) XlaDumps.cpuDumpForAnalysis(common.backend.spec);
       common.prepareDump();
-      try (Backend b = Backends.open(common.backend)) {
+      try (Backend b = Backends.open(common.backend.spec)) {
         String platform = b.platformName();
         System.out.printf(Locale.ROOT, "attention compare: B=%d S=%d H=%d Hkv=%d D=%d %s%s%s on %s (%s)%n", batch, seq,
             heads, kvHeads, headDim, dt.mlir(), common.causal ? " causal" : "",
@@ -494,7 +487,7 @@ final class AttentionCommand implements Callable<Integer> {
         if (!in.containsKey(need)) throw new IllegalArgumentException("--input requires q, k and v, missing " + need);
       }
       common.prepareDump();
-      try (Backend b = Backends.open(common.backend)) {
+      try (Backend b = Backends.open(common.backend.spec)) {
         Common.checkRuns(spec, mechanism, b.platformName());
         AttentionOptions o = common.options(mechanism, b.platformName());
         HostTensor mask = in.get("mask");

@@ -7,10 +7,7 @@ import java.util.List;
 import org.xla4j.checkpoint.CheckpointTensor;
 import org.xla4j.models.checkpoint.LoadProgress;
 import org.xla4j.models.checkpoint.ModelDir;
-import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.grok.Grok1RandomWeights;
-import org.xla4j.models.grok.WeightFormat;
-import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.models.llama.LlamaRandomWeights;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Device;
@@ -22,10 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
 /**
- * A model named by a CLI {@code --model}: a preset with fixed-seed random weights ({@code tiny-grok},
+ * A model named by a CLI {@code --model}, with its weights: a preset with fixed-seed random weights ({@code tiny-grok},
  * {@code tiny-llama}) or a model directory {@link ModelDir} opens (Grok-1 HF bf16 or int8, Llama HF). Opening
- * reads the config and checks every tensor's name, shape and dtype; the weights are read only by
- * {@link #upload}.
+ * reads the config ({@link ModelConfig}, all a caller without weights needs) and checks every tensor's name, shape and
+ * dtype; the weights are read only by {@link #upload}.
  *
  * <pre>{@code
  * try (CliModel m = CliModel.open(spec, "--model", "tiny-llama", 0)) {
@@ -33,41 +30,9 @@ import picocli.CommandLine.ParameterException;
  * }
  * }</pre>
  */
-record CliModel(String label, Config config, Weights weights) implements AutoCloseable {
+record CliModel(String label, ModelConfig config, Weights weights) implements AutoCloseable {
   /** Presets that need no directory. */
   static final List<String> PRESETS = List.of("tiny-grok", "tiny-llama");
-
-  /** The model's configuration. */
-  sealed interface Config {
-    record Grok(Grok1Config c) implements Config {}
-
-    record Llama(LlamaConfig c) implements Config {}
-
-    default int vocabSize() {
-      return switch (this) {
-        case Grok g -> g.c().vocabSize();
-        case Llama l -> l.c().vocabSize();
-      };
-    }
-
-    /** The most tokens a row may have (Grok-1's context length, Llama's max_position_embeddings). */
-    default int contextLength() {
-      return switch (this) {
-        case Grok g -> g.c().contextLength();
-        case Llama l -> l.c().maxPositions();
-      };
-    }
-
-    default Tree<TensorType> parameterTypes() {
-      return switch (this) {
-        case Grok g -> g.c().parameterTypes();
-        case Llama l -> l.c().parameterTypes();
-      };
-    }
-
-    /** Whether the matrices are int8 with scales. */
-    default boolean int8() { return this instanceof Grok g && g.c().weightFormat() == WeightFormat.INT8; }
-  }
 
   /** Where the weights come from. */
   sealed interface Weights {
@@ -85,12 +50,11 @@ record CliModel(String label, Config config, Weights weights) implements AutoClo
   static CliModel open(CommandSpec spec, String option, String model, long seed) {
     Path p = Path.of(model);
     if (PRESETS.contains(model) && !Files.isDirectory(p)) {
-      return switch (model) {
-        case "tiny-grok" -> new CliModel(model, new Config.Grok(Grok1Config.tiny()),
-            new Weights.Random(Tree.of(Grok1RandomWeights.generate(Grok1Config.tiny(), seed))));
-        default -> new CliModel(model, new Config.Llama(LlamaConfig.tiny()),
-            new Weights.Random(Tree.of(LlamaRandomWeights.generate(LlamaConfig.tiny(), seed))));
-      };
+      ModelConfig c = ModelConfig.preset(model).orElseThrow();
+      return new CliModel(model, c, new Weights.Random(Tree.of(switch (c) {
+        case ModelConfig.Grok g -> Grok1RandomWeights.generate(g.c(), seed);
+        case ModelConfig.Llama l -> LlamaRandomWeights.generate(l.c(), seed);
+      })));
     }
     if (!Files.isDirectory(p)) {
       throw new ParameterException(spec.commandLine(), option + " '" + model + "' is neither a model directory nor a preset "
@@ -103,10 +67,7 @@ record CliModel(String label, Config config, Weights weights) implements AutoClo
       throw new ParameterException(spec.commandLine(), option + " " + model + ": " + e.getMessage(), e, null, model);
     }
     try {
-      Config c = switch (dir.type()) {
-        case GROK1 -> new Config.Grok(dir.grok1Config());
-        case LLAMA -> new Config.Llama(dir.llamaConfig());
-      };
+      ModelConfig c = ModelConfig.of(dir);
       Tree<CheckpointTensor> params = dir.parameters(c.parameterTypes());
       return new CliModel(dir.dir() + " (" + dir.type() + (c.int8() ? ", int8" : "") + ")", c,
           new Weights.Checkpoint(dir, params));
@@ -119,7 +80,7 @@ record CliModel(String label, Config config, Weights weights) implements AutoClo
     }
   }
 
-  /** The weights on {@code device}, in {@link Config#parameterTypes()} order; progress in bytes. */
+  /** The weights on {@code device}, in {@link ModelConfig#parameterTypes()} order; progress in bytes. */
   List<DeviceBuffer> upload(Backend backend, Device device, LoadProgress progress) {
     Tree<TensorType> types = config.parameterTypes();
     List<DeviceBuffer> out = new ArrayList<>();

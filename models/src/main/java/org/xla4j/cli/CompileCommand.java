@@ -12,6 +12,7 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.Executable;
 import org.xla4j.runtime.X4jArtifact;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,12 +54,8 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = "--hlo-out", paramLabel = "FILE.txt", description = "Also write the optimized HLO text there (graph dump).")
   Path hloOut;
 
-  @Option(names = "--dump", paramLabel = "DIR", description = "Also write the compile's dump bundle (numbered stages) to DIR.")
-  Path dump;
-
-  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
-      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
-  String xlaDumpPasses;
+  @Mixin
+  XlaDumpOptions dumps = new XlaDumpOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -75,7 +72,7 @@ final class CompileCommand implements Callable<Integer> {
       if (eq <= 0) throw new IllegalArgumentException("--xla-flag must look like NAME=VALUE, got '" + f + "'");
       dbg.put(f.substring(0, eq), f.substring(eq + 1));
     }
-    dbg.putAll(XlaDumps.prepare(dump, xlaDumpPasses, backend));
+    dbg.putAll(dumps.prepare(backend));
     // replicas and partitions are the module's own (mhlo.num_replicas / mhlo.num_partitions)
     CompileOptions opts = CompileOptions.builder().deviceAssignment(deviceAssignment).debugOptions(dbg).build();
     // the artifact is the product: leave no compile-cache entries behind (the PJRT cache reads this
@@ -98,7 +95,7 @@ final class CompileCommand implements Callable<Integer> {
           hlo = exe.optimizedHlo().orElseThrow(() -> new IllegalArgumentException("--hlo-out: the backend " + b
               + " does not give optimized HLO text"));
         }
-        if (dump != null) org.xla4j.runtime.CompileDump.write(dump, text, opts, exe);
+        if (dumps.on()) org.xla4j.runtime.CompileDump.write(dumps.dir, text, opts, exe);
       }
       a.write(output);
       if (hlo != null) Files.writeString(hloOut, hlo);

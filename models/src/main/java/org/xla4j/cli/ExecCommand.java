@@ -21,6 +21,7 @@ import org.xla4j.runtime.X4jArtifact;
 import org.xla4j.types.Signature;
 import org.xla4j.types.TensorType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,7 +29,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code xla4j exec}: runs any StableHLO text module (ours or JAX-exported) on safetensors inputs. */
 @Command(name = "exec", mixinStandardHelpOptions = true,
-    description = "Run a StableHLO text module. Inputs are positional: the i-th --input is @main's i-th argument.")
+    description = "Run a StableHLO text module. Inputs are positional: the i-th --input is @main's i-th argument.",
+    footer = "A compile or run failure writes a replay bundle under DIR/failures with --dump DIR (without --dump: under"
+        + " the temp folder's xla4j-failures).")
 final class ExecCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -51,14 +54,8 @@ final class ExecCommand implements Callable<Integer> {
   @Option(names = "--print", description = "Print each result's type and first values.")
   boolean print;
 
-  @Option(names = "--dump", paramLabel = "DIR",
-      description = "Write the compile's dump bundle (numbered stages) to DIR. A compile or run failure writes a replay"
-          + " bundle under DIR/failures (without --dump: under the temp folder's xla4j-failures).")
-  Path dump;
-
-  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
-      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
-  String xlaDumpPasses;
+  @Mixin
+  XlaDumpOptions dumps = new XlaDumpOptions();
 
   private CompileOptions options = CompileOptions.defaults();
 
@@ -73,7 +70,7 @@ final class ExecCommand implements Callable<Integer> {
     String text = artifact == null ? ModuleFiles.readText(module) : null;
     Signature sig = artifact != null ? artifact.signature() : ModuleText.read(text).signature();
     List<HostTensor> args = readInputs(sig);
-    options = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backendSpec)).build();
+    options = dumps.compileOptions(backendSpec);
     Progress progress = Progress.stage("exec " + module.getFileName()).message("compile");
     try (progress;
          Backend b = Backends.open(backendSpec);
@@ -87,9 +84,10 @@ final class ExecCommand implements Callable<Integer> {
         throw FailureBundle.write(failures(), "run", text, options, sig.args(), args, e);
       }
       progress.close();
-      if (dump != null) { // after the run: the CPU backend compiles at the first one
+      if (dumps.on()) { // after the run: the CPU backend compiles at the first one
+        Path dump = dumps.dir;
         var files = text != null ? CompileDump.write(dump, text, options, exe) : CompileDump.write(dump, exe);
-        System.err.println("dumped " + files.size() + " files to " + dump);
+        XlaDumpOptions.report(files, dump);
       }
       Map<String, HostTensor> named = new LinkedHashMap<>();
       for (int i = 0; i < results.size(); i++) named.put("out" + i, results.get(i));
@@ -113,7 +111,7 @@ final class ExecCommand implements Callable<Integer> {
   }
 
   private Path failures() {
-    return dump != null ? dump.resolve("failures") : Path.of(System.getProperty("java.io.tmpdir"), "xla4j-failures");
+    return dumps.on() ? dumps.dir.resolve("failures") : Path.of(System.getProperty("java.io.tmpdir"), "xla4j-failures");
   }
 
   /** True for a .x4j artifact (by its FlatBuffers file identifier, whatever the file is called). */

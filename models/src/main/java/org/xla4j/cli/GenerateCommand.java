@@ -25,6 +25,7 @@ import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -89,8 +90,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")
   Path output;
 
-  @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]", description = "Backend (default: ${DEFAULT-VALUE}).")
-  String backend;
+  @Mixin
+  BackendOption backend = new BackendOption();
 
   @Option(names = "--dump", paramLabel = "DIR", description = "Writes each generation program's dump stages into DIR.")
   Path dump;
@@ -101,7 +102,7 @@ final class GenerateCommand implements Callable<Integer> {
     PrintStream err = System.err;
     SamplingParams params = new SamplingParams(temperature, topK, topP, seed, maxNewTokens, List.of());
     long t0 = System.nanoTime();
-    try (Backend be = Backends.open(backend);
+    try (Backend be = Backends.open(backend.spec);
          LanguageModel lm = LanguageModel.load(model, be, Progress.enabled() ? new ConsoleProgress(err) : LoadProgress.NONE)) {
       double load = (System.nanoTime() - t0) / 1e9;
       if (lm.randomWeights()) {

@@ -26,6 +26,7 @@ import org.xla4j.runtime.HostTensor;
 import org.xla4j.runtime.Safetensors;
 import org.xla4j.types.DType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -60,8 +61,8 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "OUT.safetensors", description = "Where to write the logits.")
   Path output;
 
-  @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|pjrt[:PLUGIN]", description = "Backend (default: ${DEFAULT-VALUE}).")
-  String backend;
+  @Mixin
+  BackendOption backend = new BackendOption();
 
   @Option(names = "--moe", paramLabel = "auto|dense|dropless|capacity|few-tokens",
       description = "Grok-1 only: the MoE implementation; auto: the measured pick for the shape and backend (default: dense).")
@@ -82,13 +83,8 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Presets: seed of the random weights (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--dump", paramLabel = "DIR",
-      description = "Also write the compile's dump bundle (program, StableHLO, options, optimized HLO, costs, graph) to DIR.")
-  Path dump;
-
-  @Option(names = "--xla-dump-passes", paramLabel = "REGEX",
-      description = "With --dump: XLA also writes the module after each pass whose name matches REGEX, under DIR/xla.")
-  String xlaDumpPasses;
+  @Mixin
+  XlaDumpOptions dumps = new XlaDumpOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -103,7 +99,7 @@ final class LogitsCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--capacity-factor must be > 0, got " + capacityFactor);
     }
     // before the backend opens: the CPU backend reads XLA's dump flags once per process
-    CompileOptions opts = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, xlaDumpPasses, backend)).build();
+    CompileOptions opts = dumps.compileOptions(backend.spec);
     try (CliModel m = CliModel.open(spec, "--model", model, seed)) {
       checkModelOptions(m);
       int[][] ids = parse(rows, m.config().vocabSize());
@@ -117,7 +113,7 @@ final class LogitsCommand implements Callable<Integer> {
       int[] keep = new int[b * t];
       for (int i = 0; i < b; i++) System.arraycopy(ids[i], 0, flat, i * t, t);
       for (int i = 0; i < flat.length; i++) keep[i] = flat[i] != 0 ? 1 : 0;
-      try (Backend be = Backends.open(backend)) {
+      try (Backend be = Backends.open(backend.spec)) {
         if (!mech.runsOn(be.platformName())) {
           throw new ParameterException(spec.commandLine(), "--mechanism " + mechanism + " cannot run on the "
               + be.platformName() + " backend: " + AttentionCommand.Common.cudnnAdvice());
@@ -140,17 +136,17 @@ final class LogitsCommand implements Callable<Integer> {
   /** A model's program: parameters, then tokens, then (Llama) the padding mask; results logits and dropped. */
   private record Built(Program program, boolean withMask, boolean countsDrops) {}
 
-  private Built build(CliModel.Config c, int b, int t, Mechanism mech, MoeImplementation impl, QuantMode qm,
+  private Built build(ModelConfig c, int b, int t, Mechanism mech, MoeImplementation impl, QuantMode qm,
       String platform) {
     return switch (c) {
-      case CliModel.Config.Grok g -> {
+      case ModelConfig.Grok g -> {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(platform).quant(qm);
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
         Graph graph = new Graph("grok1_logits");
         Grok1.Output out = Grok1.build(graph, g.c(), b, t, new Grok1.Options(mo.build(), mech, qm));
         yield new Built(graph.program(out.logits(), out.dropped()), false, true);
       }
-      case CliModel.Config.Llama l -> {
+      case ModelConfig.Llama l -> {
         Graph graph = new Graph("llama_logits");
         Tensor logits = Llama.build(graph, l.c(), b, t, true, Llama.Options.defaults().withAttention(mech));
         yield new Built(graph.program(logits), true, false);
@@ -174,17 +170,15 @@ final class LogitsCommand implements Callable<Integer> {
       Safetensors.write(output, Map.of("logits", logits.type().dtype() == DType.F32 ? logits : logits.astype(DType.F32)));
       System.out.println("logits " + logits.type() + " of " + m.label() + " -> " + output
           + (dropped > 0 ? " (" + dropped + " token copies dropped for capacity; raise --capacity-factor)" : ""));
-      if (dump != null) {
-        // after the run: the CPU backend compiles at the first one
-        List<Path> files = CompileDump.write(dump, built.program(), opts, exe);
-        System.err.println("dumped " + files.size() + " files to " + dump);
+      if (dumps.on()) { // after the run: the CPU backend compiles at the first one
+        XlaDumpOptions.report(CompileDump.write(dumps.dir, built.program(), opts, exe), dumps.dir);
       }
     }
   }
 
   /** --moe, --capacity-factor and --quant only where they mean something. */
   private void checkModelOptions(CliModel m) {
-    boolean grok = m.config() instanceof CliModel.Config.Grok;
+    boolean grok = m.config() instanceof ModelConfig.Grok;
     if (!grok && (moe != null || capacityFactor != null)) {
       throw new ParameterException(spec.commandLine(), (moe != null ? "--moe" : "--capacity-factor") + " applies to "
           + "Grok-1 models (Mixture of Experts); " + m.label() + " is a Llama model without experts");

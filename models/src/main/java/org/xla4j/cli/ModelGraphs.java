@@ -11,35 +11,33 @@ import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.program.Program;
 
-/** A model's forward program (parameters as arguments, no weights read), from a checkpoint directory or a preset. */
+/**
+ * A model's forward program (parameters as arguments, no weights read), from a checkpoint directory or a preset:
+ * only its {@link ModelConfig}, never {@link CliModel}, which would check or make weights.
+ */
 final class ModelGraphs {
   private ModelGraphs() {}
 
   /** The forward pass of {@code model} (a directory, or tiny-grok, tiny-llama, grok-1) on {@code [batch, seq]} tokens. */
   static Program forward(String model, int batch, int seq) {
-    boolean dir = Files.isDirectory(Path.of(model));
-    if (!dir) {
-      return switch (model) {
-        case "tiny-grok" -> grok(Grok1Config.tiny(), "tiny_grok", batch, seq);
-        case "grok-1" -> grok(Grok1Config.full(), "grok_1", batch, seq);
-        case "tiny-llama" -> llama(LlamaConfig.tiny(), "tiny_llama", batch, seq);
-        default -> throw new IllegalArgumentException("'" + model + "' is neither a model directory nor a preset "
-            + ModelCommand.PRESETS);
-      };
+    Path p = Path.of(model);
+    if (Files.isDirectory(p)) {
+      try (ModelDir d = ModelDir.open(p)) {
+        return forward(ModelConfig.of(d), d.type() == ModelType.LLAMA ? "llama" : "grok1", batch, seq);
+      }
     }
-    try (ModelDir d = ModelDir.open(Path.of(model))) {
-      return d.type() == ModelType.LLAMA ? llama(d.llamaConfig(), "llama", batch, seq)
-          : grok(d.grok1Config(), "grok1", batch, seq);
-    }
+    ModelConfig c = ModelConfig.preset(model).orElseThrow(() -> new IllegalArgumentException("'" + model
+        + "' is neither a model directory nor a preset " + ModelCommand.PRESETS));
+    return forward(c, model.replace('-', '_'), batch, seq);
   }
 
-  private static Program grok(Grok1Config c, String name, int batch, int seq) {
+  private static Program forward(ModelConfig c, String name, int batch, int seq) {
     Graph g = new Graph(name);
-    return g.program(Grok1.build(g, c, batch, seq, Grok1.Options.defaults()).logits());
-  }
-
-  private static Program llama(LlamaConfig c, String name, int batch, int seq) {
-    Graph g = new Graph(name);
-    return g.program(Llama.build(g, c, batch, seq, false, Llama.Options.defaults()));
+    return switch (c) {
+      case ModelConfig.Grok(Grok1Config gc) ->
+          g.program(Grok1.build(g, gc, batch, seq, Grok1.Options.defaults()).logits());
+      case ModelConfig.Llama(LlamaConfig lc) ->
+          g.program(Llama.build(g, lc, batch, seq, false, Llama.Options.defaults()));
+    };
   }
 }

@@ -185,7 +185,7 @@ final class TrainCommand implements Callable<Integer> {
   /** --model DIR: a Grok-1 checkpoint, f32 master weights made on the device from the uploaded bf16 ones. */
   private double[] trainCheckpoint(AdamW opt, CompileOptions opts) throws IOException {
     try (CliModel m = CliModel.open(spec, "--model", model, seed)) {
-      if (!(m.config() instanceof CliModel.Config.Grok(Grok1Config c))) {
+      if (!(m.config() instanceof ModelConfig.Grok(Grok1Config c))) {
         throw new ParameterException(spec.commandLine(), "--model " + model + ": train takes Grok-1 checkpoints; "
             + m.label() + " is not one");
       }

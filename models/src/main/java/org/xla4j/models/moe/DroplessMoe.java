@@ -6,16 +6,15 @@ import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.models.nn.Activations;
 import org.xla4j.types.DType;
-import org.xla4j.types.TensorType;
 
 /**
  * {@link MoeImplementation#DROPLESS}: the N·K token copies sorted by expert (stable), a grouped matmul, the
  * inverse permutation, the gated sum. Nothing is dropped.
  *
- * <p>Portable grouped matmul: each expert's rows are padded to whole tiles of m rows, laid out group after
- * group in a buffer of {@code R = roundUp(N·K + E·(m-1), m)} rows, so every tile belongs to one expert; a
- * loop over tiles multiplies each tile by its expert's matrices (a dynamic slice: one expert's weights per
- * step, never a gathered copy). Padding rows are zero and their results unused.
+ * <p>Portable grouped matmul ({@link TiledLayout}): each expert's rows are padded to whole tiles of m rows, laid
+ * out group after group in a buffer of {@code R = roundUp(N·K + E·(m-1), m)} rows, so every tile belongs to one
+ * expert; a loop over tiles multiplies each tile by its expert's matrices (a dynamic slice: one expert's weights
+ * per step, never a gathered copy). Padding rows are zero and their results unused.
  */
 final class DroplessMoe implements MoeImpl {
   /** The tile size used for {@code copies} rows over {@code experts} experts with option {@code tile}. */
@@ -69,32 +68,17 @@ final class DroplessMoe implements MoeImpl {
 
   /** Rows sorted by expert through their experts: the portable tiled form. */
   private static Tensor grouped(Graph g, MoeProblem p, Tensor rows, Tensor sortedIds, Tensor counts) {
-    long e = p.numExperts();
-    long copies = rows.dim(0);
-    long d = p.model();
-    long m = tile(p.options().tileSize(), copies, e);
-    long total = ceilDiv(copies + e * (m - 1), m) * m;
-    long tiles = total / m;
-    Tensor padded = counts.add(m - 1).intDiv(m).mul(m);                  // [E] rows per expert, whole tiles
-    Tensor padStart = padded.cumsum(0).sub(padded);
-    Tensor groupStart = counts.cumsum(0).sub(counts);
-    Tensor j = g.iota(TensorType.of(DType.I32, copies), 0);
-    Tensor dest = padStart.take(sortedIds, 0).add(j.sub(groupStart.take(sortedIds, 0)));   // [NK]
-    Tensor buf = g.zeros(rows.dtype(), total, d).scatterAdd(dest, rows);
-    // tile t belongs to the number of experts whose padded rows end at or before t·m (clamped: spare tiles)
-    Tensor padEnd = padStart.add(padded).reshape(1, e);
-    Tensor tileStart = g.iota(TensorType.of(DType.I32, tiles, 1), 0).mul(m);
-    Tensor tileExpert = padEnd.le(tileStart).astype(DType.I32).sum(1).minimum(e - 1);         // [tiles]
-    Tensor out = Lax.foriLoop(0, (int) tiles, List.of(g.zeros(rows.dtype(), total, d)), (t, c) -> {
+    TiledLayout l = TiledLayout.of(g, p.options().tileSize(), sortedIds, counts, p.numExperts());
+    long m = l.m();
+    Tensor buf = l.place(rows);
+    Tensor out = Lax.foriLoop(0, (int) l.tiles(), List.of(g.zeros(rows.dtype(), l.total(), p.model())), (t, c) -> {
       Tensor start = t.mul(m);
       Tensor tileRows = buf.dynamicSlice(0, start, m).expandDims(0);                           // [1, m, D]
-      Tensor ex = tileExpert.dynamicSlice(0, t, 1).reshape();
+      Tensor ex = l.tileExpert().dynamicSlice(0, t, 1).reshape();
       MoeWeights w = p.weights().mapExperts(x -> x.dynamicSlice(0, ex, 1));
       Tensor y = Experts.ffn(tileRows, w, p.options()).squeeze(0);
       return List.of(c.get(0).dynamicUpdateSlice(y, start, g.scalar(0L, DType.I32)));
     }).get(0);
-    return out.take(dest, 0);
+    return out.take(l.dest(), 0);
   }
-
-  private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 }

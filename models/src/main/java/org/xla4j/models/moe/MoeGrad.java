@@ -199,34 +199,25 @@ final class MoeGrad {
   }
 
   /**
-   * The tiled form's backward: the forward's layout (each expert's rows padded to whole tiles of m rows, laid out
-   * expert after expert), then one loop over tiles: a tile's rows through its expert, pulled back from the tile's
-   * cotangent rows; the rows' cotangents and outputs are written to the tile's place, the matrices' added into
-   * the expert's slices.
+   * The tiled form's backward: the forward's {@link TiledLayout} (each expert's rows padded to whole tiles of m
+   * rows, laid out expert after expert), then one loop over tiles: a tile's rows through its expert, pulled back
+   * from the tile's cotangent rows; the rows' cotangents and outputs are written to the tile's place, the
+   * matrices' added into the expert's slices.
    */
   private static CopyGrad droplessTiled(MoeProblem p, Tensor dy) {
     Graph g = p.x().graph();
     Sorted s = Sorted.of(p);
     long e = p.numExperts();
     long d = p.model();
-    long f = p.hidden();
     long copies = p.tokens() * p.topK();
-    long m = DroplessMoe.tile(p.options().tileSize(), copies, e);
-    long total = (copies + e * (m - 1) + m - 1) / m * m;
-    long tiles = total / m;
-    Tensor counts = s.counts();
-    Tensor padded = counts.add(m - 1).intDiv(m).mul(m);
-    Tensor padStart = padded.cumsum(0).sub(padded);
-    Tensor groupStart = counts.cumsum(0).sub(counts);
-    Tensor j = g.iota(TensorType.of(DType.I32, copies), 0);
-    Tensor dest = padStart.take(s.sortedIds(), 0).add(j.sub(groupStart.take(s.sortedIds(), 0)));
+    TiledLayout l = TiledLayout.of(g, p.options().tileSize(), s.sortedIds(), s.counts(), e);
+    long m = l.m();
+    long total = l.total();
+    Tensor dest = l.dest();
+    Tensor tileExpert = l.tileExpert();
     DType dt = p.x().dtype();
-    Tensor buf = g.zeros(dt, total, d).scatterAdd(dest, s.rows());
-    Tensor dySorted = dy.reshape(copies, d).take(s.perm(), 0);
-    Tensor dyBuf = g.zeros(dy.dtype(), total, d).scatterAdd(dest, dySorted);
-    Tensor padEnd = padStart.add(padded).reshape(1, e);
-    Tensor tileStart = g.iota(TensorType.of(DType.I32, tiles, 1), 0).mul(m);
-    Tensor tileExpert = padEnd.le(tileStart).astype(DType.I32).sum(1).minimum(e - 1);
+    Tensor buf = l.place(s.rows());
+    Tensor dyBuf = l.place(dy.reshape(copies, d).take(s.perm(), 0));
     MoeWeights w = p.weights();
     Tensor lw = w.linear().matrix();
     Tensor lv = w.linearV().matrix();
@@ -236,7 +227,7 @@ final class MoeGrad {
         g.zeros(l1.type()));
     // a plain while even under an enclosing differentiation: this is already a backward
     List<Tensor> r = ScopedValue.where(LoopTracing.HANDLER, LoopTracing.LOWER).call(() ->
-        Lax.foriLoop(0, (int) tiles, init, (t, c) -> {
+        Lax.foriLoop(0, (int) l.tiles(), init, (t, c) -> {
           Tensor start = t.mul(m);
           Tensor ex = tileExpert.dynamicSlice(0, t, 1).reshape();
           Tensor xe = buf.dynamicSlice(0, start, m).expandDims(0);                     // [1, m, D]
