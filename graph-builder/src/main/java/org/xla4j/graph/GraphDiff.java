@@ -74,7 +74,7 @@ public final class GraphDiff {
 
   private static boolean hasRegions(OpGraph g) {
     return g.nodes().stream().anyMatch(n -> switch (n.shortKind()) {
-      case "while", "if", "case" -> true;
+      case "while", "scan", "if", "case" -> true;
       default -> false;
     });
   }
