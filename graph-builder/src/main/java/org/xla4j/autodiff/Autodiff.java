@@ -135,7 +135,7 @@ public final class Autodiff {
       Tree<Tensor> stopped = inputs.map(Autodiff::stopGradient);
       Block block = stopped.leaves().get(0).value().block();
       int from = block.ops().size();
-      // the forward's own ops are not differentiated: its loops lower straight to while
+      // the forward's own ops are not differentiated: its loops are the IR scan op, never the trace-time scan
       Forward fw = ScopedValue.where(org.xla4j.dsl.LoopTracing.HANDLER, org.xla4j.dsl.LoopTracing.LOWER)
           .call(() -> forward.apply(stopped));
       List<Operation> forwardOps = List.copyOf(block.ops().subList(from, block.ops().size()));

@@ -82,8 +82,9 @@ final class Conditionals {
       Value first = copy.results().get(0);
       if (inner.isCustomOutput(first)) {
         // its backward's residuals live in the forward branch, which the backward branch cannot see
-        throw new OpException(OpInfo.name(o.op()), "not differentiable: a customVjp (also Lax.scan, Lax.foriLoop or"
-            + " Autodiff.checkpoint, which are built on it) inside a conditional's branch is not differentiated;"
+        throw new OpException(OpInfo.name(o.op()), "not differentiable: a customVjp (also Autodiff.checkpoint and"
+            + " Autodiff.scan, which are built on it, and a Lax.scan whose step holds one) inside a conditional's"
+            + " branch is not differentiated;"
             + " move it out of the branch or compute both sides and pick with Jnp.where", o.location());
       }
       if (inner.isStopped(first)) continue;
@@ -105,7 +106,7 @@ final class Conditionals {
   }
 
   /** Maps every value {@code copy} (and the ops in its regions) defines to the value of {@code op} it copies. */
-  private static void pair(Operation op, Operation copy, Map<Value, Value> original) {
+  static void pair(Operation op, Operation copy, Map<Value, Value> original) {
     for (int i = 0; i < op.results().size(); i++) original.put(copy.results().get(i), op.results().get(i));
     List<Block> a = OpInfo.regions(op.op());
     List<Block> b = OpInfo.regions(copy.op());

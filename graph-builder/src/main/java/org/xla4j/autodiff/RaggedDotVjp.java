@@ -86,7 +86,7 @@ final class RaggedDotVjp {
     Tensor tileGroup = padEnd.le(tileStart).astype(DType.I32).sum(1).minimum(groups - 1);   // spare tiles: zeros
     DotDims contractRows = new DotDims(List.of(), List.of(), List.of(0), List.of(0));
     Tensor zero = g.scalar(0L, DType.I32);
-    // a plain while even when an enclosing function is being differentiated: this is already a backward
+    // the IR scan op, not the trace-time scan, even under an enclosing differentiation: this is already a backward
     return ScopedValue.where(LoopTracing.HANDLER, LoopTracing.LOWER).call(() ->
         Lax.foriLoop(0, (int) tiles, g.zeros(dt, groups, k, n), (i, acc) -> {
           Tensor start = i.mul(t);

@@ -45,12 +45,16 @@ final class Scan {
   }
 
   /**
-   * {@link Lax#scan} (and foriLoop) under differentiation: the same scan with the step's captures passed as
+   * {@link Lax#scan} (and foriLoop) under differentiation when the step holds a customVjp (else null: Lax emits
+   * the IR's scan op): the same scan with the step's captures passed as
    * explicit constants, so their cotangents are summed like any constant's. The step reads each capture
    * as its constant through {@link LoopTracing#substituting}.
    */
   static ScanResult fromLax(List<Tensor> init, List<Tensor> xs, List<Tensor> captures,
-      java.util.function.BiFunction<List<Tensor>, List<Tensor>, ScanResult> f) {
+      java.util.function.BiFunction<List<Tensor>, List<Tensor>, ScanResult> f, org.xla4j.ir.Block probe) {
+    // the IR's scan op differentiates by ScanVjp; a step holding a customVjp (remat, checkpoint, a custom
+    // attention backward) needs the trace-time path, whose backward re-traces the step with its registrations
+    if (!Trace.CURRENT.get().holdsCustom(probe)) return null;
     List<org.xla4j.ir.Value> captured = captures.stream().map(Tensor::value).toList();
     // an enclosing step's substitution, which this step's backward re-runs must see as well
     java.util.Map<org.xla4j.ir.Value, org.xla4j.ir.Value> enclosing = LoopTracing.current();

@@ -93,6 +93,16 @@ final class Trace {
 
   boolean isActive(Value v) { return active.contains(v); }
 
+  /** Whether an op of {@code b} (or of a region in it) is a customVjp's forward or gives its output. */
+  boolean holdsCustom(Block b) {
+    for (Operation o : b.ops()) {
+      if (customForward.contains(o)) return true;
+      for (Value r : o.results()) if (custom.containsKey(r)) return true;
+      for (Block r : OpInfo.regions(o.op())) if (holdsCustom(r)) return true;
+    }
+    return false;
+  }
+
   /** Forward pass: a float result is active when an operand, or a value its regions capture, is active. */
   private void findActive() {
     // integer and boolean primals (token ids, masks) carry no gradient: theirs is zeros

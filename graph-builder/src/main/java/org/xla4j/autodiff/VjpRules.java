@@ -104,6 +104,7 @@ final class VjpRules {
           + " times and is not differentiated; use Lax.scan, Lax.foriLoop with static bounds or Autodiff.scan, whose"
           + " lengths are static and which differentiate, unroll the loop, or give it a custom VJP with"
           + " Autodiff.customVjp");
+      case Op.Scan sc -> ScanVjp.vjp(g, o, sc, cts, walk);
       // the branches' captures get their cotangents through the walk
       case Op.If i -> Conditionals.vjp(g, o, cts, walk);
       case Op.Case c -> Conditionals.vjp(g, o, cts, walk);

@@ -18,11 +18,13 @@
  * backward replays {@code f} from its inputs and the dot results the policy saves, behind an optimization
  * barrier when {@code preventCse}.
  *
- * <p>Loops: {@code Autodiff.scan} takes its constants explicitly; {@code Lax.scan} and {@code Lax.foriLoop} with
- * static bounds differentiate too: under a trace they hand their step, static length and the values the step
- * closes over (found by tracing the step once) to the same scan, the captures becoming its constants (see
- * {@link org.xla4j.dsl.LoopTracing}). The backward re-runs each step on its saved carry. Outside a trace they
- * are one plain {@code while}. {@code Lax.whileLoop}, whose trip count is data-dependent, is refused.
+ * <p>Loops: {@code Lax.scan} and {@code Lax.foriLoop} (static bounds) are the IR's scan op, with the values
+ * the step closes over as explicit constants; its VJP ({@code ScanVjp}) re-runs the scan stacking the carry
+ * entering each step, then runs a reverse scan whose body recomputes one step from its saved carry and pulls
+ * the cotangents back through it. A step holding a customVjp (remat, custom attention backwards) is built
+ * instead as {@code Autodiff.scan}, a customVjp over the same loop whose backward re-traces the step (see
+ * {@link org.xla4j.dsl.LoopTracing}); {@code Autodiff.scan} takes its constants explicitly. {@code
+ * Lax.whileLoop}, whose trip count is data-dependent, is refused.
  *
  * <pre>{@code
  * Graph g = new Graph("sgd");

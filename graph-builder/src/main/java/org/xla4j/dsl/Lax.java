@@ -51,7 +51,8 @@ public final class Lax {
   }
 
   /**
-   * {@code lax.fori_loop}: {@code carry = body(i, carry)} for i in [lo, hi); i is an i32 scalar.
+   * {@code lax.fori_loop}: {@code carry = body(i, carry)} for i in [lo, hi); i is an i32 scalar. Built as a
+   * {@link #scan} over the indices (static bounds), so it differentiates.
    *
    * <pre>{@code
    * List<Tensor> r = Lax.foriLoop(0, n, List.of(h), (i, c) -> List.of(step(c.get(0), i)));
@@ -60,22 +61,11 @@ public final class Lax {
   public static List<Tensor> foriLoop(int lo, int hi, List<Tensor> init,
       BiFunction<Tensor, List<Tensor>, List<Tensor>> body) {
     Graph g = Graph.of("foriLoop", init.toArray(Tensor[]::new));
-    if (LoopTracing.active() != null && hi > lo) {
-      // under differentiation: a scan over the indices, whose length is static
-      ScanResult r = scan(init, List.of(g.arange(hi - lo, DType.I32).add((long) lo)),
-          (c, i) -> new ScanResult(body.apply(i.get(0), c), List.of()));
-      return r.carry();
-    }
-    List<Tensor> all = new ArrayList<>();
-    all.add(g.scalar((long) lo, DType.I32));
-    all.addAll(init);
-    List<Tensor> r = whileLoop(all, c -> c.get(0).lt((long) hi), c -> {
-      List<Tensor> next = new ArrayList<>();
-      next.add(c.get(0).add(1L));
-      next.addAll(body.apply(c.get(0), c.subList(1, c.size())));
-      return next;
-    });
-    return r.subList(1, r.size());
+    if (hi <= lo) return List.copyOf(init);
+    // a scan over the indices, whose length is static
+    ScanResult r = scan(init, List.of(g.arange(hi - lo, DType.I32).add((long) lo)),
+        (c, i) -> new ScanResult(body.apply(i.get(0), c), List.of()));
+    return r.carry();
   }
 
   /** {@link #foriLoop(int, int, List, BiFunction)} with a single carried tensor. */
@@ -95,7 +85,8 @@ public final class Lax {
    * {@code lax.scan}: for each slice {@code x[i]} along axis 0 of every {@code xs},
    * {@code (carry, y) = f(carry, x[i])}; returns the final carry and the stacked ys. {@code f} returns
    * a {@link ScanResult} of the new carry and this step's ys. It is traced twice (once to learn the
-   * ys' types), so it should not have side effects beyond building ops.
+   * tensors it reads from outside), so it should not have side effects beyond building ops. The IR holds one
+   * {@link Op.Scan} (printed as a {@code while} loop), which differentiates.
    *
    * <pre>{@code
    * // running sum over rows
@@ -120,45 +111,52 @@ public final class Lax {
     }
     List<TensorType> carryTypes = init.stream().map(Tensor::type).toList();
     List<TensorType> xTypes = xs.stream().map(x -> x.type().withShape(x.shape().without(0))).toList();
-    // dry run in a detached region, only to learn the types of ys
-    List<TensorType> yTypes = new ArrayList<>();
+    // dry run in a detached region, to learn what the step reads from outside (its captures)
     List<TensorType> probeArgs = new ArrayList<>(carryTypes);
     probeArgs.addAll(xTypes);
     org.xla4j.ir.Block probe = g.fb().region(probeArgs, false, vs -> {
       List<Tensor> ts = wrap(g, vs);
       ScanResult r = f.apply(ts.subList(0, init.size()), ts.subList(init.size(), ts.size()));
-      r.ys().forEach(y -> yTypes.add(y.type()));
       return g.values("scan", r.ys());
     });
+    List<Tensor> captures = LoopTracing.captures(probe).stream().map(g::wrap).toList();
     LoopTracing.ScanHandler handler = LoopTracing.active();
     if (handler != null) {
-      // under differentiation: the handler builds the loop with a backward; it needs the step's captures
-      List<Tensor> captures = LoopTracing.captures(probe).stream().map(g::wrap).toList();
-      return handler.scan(init, xs, captures, f);
+      // under differentiation, a step the IR op cannot carry (one holding a customVjp) is built by the handler
+      ScanResult r = handler.scan(init, xs, captures, f, probe);
+      if (r != null) return r;
     }
-    List<Tensor> state = new ArrayList<>();
-    state.add(g.scalar(0L, DType.I32));
-    state.addAll(init);
-    for (TensorType t : yTypes) state.add(g.zeros(t.withShape(org.xla4j.types.Shape.of(n).append(t.shape()))));
+    return emitScan(g, init, xs, captures, n, f);
+  }
+
+  /**
+   * The {@link Op.Scan} of {@code f}: its body takes the carry, one slice of each xs and the captures as
+   * arguments; while f is traced into it, each capture reads as its argument (see {@link LoopTracing}).
+   */
+  private static ScanResult emitScan(Graph g, List<Tensor> init, List<Tensor> xs, List<Tensor> captures, long n,
+      BiFunction<List<Tensor>, List<Tensor>, ScanResult> f) {
     int nc = init.size();
-    List<Tensor> out = whileLoop(state, s -> s.get(0).lt(n), s -> {
-      Tensor i = s.get(0);
-      List<Tensor> xi = new ArrayList<>();
-      for (Tensor x : xs) xi.add(x.dynamicSlice(0, i, 1).squeeze(0));
-      ScanResult r = f.apply(s.subList(1, 1 + nc), xi);
-      List<Tensor> next = new ArrayList<>();
-      next.add(i.add(1L));
-      next.addAll(r.carry());
-      for (int k = 0; k < r.ys().size(); k++) {
-        Tensor buf = s.get(1 + nc + k);
-        List<Tensor> starts = new ArrayList<>();
-        starts.add(i);
-        for (int d = 1; d < buf.rank(); d++) starts.add(g.scalar(0L, DType.I32));
-        next.add(buf.dynamicUpdateSlice(r.ys().get(k).expandDims(0), starts));
+    int nx = xs.size();
+    List<TensorType> carryTypes = init.stream().map(Tensor::type).toList();
+    List<TensorType> args = new ArrayList<>(carryTypes);
+    for (Tensor x : xs) args.add(x.type().withShape(x.shape().without(0)));
+    for (Tensor k : captures) args.add(k.type());
+    List<Value> captured = captures.stream().map(Tensor::value).toList();
+    Block body = g.fb().region(args, true, vs -> {
+      java.util.Map<Value, Value> sub = new java.util.IdentityHashMap<>();
+      for (int i = 0; i < captured.size(); i++) sub.put(captured.get(i), vs.get(nc + nx + i));
+      List<Tensor> ts = wrap(g, vs);
+      ScanResult r = LoopTracing.substituting(sub, () -> f.apply(ts.subList(0, nc), ts.subList(nc, nc + nx)));
+      List<TensorType> got = r.carry().stream().map(Tensor::type).toList();
+      if (!got.equals(carryTypes)) {
+        throw g.error("scan", "requires the step to return the carried types " + carryTypes + ", got " + got);
       }
-      return next;
+      List<Tensor> outs = new ArrayList<>(r.carry());
+      outs.addAll(r.ys());
+      return g.values("scan", outs);
     });
-    return new ScanResult(out.subList(1, 1 + nc), out.subList(1 + nc, out.size()));
+    List<Tensor> out = g.emit(new Op.Scan(g.values("scan", init), g.values("scan", xs), captured, n, body));
+    return new ScanResult(out.subList(0, nc), out.subList(nc, out.size()));
   }
 
   /**

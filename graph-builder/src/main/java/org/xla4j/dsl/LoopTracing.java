@@ -10,32 +10,38 @@ import org.xla4j.ir.Value;
 
 /**
  * How {@link Lax#scan} and {@link Lax#foriLoop} meet reverse-mode differentiation, which lives in a layer
- * above this one (org.xla4j.autodiff). While a differentiated function is traced, autodiff binds a
- * {@link ScanHandler}; a scan or fori loop then hands its step, its static length and the values its step
- * closes over (its captures, found by tracing the step once) to the handler, which builds the loop with
- * a backward. Outside a trace, and inside a custom VJP's forward, loops lower straight to {@code while}.
- * Not for users: they call Lax.scan / Lax.foriLoop or Autodiff.scan.
+ * above this one (org.xla4j.autodiff). A loop's step is traced once in a detached region to find its
+ * captures (the outer tensors it reads); the loop is then the IR's {@link org.xla4j.ir.Op.Scan}, whose body
+ * reads each capture as an explicit argument through {@link #substituting}, and which autodiff's VJP rules
+ * differentiate. While a differentiated function is traced, autodiff binds a {@link ScanHandler}: it takes
+ * the steps the IR op cannot carry (one holding a customVjp, e.g. remat or a custom attention backward,
+ * whose registrations live in the trace) and builds them as a trace-time scan with its own backward; for
+ * every other step it returns null and the IR op is emitted. Not for users: they call Lax.scan /
+ * Lax.foriLoop or Autodiff.scan.
  */
 public final class LoopTracing {
   private LoopTracing() {}
 
-  /** Builds a scan whose step is {@code f}; {@code captures} are the outer values f reads, in a stable order. */
+  /**
+   * Builds a scan whose step is {@code f}, or returns null to let {@link Lax#scan} emit the IR's scan op;
+   * {@code captures} are the outer values f reads, in a stable order; {@code probe} is f traced once, detached.
+   */
   public interface ScanHandler {
     Lax.ScanResult scan(List<Tensor> init, List<Tensor> xs, List<Tensor> captures,
-        BiFunction<List<Tensor>, List<Tensor>, Lax.ScanResult> f);
+        BiFunction<List<Tensor>, List<Tensor>, Lax.ScanResult> f, org.xla4j.ir.Block probe);
   }
 
-  /** The handler in effect; unbound or {@link #LOWER}: loops lower to {@code while}. */
+  /** The handler in effect; unbound or {@link #LOWER}: loops are the IR's scan op. */
   public static final ScopedValue<ScanHandler> HANDLER = ScopedValue.newInstance();
 
-  /** The handler that means "no handler": lower to {@code while}. */
-  public static final ScanHandler LOWER = (init, xs, captures, f) -> {
+  /** The handler that means "no handler" (inside a custom VJP's forward): the IR's scan op. */
+  public static final ScanHandler LOWER = (init, xs, captures, f, probe) -> {
     throw new IllegalStateException("LOWER is a marker, not a handler");
   };
 
   private static final ScopedValue<Map<Value, Value>> SUBSTITUTION = ScopedValue.newInstance();
 
-  /** The active handler, or null when loops lower to {@code while}. */
+  /** The active handler, or null when loops are the IR's scan op. */
   static ScanHandler active() {
     if (!HANDLER.isBound()) return null;
     ScanHandler h = HANDLER.get();

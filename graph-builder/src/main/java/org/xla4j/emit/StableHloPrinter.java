@@ -7,6 +7,9 @@ import java.util.Map;
 import org.xla4j.ir.BinaryKind;
 import org.xla4j.ir.Block;
 import org.xla4j.ir.Func;
+import org.xla4j.ir.FunctionBuilder;
+import org.xla4j.ir.ModuleBuilder;
+import org.xla4j.ir.ScanLowering;
 import org.xla4j.ir.Location;
 import org.xla4j.ir.HloModule;
 import org.xla4j.ir.Op;
@@ -39,6 +42,8 @@ public final class StableHloPrinter {
   /** Declared for replicated constraints in a module that names no mesh. */
   static final String EMPTY_MESH = "empty_mesh";
   private int counter;
+  /** The top-level ops a scan printed as: their locations say "scan", so dumps and the viewer show one. */
+  private final java.util.Set<Op> scanParts = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
   private StableHloPrinter(EmitOptions options, MainAttributes attributes) {
     this.options = options;
@@ -159,6 +164,10 @@ public final class StableHloPrinter {
       names.put(o.results().get(0), name(sc.operand())); // a no-op on one device
       return;
     }
+    if (op instanceof Op.Scan sc) {
+      scan(o, sc, indent);
+      return;
+    }
     List<Value> results = o.results();
     String base = "%" + counter++;
     if (results.size() == 1) names.put(results.get(0), base);
@@ -188,6 +197,28 @@ public final class StableHloPrinter {
     else out.append('(').append(typeList(results)).append(')');
     if (options.locations()) out.append(' ').append(location(o.location(), op));
     out.append('\n');
+  }
+
+  /**
+   * A scan prints as the while loop {@link ScanLowering} builds for it: built in a scratch function whose
+   * arguments stand for the scan's operands (they print under the operands' names), its ops printed in place.
+   */
+  private void scan(Operation o, Op.Scan sc, String indent) {
+    FunctionBuilder fb = new ModuleBuilder("scan_lowering").function("lowered");
+    List<Value> operands = OpInfo.operands(sc);
+    List<Value> args = new ArrayList<>();
+    for (Value v : operands) args.add(fb.arg(v.type()));
+    int ni = sc.init().size();
+    int nx = sc.xs().size();
+    List<Value> results = ScanLowering.lower(fb, sc, args.subList(0, ni), args.subList(ni, ni + nx),
+        args.subList(ni + nx, args.size()));
+    Func f = fb.ret(results.toArray(Value[]::new));
+    for (int i = 0; i < args.size(); i++) names.put(args.get(i), name(operands.get(i)));
+    for (Operation op : f.body().ops()) {
+      scanParts.add(op.op());
+      operation(new Operation(op.op(), op.results(), o.location()), indent);
+    }
+    for (int i = 0; i < results.size(); i++) names.put(o.results().get(i), name(results.get(i)));
   }
 
   private void region(Block b, String indent) {
@@ -294,6 +325,7 @@ public final class StableHloPrinter {
       }
       case Op.Reduce r -> p.add("dimensions = " + AttrText.i64Array(r.dimensions()));
       case Op.While w -> { }
+      case Op.Scan sc -> throw new IllegalStateException("a scan prints as the while loop ScanLowering builds");
       case Op.If i -> { }
       case Op.Case c -> { }
       case Op.Sort s -> {
@@ -382,7 +414,7 @@ public final class StableHloPrinter {
    * inside it {@code source_file} and {@code source_line}.
    */
   private String location(Location loc, Op op) {
-    String kind = printedName(op);
+    String kind = scanParts.contains(op) ? "xla4j.scan" : printedName(op);
     String label = (loc.scope().isEmpty() ? "" : loc.scope() + "/") + kind.substring(kind.indexOf('.') + 1);
     return "loc(" + AttrText.string(label) + "(" + AttrText.string(loc.file()) + ":" + loc.line() + ":0))";
   }

@@ -54,8 +54,9 @@ public final class GraphDiff {
     }
     collectives(s, "collectives in the StableHLO (count, operand bytes):", a.collectives(), b.collectives());
     if (hasRegions(a) || hasRegions(b)) {
-      s.append("(note: ops inside while/if/case bodies are not in the static counts above: a loop's FLOPs, bytes and\n"
-          + " live values count as 0 there, since its trip count is not part of the text; the compiled side counts them)\n");
+      s.append("(note: ops inside scan/while/if/case bodies are not in the static counts above: a loop's FLOPs, bytes\n"
+          + " and live values count as 0 there, since its trip count is not part of the text; the compiled side\n"
+          + " counts them)\n");
     }
     if (sa.optimized().isPresent() || sb.optimized().isPresent() || sa.tempBytes().isPresent()
         || sb.tempBytes().isPresent()) {
@@ -74,7 +75,7 @@ public final class GraphDiff {
 
   private static boolean hasRegions(OpGraph g) {
     return g.nodes().stream().anyMatch(n -> switch (n.shortKind()) {
-      case "while", "if", "case" -> true;
+      case "while", "scan", "if", "case" -> true;
       default -> false;
     });
   }

@@ -121,6 +121,8 @@ final class GraphText {
       if (arrow >= 0) collect(sig.substring(arrow + 2), outTypes);
     }
     String[] where = location(locText, aliases);
+    // a scan prints as a while whose location says "scan" (see StableHloPrinter): show it as the scan it is
+    if (kind.equals("stablehlo.while") && where[3].equals("scan")) kind = "xla4j.scan";
     List<Integer> contracting = new ArrayList<>();
     Matcher c = LHS_CONTRACTING.matcher(s);
     if (c.find()) for (String d : c.group(1).split(",")) if (!d.isBlank()) contracting.add(Integer.parseInt(d.strip()));
@@ -163,7 +165,7 @@ final class GraphText {
     return out;
   }
 
-  /** {scope, file, line} of a location text. */
+  /** {scope, file, line, op label} of a location text. */
   private static String[] location(String loc, Map<String, String> aliases) {
     for (int hops = 0; hops < 8; hops++) {
       Matcher ref = LOC_REF.matcher(loc);
@@ -171,20 +173,22 @@ final class GraphText {
       loc = aliases.get(ref.group(1));
     }
     String scope = "";
+    String op = "";
     Matcher named = NAMED_LOC.matcher(loc);
     String rest = loc;
     if (named.find()) {
       String label = unescape(named.group(1));
       int slash = label.lastIndexOf('/');
       scope = slash < 0 ? "" : label.substring(0, slash);
+      op = label.substring(slash + 1);
       rest = named.group(2);
       Matcher inner = LOC_REF.matcher(rest.strip() + ")");
       if (rest.strip().startsWith("#loc") && aliases.containsKey(rest.strip())) rest = aliases.get(rest.strip());
       else if (inner.find() && aliases.containsKey(inner.group(1))) rest = aliases.get(inner.group(1));
     }
     Matcher f = FILE_LOC.matcher(rest);
-    if (f.find()) return new String[] {scope, unescape(f.group(1)), f.group(2)};
-    return new String[] {scope, "unknown", "0"};
+    if (f.find()) return new String[] {scope, unescape(f.group(1)), f.group(2), op};
+    return new String[] {scope, "unknown", "0", op};
   }
 
   private static String unescape(String s) {

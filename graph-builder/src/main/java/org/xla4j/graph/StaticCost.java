@@ -15,7 +15,7 @@ public final class StaticCost {
 
   private static final Set<String> NO_FLOPS = Set.of("constant", "iota", "convert", "bitcast_convert",
       "broadcast_in_dim", "reshape", "transpose", "slice", "dynamic_slice", "dynamic_update_slice", "concatenate",
-      "pad", "reverse", "gather", "scatter", "while", "if", "case", "optimization_barrier", "custom_call",
+      "pad", "reverse", "gather", "scatter", "while", "scan", "if", "case", "optimization_barrier", "custom_call",
       "partition_id", "replica_id", "call", "sharding_constraint", "all_gather", "collective_permute", "all_to_all",
       "rng_bit_generator", "get_tuple_element", "tuple", "return", "copy");
 

@@ -99,6 +99,8 @@ public final class Cloner {
         Block cond = region.apply(w.cond());
         yield new Op.While(all(w.operands(), f), cond, region.apply(w.body()));
       }
+      case Op.Scan sc -> new Op.Scan(all(sc.init(), f), all(sc.xs(), f), all(sc.consts(), f), sc.length(),
+          region.apply(sc.body()));
       case Op.If i -> {
         Block t = region.apply(i.thenBranch());
         yield new Op.If(f.apply(i.pred()), t, region.apply(i.elseBranch()));

@@ -142,6 +142,25 @@ public sealed interface Op {
     public While { operands = List.copyOf(operands); }
   }
 
+  /**
+   * A scan of static {@code length}: for i in [0, length), {@code (carry, y) = body(carry, xs[i], consts)}; results
+   * are the final carry then each y stacked along a new leading axis. The body is an isolated region whose
+   * arguments are the carry, one slice of each xs (its leading axis dropped) and the consts, and which returns
+   * the next carry then the step's ys; everything it reads comes in through them, so differentiation sees every
+   * input. Printed as a {@code stablehlo.while} over a counter with dynamic slices and updates.
+   *
+   * <pre>{@code
+   * List<Value> r = fb.emit(new Op.Scan(List.of(h0), List.of(rows), List.of(w), 8, body));
+   * }</pre>
+   */
+  record Scan(List<Value> init, List<Value> xs, List<Value> consts, long length, Block body) implements Op {
+    public Scan {
+      init = List.copyOf(init);
+      xs = List.copyOf(xs);
+      consts = List.copyOf(consts);
+    }
+  }
+
   /** {@code stablehlo.if}. */
   record If(Value pred, Block thenBranch, Block elseBranch) implements Op {}
 

@@ -33,6 +33,7 @@ public final class OpInfo {
       case Op.DotGeneral d -> "stablehlo.dot_general";
       case Op.Reduce r -> "stablehlo.reduce";
       case Op.While w -> "stablehlo.while";
+      case Op.Scan sc -> "xla4j.scan";
       case Op.If i -> "stablehlo.if";
       case Op.Case c -> "stablehlo.case";
       case Op.Sort s -> "stablehlo.sort";
@@ -79,6 +80,7 @@ public final class OpInfo {
       case Op.DotGeneral d -> List.of(d.lhs(), d.rhs());
       case Op.Reduce r -> concat(r.inputs(), r.inits());
       case Op.While w -> w.operands();
+      case Op.Scan sc -> concat(concat(sc.init(), sc.xs()), sc.consts());
       case Op.If i -> List.of(i.pred());
       case Op.Case c -> List.of(c.index());
       case Op.Sort s -> s.inputs();
@@ -105,6 +107,7 @@ public final class OpInfo {
       case Op.Scatter s -> List.of(s.computation());
       case Op.Reduce r -> List.of(r.body());
       case Op.While w -> List.of(w.cond(), w.body());
+      case Op.Scan sc -> List.of(sc.body());
       case Op.If i -> List.of(i.thenBranch(), i.elseBranch());
       case Op.Case c -> c.branches();
       case Op.Sort s -> List.of(s.comparator());

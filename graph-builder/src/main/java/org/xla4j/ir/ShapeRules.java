@@ -104,6 +104,7 @@ public final class ShapeRules {
         blockSignature(w.body(), types, types, "body");
         yield types;
       }
+      case Op.Scan sc -> scan(sc);
       case Op.If i -> {
         require(i.pred().type().equals(TensorType.scalar(DType.PRED)), "a tensor<i1> predicate, got " + i.pred().type());
         List<TensorType> t = returnedTypes(i.thenBranch());
@@ -438,6 +439,29 @@ public final class ShapeRules {
     int size = groups.get(0).size();
     for (List<Long> g : groups) require(g.size() == size, "replica groups of equal size, got " + groups);
     return size;
+  }
+
+  /** Scan: carry types kept; xs share the leading length; results are the carry then the ys stacked. */
+  private static List<TensorType> scan(Op.Scan sc) {
+    require(sc.length() >= 0, "a length >= 0, got " + sc.length());
+    require(sc.body().isolated(), "an isolated body (its inputs are explicit)");
+    List<TensorType> carry = types(sc.init());
+    List<TensorType> args = new ArrayList<>(carry);
+    for (Value x : sc.xs()) {
+      TensorType t = x.type();
+      require(t.rank() >= 1 && t.shape().dim(0) == sc.length(), "xs of leading length " + sc.length() + ", got " + t);
+      args.add(t.withShape(t.shape().without(0)));
+    }
+    args.addAll(types(sc.consts()));
+    require(types(sc.body().args()).equals(args), "body arguments " + args + ", got " + types(sc.body().args()));
+    List<TensorType> ret = returnedTypes(sc.body());
+    require(ret.size() >= carry.size() && ret.subList(0, carry.size()).equals(carry),
+        "the body to return the carried types " + carry + " first, got " + ret);
+    List<TensorType> out = new ArrayList<>(carry);
+    for (TensorType y : ret.subList(carry.size(), ret.size())) {
+      out.add(y.withShape(Shape.of(sc.length()).append(y.shape())));
+    }
+    return out;
   }
 
   static List<TensorType> returnedTypes(Block b) {

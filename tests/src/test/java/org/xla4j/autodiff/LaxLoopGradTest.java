@@ -23,7 +23,7 @@ import org.xla4j.types.TensorType;
 /**
  * {@link Lax#scan} and {@link Lax#foriLoop} differentiate, including with respect to the tensors their steps
  * close over, against central finite differences in f64 on the CPU (h = 1e-6, |ad - fd| <= 1e-6 * max(1, |fd|));
- * a data-dependent {@link Lax#whileLoop} is refused; outside a trace the loops stay one plain while.
+ * a data-dependent {@link Lax#whileLoop} is refused; outside a trace a loop prints as one plain while.
  */
 class LaxLoopGradTest {
   private static Backend cpu;

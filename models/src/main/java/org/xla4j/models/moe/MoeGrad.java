@@ -225,7 +225,7 @@ final class MoeGrad {
     Tensor zero = g.scalar(0L, DType.I32);
     List<Tensor> init = List.of(g.zeros(dt, total, d), g.zeros(dt, total, d), g.zeros(lw.type()), g.zeros(lv.type()),
         g.zeros(l1.type()));
-    // a plain while even under an enclosing differentiation: this is already a backward
+    // the IR scan op, not the trace-time scan, even under an enclosing differentiation: this is already a backward
     List<Tensor> r = ScopedValue.where(LoopTracing.HANDLER, LoopTracing.LOWER).call(() ->
         Lax.foriLoop(0, (int) l.tiles(), init, (t, c) -> {
           Tensor start = t.mul(m);
