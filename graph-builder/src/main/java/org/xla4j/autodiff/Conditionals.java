@@ -63,21 +63,7 @@ final class Conditionals {
       pair(op, copy, original);
     }
     Set<Value> active = Collections.newSetFromMap(new IdentityHashMap<>());
-    Walk inner = new Walk(g) {
-      @Override boolean isActive(Value v) { return active.contains(v) || outer.isActive(v); }
-
-      @Override boolean isStopped(Value v) {
-        Value from = original.get(v);
-        return from != null && outer.isStopped(from);
-      }
-
-      @Override boolean isCustomOutput(Value v) {
-        Value from = original.get(v);
-        return from != null && outer.isCustomOutput(from);
-      }
-
-      @Override boolean custom(Operation op) { return false; }
-    };
+    Walk inner = Walk.overCopies(g, outer, original, v -> active.contains(v) || outer.isActive(v));
     for (Operation copy : copies) {
       Value first = copy.results().get(0);
       if (inner.isCustomOutput(first)) {

@@ -122,21 +122,7 @@ final class ScanVjp {
       copies.add(copy);
       Conditionals.pair(op, copy, original);
     }
-    Walk inner = new Walk(g) {
-      @Override boolean isActive(Value v) { return active.contains(v); }
-
-      @Override boolean isStopped(Value v) {
-        Value from = original.get(v);
-        return from != null && outer.isStopped(from);
-      }
-
-      @Override boolean isCustomOutput(Value v) {
-        Value from = original.get(v);
-        return from != null && outer.isCustomOutput(from);
-      }
-
-      @Override boolean custom(Operation op) { return false; }
-    };
+    Walk inner = Walk.overCopies(g, outer, original, active::contains);
     for (Operation copy : copies) {
       Value first = copy.results().get(0);
       if (inner.isCustomOutput(first)) {

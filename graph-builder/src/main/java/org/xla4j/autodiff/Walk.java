@@ -27,6 +27,29 @@ abstract class Walk {
 
   Walk(Graph graph) { this.graph = graph; }
 
+  /**
+   * The walk over ops copied from a region to be differentiated again (a conditional's branch, a scan's step):
+   * a copy is stopped or a customVjp output where the op it copies ({@code original}) is so in {@code outer};
+   * {@code active} says which values carry a derivative; nothing inside is treated as a customVjp call.
+   */
+  static Walk overCopies(Graph graph, Walk outer, Map<Value, Value> original, Predicate<Value> active) {
+    return new Walk(graph) {
+      @Override boolean isActive(Value v) { return active.test(v); }
+
+      @Override boolean isStopped(Value v) {
+        Value from = original.get(v);
+        return from != null && outer.isStopped(from);
+      }
+
+      @Override boolean isCustomOutput(Value v) {
+        Value from = original.get(v);
+        return from != null && outer.isCustomOutput(from);
+      }
+
+      @Override boolean custom(Operation op) { return false; }
+    };
+  }
+
   /** Whether {@code v} carries a gradient (a float value that depends on the primals). */
   abstract boolean isActive(Value v);
 
