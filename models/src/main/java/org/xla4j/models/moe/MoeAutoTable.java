@@ -102,7 +102,8 @@ public final class MoeAutoTable {
       new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.REDUCE, false,
           "H200 round 2 (scripts/device-moe.sh round2), T1 Grok-1 layer (D6144 F32768), bf16: few-tokens reduce"
               + " 1.02 ms (no weight-sized buffer, 0.56 of the 0.572 ms floor), gather 1.73, dense 2.17, JAX dense"
-              + " 2.11; with int8 weights and scales after, gather 1.12 beats reduce 1.69"),
+              + " 2.11; round 3 (scripts/device-round7.sh A, 2026-12-02), int8 weights read in place: reduce 0.996 ms"
+              + " (dequantize) / 1.080 (scales after), gather 1.475 / 1.107, JAX dense 2.125"),
       new Rule(8, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
           "H200 round 1, T32 Grok-1 layer: dense 2.26 ms, auto 2.21, JAX 2.20 (at its floor);"
               + " few-tokens slice 42.8"),
