@@ -53,15 +53,7 @@ final class Conditionals {
   private static List<Value> branch(Graph g, Operation o, Block b, List<Tensor> cts, Walk outer, List<Value> captured) {
     Cloner c = new Cloner(g.raw());
     Map<Value, Value> original = new IdentityHashMap<>();
-    List<Operation> copies = new ArrayList<>();
-    for (Operation op : b.ops()) {
-      List<Value> rs = c.copy(op);
-      if (rs.isEmpty()) continue; // no results: nothing can flow through it
-      List<Operation> ops = rs.get(0).block().ops();
-      Operation copy = ops.get(ops.size() - 1);
-      copies.add(copy);
-      pair(op, copy, original);
-    }
+    List<Operation> copies = copyOps(c, b, original);
     Set<Value> active = Collections.newSetFromMap(new IdentityHashMap<>());
     Walk inner = Walk.overCopies(g, outer, original, v -> active.contains(v) || outer.isActive(v));
     for (Operation copy : copies) {
@@ -89,6 +81,23 @@ final class Conditionals {
       out.add((ct != null ? ct : g.zeros(v.type())).value());
     }
     return out;
+  }
+
+  /**
+   * Copies {@code b}'s ops with {@code c} (a branch or a scan step, recomputed for its backward) and returns the
+   * copies that have results, recording in {@code original} which value each copied value stands for.
+   */
+  static List<Operation> copyOps(Cloner c, Block b, Map<Value, Value> original) {
+    List<Operation> copies = new ArrayList<>();
+    for (Operation op : b.ops()) {
+      List<Value> rs = c.copy(op);
+      if (rs.isEmpty()) continue; // no results: nothing can flow through it
+      List<Operation> ops = rs.get(0).block().ops();
+      Operation copy = ops.get(ops.size() - 1);
+      copies.add(copy);
+      pair(op, copy, original);
+    }
+    return copies;
   }
 
   /** Maps every value {@code copy} (and the ops in its regions) defines to the value of {@code op} it copies. */

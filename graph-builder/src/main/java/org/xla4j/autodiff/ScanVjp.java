@@ -113,15 +113,7 @@ final class ScanVjp {
       original.put(k.get(i), bodyArgs.get(nc + nx + i));
     }
     for (int i : ak) active.add(k.get(i));
-    List<Operation> copies = new ArrayList<>();
-    for (Operation op : body.ops()) {
-      List<Value> rs = c.copy(op);
-      if (rs.isEmpty()) continue; // no results: nothing can flow through it
-      List<Operation> ops = rs.get(0).block().ops();
-      Operation copy = ops.get(ops.size() - 1);
-      copies.add(copy);
-      Conditionals.pair(op, copy, original);
-    }
+    List<Operation> copies = Conditionals.copyOps(c, body, original);
     Walk inner = Walk.overCopies(g, outer, original, active::contains);
     for (Operation copy : copies) {
       Value first = copy.results().get(0);

@@ -89,6 +89,16 @@ final class GradCheck {
     return points;
   }
 
+  /** Values for every leaf of {@code types}: N(0, 0.6²) from {@code seed}, in flatten order. */
+  static Tree<double[]> gaussian(Tree<TensorType> types, long seed) {
+    java.util.Random rnd = new java.util.Random(seed);
+    return types.map(t -> {
+      double[] a = new double[(int) t.numElements()];
+      for (int i = 0; i < a.length; i++) a[i] = 0.6 * rnd.nextGaussian();
+      return a;
+    });
+  }
+
   /** {@code sum(y * w)} with w drawn from a seeded generator, in y's type. */
   static Tensor weighted(Tensor y) {
     Random rnd = new Random(y.shape().hashCode());

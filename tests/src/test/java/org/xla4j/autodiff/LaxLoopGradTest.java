@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,15 +33,6 @@ class LaxLoopGradTest {
   @AfterAll
   static void close() { cpu.close(); }
 
-  private static Tree<double[]> data(Tree<TensorType> types, long seed) {
-    Random rnd = new Random(seed);
-    return types.map(t -> {
-      double[] a = new double[(int) t.numElements()];
-      for (int i = 0; i < a.length; i++) a[i] = 0.6 * rnd.nextGaussian();
-      return a;
-    });
-  }
-
   private static long total(Tree<TensorType> types) {
     return types.leaves().stream().mapToLong(TensorType::numElements).sum();
   }
@@ -51,7 +41,7 @@ class LaxLoopGradTest {
   void laxScanGradientIncludesTheWeightsTheStepClosesOver() {
     Tree<TensorType> types = Tree.of(Map.of("h0", TensorType.of(DType.F64, 2, 3), "xs", TensorType.of(DType.F64, 4, 2, 3),
         "w", TensorType.of(DType.F64, 3, 3), "b", TensorType.of(DType.F64, 3)));
-    List<GradCheck.Point> points = GradCheck.check(cpu, "Lax.scan rnn", types, data(types, 3), p -> {
+    List<GradCheck.Point> points = GradCheck.check(cpu, "Lax.scan rnn", types, GradCheck.gaussian(types, 3), p -> {
       Tensor w = p.get("w");
       Tensor b = p.get("b");
       Lax.ScanResult r = Lax.scan(List.of(p.get("h0")), List.of(p.get("xs")), (c, x) -> {
@@ -66,7 +56,7 @@ class LaxLoopGradTest {
   @Test
   void foriLoopGradientMatchesFiniteDifferences() {
     Tree<TensorType> types = Tree.of(Map.of("x", TensorType.of(DType.F64, 2, 3), "w", TensorType.of(DType.F64, 3, 3)));
-    List<GradCheck.Point> points = GradCheck.check(cpu, "foriLoop", types, data(types, 5), p -> {
+    List<GradCheck.Point> points = GradCheck.check(cpu, "foriLoop", types, GradCheck.gaussian(types, 5), p -> {
       Tensor w = p.get("w");
       // the loop index enters the step too: x <- tanh(x w) * (1 + i/10)
       return Lax.foriLoop(0, 4, p.get("x"), (i, x) -> x.matmul(w).tanh().mul(i.astype(DType.F64).mul(0.1).add(1.0)));
@@ -77,7 +67,7 @@ class LaxLoopGradTest {
   @Test
   void aScanInsideAScanDifferentiates() {
     Tree<TensorType> types = Tree.of(Map.of("xs", TensorType.of(DType.F64, 3, 2, 2), "w", TensorType.of(DType.F64, 2, 2)));
-    List<GradCheck.Point> points = GradCheck.check(cpu, "nested scans", types, data(types, 9), p -> {
+    List<GradCheck.Point> points = GradCheck.check(cpu, "nested scans", types, GradCheck.gaussian(types, 9), p -> {
       Tensor w = p.get("w");
       Lax.ScanResult outer = Lax.scan(List.of(p.get("w").graph().zeros(TensorType.of(DType.F64, 2))), List.of(p.get("xs")),
           (c, x) -> {

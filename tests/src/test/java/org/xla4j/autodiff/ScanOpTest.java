@@ -48,15 +48,6 @@ class ScanOpTest {
   @AfterAll
   static void close() { cpu.close(); }
 
-  private static Tree<double[]> data(Tree<TensorType> types, long seed) {
-    Random rnd = new Random(seed);
-    return types.map(t -> {
-      double[] a = new double[(int) t.numElements()];
-      for (int i = 0; i < a.length; i++) a[i] = 0.6 * rnd.nextGaussian();
-      return a;
-    });
-  }
-
   private static List<Op> mainOps(HloModule m) {
     Func main = m.functions().stream().filter(f -> f.name().equals("main")).findFirst().orElseThrow();
     return main.body().ops().stream().map(Operation::op).toList();
@@ -125,7 +116,7 @@ class ScanOpTest {
   void vjpOfFloatAndIntegerCarriesXsAndCapturesMatchesFiniteDifferences() {
     Tree<TensorType> types = Tree.of(Map.of("h0", TensorType.of(DType.F64, 3), "xs", TensorType.of(DType.F64, 5, 3),
         "w", TensorType.of(DType.F64, 3, 3), "b", TensorType.of(DType.F64, 3)));
-    List<GradCheck.Point> pts = GradCheck.check(cpu, "scan op", types, data(types, 11), p -> {
+    List<GradCheck.Point> pts = GradCheck.check(cpu, "scan op", types, GradCheck.gaussian(types, 11), p -> {
       Tensor w = p.get("w");
       Tensor b = p.get("b");
       Graph g = w.graph();
@@ -190,7 +181,7 @@ class ScanOpTest {
   void nestedScansReadingOuterCapturesTwoLevelsDownDifferentiate() {
     Tree<TensorType> types = Tree.of(Map.of("xs", TensorType.of(DType.F64, 3, 4, 2), "w", TensorType.of(DType.F64, 2, 2),
         "v", TensorType.of(DType.F64, 2)));
-    List<GradCheck.Point> pts = GradCheck.check(cpu, "nested scan op", types, data(types, 13), p -> {
+    List<GradCheck.Point> pts = GradCheck.check(cpu, "nested scan op", types, GradCheck.gaussian(types, 13), p -> {
       Tensor w = p.get("w");
       Tensor v = p.get("v");
       Lax.ScanResult outer = Lax.scan(List.of(v), List.of(p.get("xs")), (c, x) -> {
@@ -209,7 +200,7 @@ class ScanOpTest {
   @Test
   void aForiLoopInsideACondBranchDifferentiates() {
     Tree<TensorType> types = Tree.of(Map.of("x", TensorType.of(DType.F64, 3), "w", TensorType.of(DType.F64, 3)));
-    List<GradCheck.Point> pts = GradCheck.check(cpu, "fori in cond", types, data(types, 17), p -> {
+    List<GradCheck.Point> pts = GradCheck.check(cpu, "fori in cond", types, GradCheck.gaussian(types, 17), p -> {
       Tensor x = p.get("x");
       Tensor w = p.get("w");
       return Lax.cond(x.sum().gt(-100.0), o -> List.of(Lax.foriLoop(0, 3, x, (i, c) -> c.mul(w).sin())),
