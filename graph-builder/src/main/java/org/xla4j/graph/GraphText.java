@@ -24,8 +24,8 @@ final class GraphText {
   private static final Pattern TENSOR = Pattern.compile("tensor<[^>]*>");
   private static final Pattern LHS_CONTRACTING = Pattern.compile("lhs_contracting_dimensions\\s*=\\s*\\[([^\\]]*)\\]");
   private static final Pattern LOC_ALIAS = Pattern.compile("^(#loc\\d*)\\s*=\\s*(loc\\(.*\\))\\s*$");
-  private static final Pattern NAMED_LOC = Pattern.compile("loc\\(\"((?:[^\"\\\\]|\\\\.)*)\"\\((.*)\\)\\)\\s*$");
-  private static final Pattern FILE_LOC = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\":(\\d+):\\d+");
+  private static final Pattern NAMED_LOC = Pattern.compile("loc\\(\"((?:[^\"\\\\]++|\\\\.)*+)\"\\((.*)\\)\\)\\s*$");
+  private static final Pattern FILE_LOC = Pattern.compile("\"((?:[^\"\\\\]++|\\\\.)*+)\":(\\d+):\\d+");
   private static final Pattern LOC_REF = Pattern.compile("loc\\((#loc\\d*)\\)\\s*$");
 
   private GraphText() {}

@@ -160,7 +160,8 @@ class CudnnGradTest {
   }
 
   private static final Pattern CALL = Pattern.compile("(%\\w+)(?::\\d+)? = \"stablehlo.custom_call\"\\(([^)]*)\\)");
-  private static final Pattern CONFIG = Pattern.compile("backend_config = \"((?:[^\"\\\\]|\\\\.)*)\"");
+  // possessive runs: a plain (a|b)* recurses once per character and overflows the stack on a long config
+  private static final Pattern CONFIG = Pattern.compile("backend_config = \"((?:[^\"\\\\]++|\\\\.)*+)\"");
   private static final Pattern TARGET = Pattern.compile("call_target_name = \"([^\"]+)\"");
   private static final Pattern SIGNATURE = Pattern.compile("}> : \\(([^)]*)\\) -> \\(([^)]*)\\)$");
   private static final Pattern LAYOUT = Pattern.compile("dense<\\[([0-9, ]*)\\]>");
