@@ -8,7 +8,7 @@
 # then each S with the automatic block, then the sweep) and stop when the budget is spent.
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # Run there:     run(command="scripts/device-attention-grad.sh", carry=[".jre", ".devcarry"])
-# Env: SEQS (default "8192 16384"), CHUNKS, JAX=0 skips the JAX side, TIMEOUT per xla4j run (s, default 150),
+# Env: SEQS (default "8192 16384"), CHUNKS, STEP_MIBS (step budgets to sweep, default none), JAX=0 skips the JAX side, TIMEOUT per xla4j run (s, default 150),
 # BUDGET_S for the whole script (default: none).
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-attention-grad
@@ -17,6 +17,7 @@ backend=${BACKEND:-pjrt}
 [ "$backend" = cpu ] && [ -f models/target/xla4j-classpath.txt ] && CP=$(cat models/target/xla4j-classpath.txt)
 seqs=${SEQS:-8192 16384}
 chunks=${CHUNKS-512 1024 2048}  # CHUNKS= (empty): no sweep
+step_mibs=${STEP_MIBS-}        # e.g. "64 256 4096": BLOCKWISE's backward step budget (--step-mib) at the automatic block
 t0=$SECONDS
 # seconds a run may take: TIMEOUT, cut to what is left of BUDGET_S; 0 when too little is left to start one
 allow() {
@@ -54,6 +55,11 @@ for s in $seqs; do
     [ "$c" = "$auto" ] && continue
     echo "== xla4j attention compare --grad S$s BLOCKWISE block $c"
     compare --seq "$s" --mechanisms blockwise --reference blockwise --chunk-q "$c" --chunk-k "$c"
+  done
+  # the step budget at the automatic block (128 MiB of f32 scores per step unless --step-mib says otherwise)
+  for m in $step_mibs; do
+    echo "== xla4j attention compare --grad S$s BLOCKWISE automatic block, step budget $m MiB"
+    compare --seq "$s" --mechanisms blockwise --reference blockwise --step-mib "$m"
   done
 done
 echo "== device-attention-grad: $((SECONDS - t0)) s"

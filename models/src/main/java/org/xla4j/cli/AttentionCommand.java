@@ -60,12 +60,16 @@ final class AttentionCommand implements Callable<Integer> {
     boolean causal;
 
     @Option(names = "--chunk-q", defaultValue = "0", description = "BLOCKWISE query chunk (0: seq/4 within [512, 2048]); "
-        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/16 within [512, 1024]).")
+        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/8 within [512, 1024]).")
     int chunkQ;
 
     @Option(names = "--chunk-k", defaultValue = "0", description = "BLOCKWISE key chunk (0: seq/4 within [512, 2048]); "
-        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/16 within [512, 1024]).")
+        + "its backward (--grad) uses one block, the smaller of the two chunks (0: seq/8 within [512, 1024]).")
     int chunkK;
+
+    @Option(names = "--step-mib", defaultValue = "0", paramLabel = "MIB", description = "BLOCKWISE differentiated "
+        + "(--grad), causal: the most MiB of f32 block scores one step computes at once (0: 128). Bounds live memory.")
+    long stepMib;
 
     @Option(names = "--scale", defaultValue = "NaN", description = "Softmax scale (default 1/sqrt(head_dim)).")
     double scale;
@@ -86,6 +90,7 @@ final class AttentionCommand implements Callable<Integer> {
     void check(CommandSpec spec) {
       OptionChecks.nonNegative(spec, "--chunk-q", chunkQ, "seq/4 within [512, 2048]");
       OptionChecks.nonNegative(spec, "--chunk-k", chunkK, "seq/4 within [512, 2048]");
+      OptionChecks.nonNegative(spec, "--step-mib", stepMib, "128 MiB");
     }
 
     /**
@@ -125,7 +130,7 @@ final class AttentionCommand implements Callable<Integer> {
     }
 
     AttentionOptions options(Mechanism m, String platform) {
-      return AttentionOptions.builder().mechanism(m).causal(causal).chunks(chunkQ, chunkK).softmaxScale(scale)
+      return AttentionOptions.builder().mechanism(m).causal(causal).chunks(chunkQ, chunkK).blockwiseStepBytes(stepMib << 20).softmaxScale(scale)
           .logitSoftCap(softCap).attnOutputMultiplier(multiplier).float32Logits(float32Logits).platform(platform)
           .build();
     }

@@ -93,6 +93,32 @@ class BlockwiseVjpTest {
   }
 
   @Test
+  void causalStepBudgetCutsRunsF64() {
+    // B2 H4 block 8 in f64: one pair is 2*4*8*8*8 = 4 KiB; a 12 KiB budget allows 3 pairs per step, so the
+    // 5-block diagonal and the longer offsets are cut into pieces and the remainders paired
+    check(new Case("causal step budget f64", DType.F64, 2, 40, 40, 4, 2, 8, opts(true, 8).blockwiseStepBytes(12 << 10),
+        EnumSet.of(Extra.PADDING_MASK, Extra.KEY_BIAS)));
+  }
+
+  @Test
+  void causalOnePairPerStepMoreQueriesThanKeysF32() {
+    check(new Case("causal one pair per step f32", DType.F32, 1, 40, 21, 2, 2, 8, opts(true, 8).blockwiseStepBytes(1)));
+  }
+
+  @Test
+  void stepBudgetBoundsEveryStep() {
+    int s = 64;
+    int c = 8; // n = 8 blocks, 36 causal pairs; one pair's f32 scores: 1*2*8*8*4 = 512 bytes
+    String text = gradientProgram(new Case("b", DType.F32, 1, s, s, 2, 2, 16, opts(true, c).blockwiseStepBytes(3 * 512)),
+        Mechanism.BLOCKWISE);
+    List<Long> steps = blockCounts(text, c);
+    assertEquals(3 * 36, steps.stream().mapToLong(Long::longValue).sum(), "still every causal pair, three times");
+    assertTrue(steps.stream().allMatch(m -> m <= 3), "no step above 3 pairs: " + steps);
+    // diagonal 8 -> 3+3+2; offsets 1..7 (7..1 pairs) -> full pieces of 3 and the remainders paired up
+    assertTrue(steps.size() / 3 <= 36 / 3 + 3, "the pieces are packed, not one step per pair: " + steps.size() / 3);
+  }
+
+  @Test
   void causalPaddingMaskSegmentsKeyBiasGqaF64() {
     check(new Case("causal masks f64", DType.F64, 2, 40, 40, 4, 2, 8, opts(true, 16),
         EnumSet.of(Extra.PADDING_MASK, Extra.SEGMENTS, Extra.KEY_BIAS)));

@@ -36,6 +36,9 @@ import org.xla4j.ir.Precision;
  * @param queryChunkSize BLOCKWISE query chunk; 0 picks Sq/4 clamped to [512, 2048] (and at most Sq)
  * @param keyChunkSize BLOCKWISE key chunk; 0 picks Sk/4 clamped to [512, 2048] (and at most Sk). Differentiated,
  *     BLOCKWISE's own backward uses one block size from both options ({@link Attention#blockwiseGradBlock})
+ * @param blockwiseStepBytes BLOCKWISE differentiated: the most bytes of one step's f32 block scores (the block pairs a
+ *     step computes at once); 0 picks 128 MiB. Smaller bounds live memory, larger means fewer, bigger
+ *     products
  * @param platform the platform the program will run on ({@code cpu}, {@code cuda}), or null when unknown;
  *     when given, mechanisms that cannot run there are rejected at build time
  * @param custom the kernel of {@link Mechanism#CUSTOM}
@@ -55,12 +58,17 @@ public record AttentionOptions(
     boolean returnWeights,
     int queryChunkSize,
     int keyChunkSize,
+    long blockwiseStepBytes,
     String platform,
     AttentionKernel custom) {
 
   public AttentionOptions {
     Objects.requireNonNull(mechanism, "mechanism");
     Objects.requireNonNull(precision, "precision");
+    if (blockwiseStepBytes < 0) {
+      throw new IllegalArgumentException("AttentionOptions: blockwiseStepBytes must be >= 0 (0: automatic), got "
+          + blockwiseStepBytes);
+    }
   }
 
   /** Defaults: VANILLA, heads from the tensors, not causal, scale 1/sqrt(d), no dropout, auto chunks. */
@@ -86,6 +94,7 @@ public record AttentionOptions(
     b.returnWeights = returnWeights;
     b.queryChunkSize = queryChunkSize;
     b.keyChunkSize = keyChunkSize;
+    b.blockwiseStepBytes = blockwiseStepBytes;
     b.platform = platform;
     b.custom = custom;
     return b;
@@ -113,6 +122,7 @@ public record AttentionOptions(
     private boolean returnWeights;
     private int queryChunkSize;
     private int keyChunkSize;
+    private long blockwiseStepBytes;
     private String platform;
     private AttentionKernel custom;
 
@@ -150,6 +160,9 @@ public record AttentionOptions(
     /** Both BLOCKWISE chunk sizes. */
     public Builder chunks(int query, int key) { this.queryChunkSize = query; this.keyChunkSize = key; return this; }
 
+    /** BLOCKWISE differentiated: the most bytes of one step's f32 block scores (0: automatic). */
+    public Builder blockwiseStepBytes(long bytes) { this.blockwiseStepBytes = bytes; return this; }
+
     /** The platform the program is for, e.g. {@code backend.platformName()}. */
     public Builder platform(String p) { this.platform = p; return this; }
 
@@ -159,7 +172,7 @@ public record AttentionOptions(
     public AttentionOptions build() {
       return new AttentionOptions(mechanism, numHeads, numKvHeads, causal, softmaxScale, attnOutputMultiplier,
           logitSoftCap, float32Logits, precision, dropoutRate, deterministic, returnWeights, queryChunkSize,
-          keyChunkSize, platform, custom);
+          keyChunkSize, blockwiseStepBytes, platform, custom);
     }
   }
 }

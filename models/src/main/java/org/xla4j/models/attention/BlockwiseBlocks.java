@@ -21,10 +21,20 @@ import org.xla4j.types.TensorType;
  * is the diagonal run (the only one that needs the in-block mask); after it, runs are combined two by two
  * (offset d with offset n - d when both fit in one step of n pairs), so every step is one batched product
  * of about n block pairs: n/2 + 1 steps of one shape, not n steps of n shapes (XLA compiles and tunes each
- * distinct product once, and small late steps would leave the GPU idle). Without causal, step j pairs
- * every query block with key block j.
+ * distinct product once, and small late steps would leave the GPU idle). When n pairs' scores exceed the step
+ * budget ({@link #maxPairs}), runs are cut into pieces of at most that many pairs (the diagonal too) and the
+ * shorter pieces paired up, so live memory stays bounded as S grows. Without causal, step j pairs every
+ * query block with key block j.
  */
 final class BlockwiseBlocks {
+  /**
+   * The automatic bound on one causal step's f32 scores: 128 MiB, 4 block pairs of 1024 x 1024 at B1 H8. The
+   * steps' score tensors (logits, P, dP, dS) are most of the backward's live memory: at S8192 B1 H8 with block
+   * 1024 and whole-diagonal steps of 8 pairs (268 MB each) the H200 held 1.36 GB of temporaries, at S16384 (16
+   * pairs) 4.37 GB (scripts/device-round7.sh C, 2026-12-02).
+   */
+  static final long AUTO_STEP_BYTES = 128L << 20;
+
   /**
    * A run of pairs: query blocks [q0, q0+m) with key blocks [k0, k0+m) pairwise, or (a step that is not
    * {@link Step#paired}) with the single key block k0.
@@ -46,6 +56,8 @@ final class BlockwiseBlocks {
   final long c;
   final long nq;
   final long nk;
+  /** The most block pairs of one causal step ({@link #maxPairs}). */
+  final long maxPairs;
   final List<Step> steps = new ArrayList<>();
   /** Key-only mask and bias as [b, hkv|1, nk|1, g|1, 1, c|1] (bias in acc), segment ids as [B, 1, nq, 1, c, 1] / [B, 1, nk, 1, 1, c]; or null. */
   private final Tensor keyMask;
@@ -60,6 +72,7 @@ final class BlockwiseBlocks {
     this.c = c;
     this.nq = (p.qLength() + c - 1) / c;
     this.nk = (p.keyLength() + c - 1) / c;
+    this.maxPairs = maxPairs(p, c, acc);
     this.keyMask = keyVector(p.mask());
     this.keyBias = p.bias() == null ? null : keyVector(p.bias().astype(acc));
     this.qSeg = p.qSegmentIds() == null ? null
@@ -80,19 +93,62 @@ final class BlockwiseBlocks {
       if (m <= 0) break;
       offsets.add(new Run(d, 0, m));
     }
-    steps.add(step(List.of(offsets.get(0)), true, true));
-    long width = offsets.get(0).m();
-    int lo = 1;
-    int hi = offsets.size() - 1;
+    long width = Math.min(offsets.get(0).m(), maxPairs);
+    for (Run piece : split(offsets.get(0), width)) steps.add(step(List.of(piece), true, true));
+    if (width == offsets.get(0).m()) {
+      // the whole diagonal fits one step: offsets d and n - d fill a step of n pairs together
+      int lo = 1;
+      int hi = offsets.size() - 1;
+      while (lo <= hi) {
+        if (lo < hi && offsets.get(lo).m() + offsets.get(hi).m() <= width) {
+          steps.add(step(List.of(offsets.get(lo), offsets.get(hi)), true, false));
+          hi--;
+        } else {
+          steps.add(step(List.of(offsets.get(lo)), true, false));
+        }
+        lo++;
+      }
+      return;
+    }
+    // steps of at most `width` pairs: full pieces alone, the remainders (longest first) paired two by two
+    List<Run> rest = new ArrayList<>();
+    for (Run r : offsets.subList(1, offsets.size())) {
+      for (Run piece : split(r, width)) {
+        if (piece.m() == width) steps.add(step(List.of(piece), true, false));
+        else rest.add(piece);
+      }
+    }
+    rest.sort((a, b) -> Long.compare(b.m(), a.m()));
+    int lo = 0;
+    int hi = rest.size() - 1;
     while (lo <= hi) {
-      if (lo < hi && offsets.get(lo).m() + offsets.get(hi).m() <= width) {
-        steps.add(step(List.of(offsets.get(lo), offsets.get(hi)), true, false));
+      if (lo < hi && rest.get(lo).m() + rest.get(hi).m() <= width) {
+        steps.add(step(List.of(rest.get(lo), rest.get(hi)), true, false));
         hi--;
       } else {
-        steps.add(step(List.of(offsets.get(lo)), true, false));
+        steps.add(step(List.of(rest.get(lo)), true, false));
       }
       lo++;
     }
+  }
+
+  /** A run cut into consecutive runs of at most {@code width} pairs. */
+  private static List<Run> split(Run r, long width) {
+    List<Run> out = new ArrayList<>();
+    for (long at = 0; at < r.m(); at += width) {
+      out.add(new Run(r.q0() + at, r.k0() + at, Math.min(width, r.m() - at)));
+    }
+    return out;
+  }
+
+  /**
+   * The most block pairs one causal step takes: {@link AttentionOptions#blockwiseStepBytes} (0: {@link
+   * #AUTO_STEP_BYTES}) over one pair's scores, B·H·c·c accumulator values; at least 1.
+   */
+  static long maxPairs(AttentionProblem p, long c, DType acc) {
+    long budget = p.options().blockwiseStepBytes() == 0 ? AUTO_STEP_BYTES : p.options().blockwiseStepBytes();
+    double pair = (double) p.batch() * p.heads() * c * c * acc.byteSize();
+    return Math.max(1, (long) Math.floor(budget / pair));
   }
 
   private Step step(List<Run> runs, boolean paired, boolean diagonal) {
