@@ -18,8 +18,9 @@
 #      JAX's best; the bf16 losses side by side, labelled as drift (not an agreement test).
 # Settings: batch 8 x 513 tokens (the model sees 512, 4,096 predicted tokens per step), lr 1e-3, weight decay 0.1,
 # clip 1.0, f32 master weights and AdamW state (1.59B x 16 B = 25 GB), attention VANILLA (T 512).
-# Memory of the f32 run: arguments 19 GB (as bf16) and about twice bf16's 21 GB of temporaries (f32 activations):
-# about 65 GB of the H200's 141 GB. Estimated time per step (H200; the bf16 figures from round 7's log):
+# Memory of the f32 run: JAX's step compiled on the CPU from abstract shapes at batch 8 x 513 sizes 17.75 GiB of
+# arguments (donated) and 33 GiB of temporaries (the CPU sizes bf16 the same: 33.5; the H200's bf16 step: 21 GiB),
+# so about 50-60 GiB of the H200's 141 GB. Estimated time per step (H200; the bf16 figures from round 7's log):
 #   check 20 s; ckpt 5 s (reused) or 60-150 s (written); agree-jax and agree-xla4j each about 40-60 s (load 6 s,
 #   compile 15-25 s, 10 f32 steps of about 39 TFLOP at 40-60 TFLOP/s: 7-10 s); jax 45 s; xla4j-* 25-35 s each.
 #   Default list about 330 s with the checkpoint reused, 480 s written; the subset agree-speed (ckpt agree-jax
