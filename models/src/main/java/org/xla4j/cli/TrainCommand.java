@@ -148,8 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     boolean preset = TinyModels.NAMES.contains(model) && !Files.isDirectory(Path.of(model));
     if (preset && (moe != null || capacityFactor != null || mechanism != null || compute != null)) {
       throw new ParameterException(spec.commandLine(), "--moe, --capacity-factor, --mechanism and --compute apply to "
-          + "--model DIR "
-          + "(a Grok-1 checkpoint), not to the preset " + model);
+          + "--model DIR (a Grok-1 checkpoint), not to the preset " + model);
     }
     CompileOptions opts = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, null, backend)).build();
     double[] loss;
