@@ -8,6 +8,8 @@ folder):
   grok_tiny_int8.safetensors   the same model with int8 matrices + bf16 scales (QuantizedWeight8bit)
   grok_tiny_io.safetensors     tokens (i32 [B, T]), logits_bf16 and logits_int8 (f32 [B, T, vocab]);
                                __metadata__ "config" holds the config as JSON
+  grok_tiny_f32.safetensors    logits_f32: the bf16 model's logits with every activation f32 (no bf16 rounding
+                               anywhere: the oracle of f32 compute, `xla4j train --compute f32`)
 Usage: python3 scripts/grok_reference.py [OUTDIR] [--seed N]
 Needs only numpy (bf16 is emulated with round-to-nearest-even on the f32 bit pattern).
 """
@@ -32,13 +34,22 @@ def bf16(x):
     return np.where(np.isnan(a), a, out).astype(np.float32)
 
 
+# The rounding applied where Grok-1 holds a bf16 value: bf16 (the model), or f32 (forward(..., f32=True): the
+# same equations with every activation f32, the oracle of `xla4j train --compute f32`).
+_F32 = [False]
+
+
+def rnd(x):
+    return np.asarray(x, np.float32) if _F32[0] else bf16(x)
+
+
 def bf16_bits(x):
     return (bf16(x).view(np.uint32) >> 16).astype(np.uint16)
 
 
 def mm(a, b):
     """bf16 x bf16 -> bf16 matmul over the last axis of a and the second-to-last of b (f64 accumulation)."""
-    return bf16(np.matmul(a.astype(np.float64), b.astype(np.float64)))
+    return rnd(np.matmul(a.astype(np.float64), b.astype(np.float64)))
 
 
 def rms_norm(x, scale, eps):
@@ -46,7 +57,7 @@ def rms_norm(x, scale, eps):
     xf = x.astype(np.float32)
     ms = np.mean(xf * xf, axis=-1, keepdims=True, dtype=np.float32)
     y = xf * (np.float32(1) / np.sqrt(ms + np.float32(eps)))
-    return bf16(y * scale.astype(np.float32))
+    return rnd(y * scale.astype(np.float32))
 
 
 def rotate_half(x):
@@ -61,7 +72,7 @@ def rope(x, theta):
     pos = np.arange(x.shape[1], dtype=np.float32)
     phase = np.concatenate([np.outer(pos, inv)] * 2, axis=-1)[None, :, None, :]  # [1, T, 1, D]
     xf = x.astype(np.float32)
-    return bf16(xf * np.cos(phase) + rotate_half(xf) * np.sin(phase))
+    return rnd(xf * np.cos(phase) + rotate_half(xf) * np.sin(phase))
 
 
 def gelu_tanh(x):
@@ -87,12 +98,12 @@ def attention(x, w, c, mask):
     cap = np.float32(c['max_attn_value'])
     for h in range(hq):
         kv = h // g  # query head h reads kv head h // (Hq / Hkv)
-        s = bf16(np.einsum('btd,bsd->bts', q[:, :, h].astype(np.float64), k[:, :, kv].astype(np.float64)))
+        s = rnd(np.einsum('btd,bsd->bts', q[:, :, h].astype(np.float64), k[:, :, kv].astype(np.float64)))
         s = s.astype(np.float32) * mult
         s = cap * np.tanh(s / cap)
         s = np.where(mask, s, np.float32(-1e30))
-        p = bf16(softmax(s))
-        out[:, :, h] = bf16(np.einsum('bts,bsd->btd', p.astype(np.float64), v[:, :, kv].astype(np.float64)))
+        p = rnd(softmax(s))
+        out[:, :, h] = rnd(np.einsum('bts,bsd->btd', p.astype(np.float64), v[:, :, kv].astype(np.float64)))
     return mm(out.reshape(b, t, hq * dh), w['linear'])
 
 
@@ -111,17 +122,25 @@ def moe(x, w, c):
         for e in top:
             a = mm(xs[n], w['linear'][e])
             v = mm(xs[n], w['linear_v'][e])
-            hdn = bf16(bf16(gelu_tanh(a)) * v)
+            hdn = rnd(rnd(gelu_tanh(a)) * v)
             y = mm(hdn, w['linear_1'][e])
-            acc = acc + bf16(probs[n, e]) * y  # gates NOT renormalized, rounded to bf16, sum in f32
-        out[n] = bf16(acc)
+            acc = acc + rnd(probs[n, e]) * y  # gates NOT renormalized, rounded to bf16, sum in f32
+        out[n] = rnd(acc)
     return out.reshape(b, t, d), min(margins)
 
 
-def forward(p, tokens, c):
+def forward(p, tokens, c, f32=False):
+    _F32[0] = f32
+    try:
+        return _forward(p, tokens, c)
+    finally:
+        _F32[0] = False
+
+
+def _forward(p, tokens, c):
     b, t = tokens.shape
     emb = p['language_model/in_out_embed/embeddings']
-    h = bf16(bf16(emb[tokens]) * bf16(np.float32(math.sqrt(c['emb']))))  # weak-typed multiplier: bf16 constant
+    h = rnd(rnd(emb[tokens]) * rnd(np.float32(math.sqrt(c['emb']))))  # weak-typed multiplier: bf16 constant
     causal = np.tril(np.ones((t, t), bool))
     mask = causal[None] & (tokens != 0)[:, None, :]  # [B, Tq, Tk]
     margin = 1.0
@@ -130,16 +149,16 @@ def forward(p, tokens, c):
         att = {n: p[pre + f'multi_head_attention/{n}/w'] for n in ('query', 'key', 'value', 'linear')}
         x = rms_norm(h, p[pre + 'rms_norm/scale'], c['rms_eps'])
         a = attention(x, att, c, mask)
-        h = bf16(h + rms_norm(a, p[pre + 'rms_norm_1/scale'], c['rms_eps']))
+        h = rnd(h + rms_norm(a, p[pre + 'rms_norm_1/scale'], c['rms_eps']))
         x = rms_norm(h, p[pre + 'rms_norm_2/scale'], c['rms_eps'])
         mw = {n: p[pre + f'moe/{n}/w'] for n in ('linear', 'linear_v', 'linear_1')}
         mw['router'] = p[pre + 'router/w']
         m, mg = moe(x, mw, c)
         margin = min(margin, mg)
-        h = bf16(h + rms_norm(m, p[pre + 'rms_norm_3/scale'], c['rms_eps']))
+        h = rnd(h + rms_norm(m, p[pre + 'rms_norm_3/scale'], c['rms_eps']))
     h = rms_norm(h, p['language_model/rms_norm/scale'], c['rms_eps'])
-    logits = mm(h, bf16(emb).T)
-    return bf16(logits * bf16(np.float32(1 / math.sqrt(3)))), margin
+    logits = mm(h, rnd(emb).T)
+    return rnd(logits * rnd(np.float32(1 / math.sqrt(3)))), margin
 
 
 def random_model(rng, c):
@@ -238,6 +257,9 @@ def main(argv):
     save(out / 'grok_tiny_int8.safetensors', {k: (dtype_of(k, w), w) for k, w in q.items()}, meta)
     save(out / 'grok_tiny_io.safetensors', {'tokens': ('I32', tokens), 'logits_bf16': ('F32', logits),
                                             'logits_int8': ('F32', logits_q)}, meta)
+    logits_f, m3 = forward(p, tokens, c, f32=True)
+    m1 = min(m1, m3)
+    save(out / 'grok_tiny_f32.safetensors', {'logits_f32': ('F32', logits_f)}, meta)
     print(f'wrote {out}: seed {seed}, smallest top-k router logit margin {min(m1, m2):.4f}, '
           f'max |logit| {np.abs(logits).max():.3f}')
 

@@ -19,6 +19,8 @@ Both sides do the same math (models/.../train/GrokTraining.java is the xla4j sid
   * optimizer: optax.chain(optax.clip_by_global_norm(clip), optax.adamw(lr, b1=0.9, b2=0.999, eps=1e-8,
     weight_decay=wd)) (decay on every parameter); without optax, the same equations in jax.numpy
     (--optimizer plain selects them explicitly).
+With --compute f32 every bf16 cast above is an f32 one (none), and the step is traced under
+jax.default_matmul_precision("highest"): `xla4j train --compute f32` does the same math to f32 rounding.
 The step is jax.jit(step, donate_argnums=(0, 1)) (parameters and optimizer state donated), compiled once with
 .lower().compile() (timed as compile_s); each step's time is the call with its batch put on the device plus
 reading the loss back (as xla4j's loop does); median over steps 2..N.
@@ -26,7 +28,7 @@ reading the loss back (as xla4j's loop does); median over steps 2..N.
 Commands:
   tokens OUT.safetensors --count N --vocab V [--seed 0]   1-D int32 'tokens', uniform in [1, V) (numpy only)
   train DIR --data FILE [--fixed-batch] [--batch 8] [--seq 513] [--steps 10] [--lr 1e-3] [--weight-decay 0.1]
-        [--clip 1.0] [--moe dense[,capacity]] [--capacity-factor 2.0] [--output OUT.json]
+        [--clip 1.0] [--moe dense[,capacity]] [--capacity-factor 2.0] [--compute bf16|f32] [--output OUT.json]
                                                            one JSON object per MoE mode (a list when several)
   check                                                    the forward against scripts/grok_reference.py's numpy
                                                            oracle on its tiny model (max |diff| of the logits), and
@@ -47,6 +49,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import grok_jax_decode as gjd  # noqa: E402  (the checkpoint writer and reader, the decode model)
 
 EXPERT_MATS = ("linear", "linear_v", "linear_1")
+POLICY = {"bf16": "f32 master weights and AdamW state, bf16 compute",
+          "f32": "f32 master weights and AdamW state, f32 compute, HIGHEST dot precision"}
+PRECISION = {"bf16": "default", "f32": "highest"}
 ATT_MATS = ("query", "key", "value", "linear")
 NORMS = ("rms_norm", "rms_norm_1", "rms_norm_2", "rms_norm_3")
 
@@ -133,12 +138,16 @@ def load_master(dir_, c):
 
 
 # ------------------------------------------------------------------ the model (xla4j's Grok1.forward, op for op)
-def make_loss(c, moe_mode, capacity_factor, mats):
+def make_loss(c, moe_mode, capacity_factor, mats, compute="bf16"):
+    """compute: 'bf16' (Grok-1's mixed precision: the casts described at the top) or 'f32' (every bf16 cast of
+    the forward becomes f32, i.e. none: the same math as `xla4j train --compute f32`; the caller traces under
+    jax.default_matmul_precision('highest') so no dot uses TF32/bf16 passes)."""
     import jax
     import jax.numpy as jnp
     from jax import lax
 
-    bf, f32 = jnp.bfloat16, jnp.float32
+    f32 = jnp.float32
+    bf = {"bf16": jnp.bfloat16, "f32": jnp.float32}[compute]   # the activations' type: every "bf" below
     d, hq, hkv, dh, e, k = c["d"], c["hq"], c["hkv"], c["dh"], c["e"], c["k"]
     g_per = hq // hkv
 
@@ -330,11 +339,11 @@ def train(a):
     for mode in a.moe:
         rec = dict(who="jax", model=a.dir, kind=f"grok1 {mode} moe, vanilla attention", backend=jax.default_backend(),
                    parameters=nparams, batch=a.batch, seq=a.seq, tokens_per_step=a.batch * (a.seq - 1),
-                   dtype_policy="f32 master weights and AdamW state, bf16 compute", lr=a.lr, b1=0.9, b2=0.999,
+                   dtype_policy=POLICY[a.compute], lr=a.lr, b1=0.9, b2=0.999,
                    eps=1e-8, weight_decay=a.weight_decay, clip=a.clip,
                    data=f"{a.data}" + (" (first batch)" if a.fixed_batch else ""), load_s=load_s, jax=jax.__version__)
         try:
-            loss_fn, _ = make_loss(c, mode, a.capacity_factor, mats)
+            loss_fn, _ = make_loss(c, mode, a.capacity_factor, mats, a.compute)
             init, update, label = optimizer(a.optimizer, a.lr, a.weight_decay, a.clip)
             rec["optimizer"] = label
 
@@ -347,7 +356,8 @@ def train(a):
             state = jax.jit(init)(params)
             jax.block_until_ready((params, state))
             t0 = time.perf_counter()
-            compiled = jax.jit(step, donate_argnums=(0, 1)).lower(params, state, jnp.asarray(batches[0])).compile()
+            with jax.default_matmul_precision(PRECISION[a.compute]):   # applies at tracing (lower), to every dot
+                compiled = jax.jit(step, donate_argnums=(0, 1)).lower(params, state, jnp.asarray(batches[0])).compile()
             rec["compile_s"] = time.perf_counter() - t0
             try:                                     # what XLA sized: aliased = donated arguments reused in place
                 m = compiled.memory_analysis()
@@ -462,6 +472,8 @@ def main(argv):
     tr.add_argument("--moe", type=lambda s: [x for x in s.split(",") if x], default=["dense"])
     tr.add_argument("--capacity-factor", type=float, default=2.0)
     tr.add_argument("--optimizer", choices=["optax", "plain"], default="optax")
+    tr.add_argument("--compute", choices=["bf16", "f32"], default="bf16",
+                    help="activations' type; f32 also traces every dot at precision HIGHEST")
     tr.add_argument("--output")
     sub.add_parser("check")
     a = ap.parse_args(argv)

@@ -1,19 +1,33 @@
-"""Issue 13's training comparison as markdown: per MoE mode, the per-step losses of JAX (scripts/train_jax.py) and
-xla4j (`xla4j train --output`) side by side with |diff|, then compile seconds, median step ms, tokens/s and the
-speed ratio JAX ms / xla4j ms (>= 1: xla4j as fast or faster).
+"""Issue 13's training comparison as markdown, from the JSON runs of scripts/train_jax.py (JAX) and
+`xla4j train --output` (xla4j). Two parts:
+
+1. Agreement (the bug detector): runs with f32 compute and HIGHEST dot precision on both sides (`--compute f32`),
+   per MoE mode: per-step losses side by side with |diff| and |diff|/|loss|, PASS/FAIL against the bar below.
+2. Speed (bf16 compute, Grok-1's mixed precision): every xla4j MoE mode against JAX's best (the faster of its
+   modes), compile seconds, median step ms (steps 2..N), tokens/s, memory; and the bf16 losses side by side,
+   labelled as drift: bf16 runs are not an agreement test (see below).
+
+Why two parts: with AdamW, the first steps move every parameter by about +-lr whatever its gradient's size, so a
+rounding-level difference in a near-zero gradient becomes an lr-sized difference in the parameter; in bf16 the
+two JAX forms of one function (dense and capacity without drops) already drift apart by up to 0.14 in loss over 10
+steps (H200, 1.59B model). In f32 with HIGHEST precision both sides do the same math to f32 rounding.
+
+The bar (f32 runs): |diff| <= 1e-5 |loss| at step 1 and <= 5e-4 |loss| at every step. Measured on the CPU with the
+tiny preset (scripts/device-train.sh's smoke test, 4 x 33 tokens, 10 steps, lr 1e-3): two f32 summation orders
+(JAX dense vs JAX capacity, xla4j vs JAX) differ by at most 3e-7 relative at step 1 and 5e-6 over the 10 steps.
+The 1.59B model sums over 8-64x longer axes (f32 rounding grows about as the square root: 3-8x); 5e-4 leaves a
+further factor >10. bf16 rounding moves the losses by 2e-3 relative (tiny, CPU) to 3.6e-2 (1.59B, H200), above
+the bar: it is tight enough to see an effect the size of bf16 rounding, so a real bug (a missing cast, a wrong
+gate, a gradient off by a factor) fails it.
 
 Usage: python3 scripts/train_report.py RUN.json [RUN.json ...]   (each file one run object or a list of them)
-
-Losses agree when |diff| <= 1e-3 |loss| at step 1 (same weights, same batch: only rounding differs) and
-<= 5e-3 |loss| at every step (AdamW turns rounding-level gradient differences into lr-sized updates of the
-parameters whose gradients are near zero, so the curves drift apart slowly). Where JAX ran two MoE modes that
-compute the same function (dense and capacity without drops), their largest difference is printed as the
-rounding floor of the comparison.
+Exit status 0 when every f32 agreement run passes (and there is at least one), 1 otherwise.
 """
 import json
 import sys
 
-STEP1_REL, ALL_REL = 1e-3, 5e-3
+STEP1_REL, ALL_REL = 1e-5, 5e-4
+ORDER = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
 
 
 def mode_of(rec):
@@ -22,13 +36,18 @@ def mode_of(rec):
     return parts[1] if len(parts) > 1 and parts[0] == "grok1" else rec.get("kind", "?")
 
 
+def compute_of(rec):
+    """'f32' or 'bf16' from the run's dtype policy (runs written before --compute existed are bf16)."""
+    return "f32" if "f32 compute" in rec.get("dtype_policy", "") else "bf16"
+
+
 def load(paths):
     runs = {}
     for p in paths:
         with open(p) as fh:
             data = json.load(fh)
         for rec in data if isinstance(data, list) else [data]:
-            runs[(rec.get("who", "?"), mode_of(rec))] = rec
+            runs[(rec.get("who", "?"), mode_of(rec), compute_of(rec))] = rec
     return runs
 
 
@@ -42,75 +61,133 @@ def gib(rec, key):
     return "-" if v is None or v < 0 else f"{v / 2**30:.2f}"
 
 
-def report(runs):
-    out = []
-    order = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
-    modes = sorted({m for _, m in runs}, key=lambda m: (order.get(m, 9), m))
-    summary = []
+def sorted_modes(runs, compute):
+    return sorted({m for (_, m, c) in runs if c == compute}, key=lambda m: (ORDER.get(m, 9), m))
+
+
+def errors(out, *recs):
+    for r in recs:
+        if r and "error" in r:
+            out.append(f"- {r.get('who')} {mode_of(r)}: **error** {r['error']}")
+
+
+def agreement(runs, out):
+    """Part 1; returns [(mode, ok, worst rel)]."""
     verdicts = []
+    modes = sorted_modes(runs, "f32")
+    if not modes:
+        out.append("## Agreement (f32 compute, HIGHEST precision): no f32 runs\n")
+        return verdicts
+    out.append("## Agreement (f32 compute, HIGHEST precision on both sides): the bug detector\n")
+    out.append(f"Bar: |diff| <= {STEP1_REL:g} |loss| at step 1 and <= {ALL_REL:g} |loss| at every step "
+               "(scripts/train_report.py says how it was derived).\n")
     for mode in modes:
-        j, x = runs.get(("jax", mode)), runs.get(("xla4j", mode))
-        oracle = ""
-        if x and not j and mode not in ("capacity",) and runs.get(("jax", "dense")):
-            j, oracle = runs[("jax", "dense")], " (against JAX dense: the same function, nothing dropped)"
+        j, x = runs.get(("jax", mode, "f32")), runs.get(("xla4j", mode, "f32"))
         if not j or not x:
-            missing = "jax" if not j else "xla4j"
-            out.append(f"### MoE {mode}: no {missing} run\n")
-            summary.append((mode, j, x, None, None))
+            out.append(f"### MoE {mode}, f32: no {'jax' if not j else 'xla4j'} run: FAIL\n")
+            verdicts.append((mode, False, None))
             continue
-        for who, r in (("jax", j), ("xla4j", x)):
-            if "error" in r:
-                out.append(f"- {who} {mode}: **error** {r['error']}")
+        errors(out, j, x)
         jl, xl = j.get("losses", []), x.get("losses", [])
         n = min(len(jl), len(xl))
-        out.append(f"### MoE {mode}{oracle}: {x.get('parameters', 0):,} parameters, batch {x.get('batch')} x seq "
-                   f"{x.get('seq')} ({x.get('tokens_per_step')} predicted tokens per step), lr {x.get('lr')}, "
-                   f"weight decay {x.get('weight_decay')}, clip {x.get('clip')}; {x.get('dtype_policy', '')}\n")
-        out.append("| step | JAX loss | xla4j loss | abs diff | rel diff | JAX ms | xla4j ms | dropped (JAX / xla4j) |")
-        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        out.append(f"### MoE {mode}, f32: {x.get('parameters', 0):,} parameters, batch {x.get('batch')} x seq "
+                   f"{x.get('seq')}, lr {x.get('lr')}, weight decay {x.get('weight_decay')}, clip {x.get('clip')}; "
+                   f"{x.get('dtype_policy', '')}\n")
+        out.append("| step | JAX loss | xla4j loss | abs diff | rel diff | bar | |")
+        out.append("|---:|---:|---:|---:|---:|---:|---|")
+        ok = n > 0 and n == len(jl) == len(xl) and "error" not in j and "error" not in x
         worst = 0.0
-        ok = n > 0
-        jd, xd = j.get("dropped") or [], x.get("dropped") or []
         for i in range(n):
             d = abs(jl[i] - xl[i])
             rel = d / max(abs(jl[i]), 1e-12)
-            worst = max(worst, d)
-            ok &= rel <= (STEP1_REL if i == 0 else ALL_REL)
-            dr = f"{jd[i] if i < len(jd) else '-'} / {xd[i] if i < len(xd) else '-'}"
-            out.append(f"| {i + 1} | {jl[i]:.6f} | {xl[i]:.6f} | {d:.2e} | {rel:.2e} | {j['step_ms'][i]:.1f} | "
-                       f"{x['step_ms'][i]:.1f} | {dr} |")
-        if any(jd) or any(xd):
-            ok = False  # drops make the two sides' functions depend on the capacity: not a like-for-like run
+            bar = STEP1_REL if i == 0 else ALL_REL
+            worst = max(worst, rel)
+            ok &= rel <= bar
+            out.append(f"| {i + 1} | {jl[i]:.7f} | {xl[i]:.7f} | {d:.2e} | {rel:.2e} | {bar:g} | "
+                       f"{'ok' if rel <= bar else 'OVER'} |")
+        if any(j.get("dropped") or []) or any(x.get("dropped") or []):
+            ok = False
             out.append("\nTokens were dropped: raise the capacity factor for a like-for-like comparison.")
-        out.append("")
+        out.append(f"\n**{'PASS' if ok else 'FAIL'}**: max rel diff {worst:.2e} over {n} steps "
+                   f"(JAX median step {fmt(j.get('median_step_ms'), '.1f')} ms, xla4j "
+                   f"{fmt(x.get('median_step_ms'), '.1f')} ms; temp GiB {gib(j, 'temp')} / {gib(x, 'temp')}).\n")
         verdicts.append((mode, ok, worst))
-        summary.append((mode + (" vs JAX dense" if oracle else ""), j, x, worst, ok))
-    out.append("### Summary (median over steps 2..N; ratio = JAX ms / xla4j ms, >= 1.0 means xla4j is as fast or "
-               "faster)\n")
-    out.append("| MoE | JAX compile s | xla4j compile s | JAX median ms | xla4j median ms | ratio | JAX tokens/s | "
-               "xla4j tokens/s | temp GiB (JAX / xla4j) | donated GiB (JAX / xla4j) | max abs loss diff | losses agree |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for mode, j, x, worst, ok in summary:
-        jm = j.get("median_step_ms") if j else None
-        xm = x.get("median_step_ms") if x else None
-        ratio = jm / xm if jm and xm else None
-        out.append(f"| {mode} | {fmt(j and j.get('compile_s'), '.1f')} | {fmt(x and x.get('compile_s'), '.1f')} | "
-                   f"{fmt(jm, '.1f')} | {fmt(xm, '.1f')} | {fmt(ratio, '.2f')} | "
-                   f"{fmt(j and j.get('tokens_per_s'), ',.0f')} | {fmt(x and x.get('tokens_per_s'), ',.0f')} | "
-                   f"{gib(j, 'temp')} / {gib(x, 'temp')} | {gib(j, 'aliased')} / {gib(x, 'aliased')} | "
-                   f"{fmt(worst, '.2e')} | {'-' if ok is None else ('yes' if ok else 'NO')} |")
-    jd, jc = runs.get(("jax", "dense")), runs.get(("jax", "capacity"))
-    if jd and jc and jd.get("losses") and jc.get("losses") and not any(jc.get("dropped") or []):
-        floor = max(abs(a - b) for a, b in zip(jd["losses"], jc["losses"]))
-        out.append(f"\nRounding floor: JAX dense vs JAX capacity (the same function, no drops) differ by at most "
-                   f"{floor:.2e} over the steps.")
-    out.append(f"\nTolerance: |diff| <= {STEP1_REL:g} |loss| at step 1 and <= {ALL_REL:g} |loss| at every step.")
+    return verdicts
+
+
+def speed(runs, out):
+    """Part 2: bf16 runs."""
+    jax_runs = {m: r for (w, m, c), r in runs.items() if w == "jax" and c == "bf16" and r.get("median_step_ms")}
+    # the speed reference computes the same function: a JAX run that dropped tokens does less work
+    fair = {m: r for m, r in jax_runs.items() if not any(r.get("dropped") or [])}
+    x_runs = {m: r for (w, m, c), r in runs.items() if w == "xla4j" and c == "bf16"}
+    if not jax_runs and not x_runs:
+        return
+    out.append("## Speed (bf16 compute: f32 master weights and AdamW state, bf16 activations)\n")
+    best_mode = min(fair, key=lambda m: fair[m]["median_step_ms"]) if fair else None
+    best = fair.get(best_mode)
+    if best:
+        others = ", ".join(f"{m} {r['median_step_ms']:.1f} ms" for m, r in sorted(jax_runs.items(),
+                                                                                 key=lambda kv: ORDER.get(kv[0], 9)))
+        out.append(f"JAX's best without drops: {best_mode} ({others}). Ratio = JAX best ms / xla4j ms (>= 1.0: xla4j as fast or "
+                   "faster); medians over steps 2..N.\n")
+    out.append("| xla4j MoE | compile s | median ms | tokens/s | ratio vs JAX best | temp GiB | donated GiB | dropped |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for mode in sorted(x_runs, key=lambda m: (ORDER.get(m, 9), m)):
+        x = x_runs[mode]
+        errors(out, x)
+        xm = x.get("median_step_ms")
+        ratio = best["median_step_ms"] / xm if best and xm else None
+        out.append(f"| {mode} | {fmt(x.get('compile_s'), '.1f')} | {fmt(xm, '.1f')} | "
+                   f"{fmt(x.get('tokens_per_s'), ',.0f')} | {fmt(ratio, '.2f')} | {gib(x, 'temp')} | "
+                   f"{gib(x, 'aliased')} | {sum(x.get('dropped') or [0])} |")
+    for mode in sorted(jax_runs, key=lambda m: (ORDER.get(m, 9), m)):
+        j = jax_runs[mode]
+        out.append(f"| (JAX {mode}) | {fmt(j.get('compile_s'), '.1f')} | {fmt(j.get('median_step_ms'), '.1f')} | "
+                   f"{fmt(j.get('tokens_per_s'), ',.0f')} | - | {gib(j, 'temp')} | {gib(j, 'aliased')} | "
+                   f"{sum(j.get('dropped') or [0])} |")
+    # the bf16 losses: drift, reported, not judged
+    cols = [(f"JAX {m}", r) for m, r in sorted(jax_runs.items(), key=lambda kv: ORDER.get(kv[0], 9))]
+    cols += [(f"xla4j {m}", r) for m, r in sorted(x_runs.items(), key=lambda kv: ORDER.get(kv[0], 9))]
+    n = max((len(r.get("losses") or []) for _, r in cols), default=0)
+    if n == 0:
+        return
+    ref = jax_runs.get("dense")
+    out.append("\nbf16 losses per step: **drift, not an agreement test** (bf16 rounding of small gradients changes "
+               "AdamW's trajectory; the f32 runs above are the test)" + (", with the largest |diff| from JAX dense"
+                                                                        if ref else "") + ".\n")
+    out.append("| step | " + " | ".join(c for c, _ in cols) + " |")
+    out.append("|---:|" + "---:|" * len(cols))
+    for i in range(n):
+        cells = []
+        for _, r in cols:
+            ls = r.get("losses") or []
+            cells.append(f"{ls[i]:.4f}" if i < len(ls) else "-")
+        out.append(f"| {i + 1} | " + " | ".join(cells) + " |")
+    if ref:
+        rl = ref.get("losses") or []
+        drift = []
+        for c, r in cols:
+            ls = r.get("losses") or []
+            m = min(len(ls), len(rl))
+            if r is ref or m == 0:
+                continue
+            d = max(abs(a - b) for a, b in zip(ls[:m], rl[:m]))
+            drift.append(f"{c} {d:.2e} ({d / max(abs(rl[0]), 1e-12):.1e} of the first loss)")
+        if drift:
+            out.append("\nLargest |loss - JAX dense loss| over the steps: " + "; ".join(drift) + ".")
+
+
+def report(runs):
+    out = []
+    verdicts = agreement(runs, out)
+    speed(runs, out)
     for who in ("jax", "xla4j"):
-        r = next((r for (w, _), r in runs.items() if w == who), None)
+        r = next((r for (w, _, _), r in runs.items() if w == who), None)
         if r:
             extra = f", jax {r['jax']}, {r.get('optimizer', '')}" if who == "jax" else ""
             out.append(f"- {who}: backend {r.get('backend')}, data {r.get('data')}{extra}")
-    return "\n".join(out), all(ok for _, ok, _ in verdicts) and bool(verdicts)
+    return "\n".join(out), bool(verdicts) and all(ok for _, ok, _ in verdicts)
 
 
 def main(argv):

@@ -3,6 +3,7 @@ package org.xla4j.dsl;
 import java.util.ArrayList;
 import java.util.List;
 import org.xla4j.ir.DotDims;
+import org.xla4j.ir.Precision;
 import org.xla4j.types.DType;
 
 /**
@@ -16,6 +17,10 @@ final class Einsum {
   private Einsum() {}
 
   static Tensor einsum(String spec, DType preferred, Tensor... xs) {
+    return einsum(spec, preferred, Precision.DEFAULT, xs);
+  }
+
+  static Tensor einsum(String spec, DType preferred, Precision precision, Tensor... xs) {
     if (xs.length == 0) {
       throw new org.xla4j.ir.OpException("einsum", "requires one or two operands, got none",
           org.xla4j.ir.CallSite.find(""));
@@ -95,7 +100,7 @@ final class Einsum {
     }
     for (char c : a.letters.toCharArray()) if (b.letters.indexOf(c) < 0) result.append(c);
     for (char c : b.letters.toCharArray()) if (a.letters.indexOf(c) < 0) result.append(c);
-    Tensor r = LinAlg.dot(a.x, b.x, new DotDims(ab, bb, ac, bc), preferred);
+    Tensor r = LinAlg.dotGeneral(a.x, b.x, new DotDims(ab, bb, ac, bc), precision, preferred);
     return finish(new Term(r, result.toString()), out);
   }
 

@@ -2,6 +2,7 @@ package org.xla4j.dsl;
 
 import java.util.Arrays;
 import java.util.List;
+import org.xla4j.ir.Precision;
 import org.xla4j.types.DType;
 
 /**
@@ -29,6 +30,15 @@ public final class Jnp {
    */
   public static Tensor einsum(String spec, DType preferred, Tensor... operands) {
     return Einsum.einsum(spec, preferred, operands);
+  }
+
+  /**
+   * {@link #einsum(String, DType, Tensor...)} with the dot's precision (null preferred: the operands' type), e.g.
+   * full f32 products where a GPU would use TF32 by default:
+   * {@code Jnp.einsum("btd,vd->btv", null, Precision.HIGHEST, h, table)}.
+   */
+  public static Tensor einsum(String spec, DType preferred, Precision precision, Tensor... operands) {
+    return Einsum.einsum(spec, preferred, java.util.Objects.requireNonNull(precision, "precision"), operands);
   }
 
   /**

@@ -21,6 +21,10 @@ final class LinAlg {
   private LinAlg() {}
 
   static Tensor matmul(Tensor a, Tensor b, DType preferred) {
+    return matmul(a, b, preferred, Precision.DEFAULT);
+  }
+
+  static Tensor matmul(Tensor a, Tensor b, DType preferred, Precision precision) {
     Tensor[] x = promote("matmul", a, b);
     Tensor l = x[0];
     Tensor r = x[1];
@@ -38,7 +42,7 @@ final class LinAlg {
     int rBatch = Math.max(0, r.rank() - 2);
     if (lBatch == 0 || rBatch == 0) {
       // no batch on one side: contract directly; result is lhs free dims then rhs free dims
-      Tensor out = dot(l, r, new DotDims(List.of(), List.of(), List.of(lk), List.of(rk)), preferred);
+      Tensor out = dotGeneral(l, r, new DotDims(List.of(), List.of(), List.of(lk), List.of(rk)), precision, preferred);
       if (lBatch == 0 && rBatch > 0 && l.rank() == 2) {
         // [m, B..., n] -> [B..., m, n]
         int[] perm = new int[out.rank()];
@@ -56,7 +60,7 @@ final class LinAlg {
     r = Broadcasting.to("matmul", r, batch.append(Shape.of(java.util.Arrays.copyOfRange(r.shape().dims(), rBatch, r.rank()))));
     List<Integer> bd = new ArrayList<>();
     for (int i = 0; i < batch.rank(); i++) bd.add(i);
-    return dot(l, r, new DotDims(bd, bd, List.of(l.rank() - 1), List.of(r.rank() - 2)), preferred);
+    return dotGeneral(l, r, new DotDims(bd, bd, List.of(l.rank() - 1), List.of(r.rank() - 2)), precision, preferred);
   }
 
   static Tensor dot(Tensor l, Tensor r, DotDims dims, DType preferred) {

@@ -348,6 +348,14 @@ public final class Tensor {
   /** {@code matmul} with a preferred result type: {@code xBf16.matmul(w, DType.F32)} accumulates in f32. */
   public Tensor matmul(Tensor o, DType preferred) { return LinAlg.matmul(this, o, preferred); }
 
+  /**
+   * {@code matmul} with a preferred result type (null: the operands') and the dot's precision:
+   * {@code x.matmul(w, null, Precision.HIGHEST)} asks for full f32 products (no TF32 on a GPU).
+   */
+  public Tensor matmul(Tensor o, DType preferred, Precision precision) {
+    return LinAlg.matmul(this, o, preferred, java.util.Objects.requireNonNull(precision, "precision"));
+  }
+
   /** {@code lax.dot_general} with explicit dimensions, precision and preferred type (null: operand type). */
   public Tensor dotGeneral(Tensor o, DotDims dims, Precision precision, DType preferred) {
     return LinAlg.dotGeneral(this, o, dims, precision, preferred);

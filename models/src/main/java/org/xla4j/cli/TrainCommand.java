@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
+import org.xla4j.ir.Precision;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.grok.Grok1;
 import org.xla4j.models.grok.Grok1Config;
@@ -32,6 +33,7 @@ import org.xla4j.runtime.CompileOptions;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.tree.Tree;
+import org.xla4j.types.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,7 +44,8 @@ import picocli.CommandLine.Spec;
  * {@code xla4j train}: a training loop whose step (forward, gradient, global-norm clipping, AdamW) is one program,
  * compiled once and called with the parameters and optimizer state donated. The model is a tiny preset with
  * random weights ({@code tiny-mlp}, {@code tiny-llama}, {@code tiny-grok}) or a Grok-1 checkpoint directory
- * (bf16, Hugging Face layout), trained with an f32 master copy and bf16 compute ({@link GrokTraining}). Prints
+ * (bf16, Hugging Face layout), trained with an f32 master copy and bf16 compute ({@link GrokTraining}; or f32
+ * compute at HIGHEST precision with {@code --compute f32}, to compare losses with JAX to f32 rounding). Prints
  * the loss and time of every step and a timing summary, plots the curve, and with {@code --output} writes both
  * as JSON (the form {@code scripts/train_jax.py} writes for the JAX side).
  *
@@ -50,6 +53,7 @@ import picocli.CommandLine.Spec;
  * ./xla4j train --model tiny-llama --steps 100 --lr 3e-3 --plot loss.png
  * ./xla4j train --model /tmp/grok-1.6b/bf16 --backend pjrt --data tokens.safetensors --fixed-batch --batch 8 --seq 513 \
  *     --steps 10 --lr 1e-3 --weight-decay 0.1 --clip 1 --output losses.json
+ * ./xla4j train --model /tmp/grok-1.6b/bf16 --backend pjrt --compute f32 ...   # the agreement run
  * </pre>
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -114,6 +118,12 @@ final class TrainCommand implements Callable<Integer> {
           + " copies beyond it are dropped and counted per step.")
   Double capacityFactor;
 
+  @Option(names = "--compute", paramLabel = "bf16|f32",
+      description = "--model DIR: the activations' type (default: bf16, Grok-1's mixed precision). f32: no casts, "
+          + "every dot at HIGHEST precision (no TF32 on a GPU), the same math as scripts/train_jax.py --compute f32, "
+          + "so the two sides' losses agree to f32 rounding.")
+  String compute;
+
   @Option(names = "--mechanism", paramLabel = "vanilla|blockwise",
       description = "--model DIR: the attention mechanism (default: vanilla).")
   String mechanism;
@@ -124,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** What the loop trains: the step, its size, and the batch of each step. */
   private record Job(String label, String kind, TrainStep step, long parameters, long tokensPerStep,
-      IntFunction<Tree<HostTensor>> batches) {}
+      IntFunction<Tree<HostTensor>> batches, String dtypePolicy) {}
 
   @Override
   public Integer call() throws IOException {
@@ -136,9 +146,9 @@ final class TrainCommand implements Callable<Integer> {
     OptionChecks.writableOutput(spec, "--output", output);
     AdamW opt = new AdamW(lr, 0.9, 0.999, 1e-8, weightDecay, clip);
     boolean preset = TinyModels.NAMES.contains(model) && !Files.isDirectory(Path.of(model));
-    if (preset && (moe != null || capacityFactor != null || mechanism != null)) {
-      throw new ParameterException(spec.commandLine(), "--moe, --capacity-factor and --mechanism apply to --model DIR "
-          + "(a Grok-1 checkpoint), not to the preset " + model);
+    if (preset && (moe != null || capacityFactor != null || mechanism != null || compute != null)) {
+      throw new ParameterException(spec.commandLine(), "--moe, --capacity-factor, --mechanism and --compute apply to "
+          + "--model DIR (a Grok-1 checkpoint), not to the preset " + model);
     }
     CompileOptions opts = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, null, backend)).build();
     double[] loss;
@@ -155,7 +165,7 @@ final class TrainCommand implements Callable<Integer> {
       TrainStep step = TrainStep.build(m.paramTypes(), m.batchTypes(), m.loss(), opt);
       long params = m.paramTypes().leaves().stream().mapToLong(t -> t.numElements()).sum();
       Job job = new Job(m.name(), "preset", step, params, m.name().equals("tiny-mlp") ? 0 : (long) batch * (seq - 1),
-          batches);
+          batches, "the preset's dtypes");
       try (Backend b = Backends.open(backend); TrainStep.Loop loop = startFromHost(b, step, m.init(), opts)) {
         loss = train(job, b, loop, opts, (System.nanoTime() - t0) / 1e9, 0);
       }
@@ -210,12 +220,20 @@ final class TrainCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--capacity-factor applies to --moe capacity and must be > 0, "
             + "got " + capacityFactor + " with --moe " + impl.name().toLowerCase(Locale.ROOT));
       }
+      DType act = compute == null ? DType.BF16 : switch (compute.toLowerCase(Locale.ROOT)) {
+        case "bf16" -> DType.BF16;
+        case "f32" -> DType.F32;
+        default -> throw new ParameterException(spec.commandLine(), "--compute takes bf16 or f32, got '" + compute + "'");
+      };
+      Precision precision = act == DType.F32 ? Precision.HIGHEST : Precision.DEFAULT;
       IntFunction<Tree<HostTensor>> batches = data != null ? dataBatches(c.vocabSize()) : randomBatch(c.vocabSize());
       try (Backend b = Backends.open(backend)) {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(b.platformName());
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
-        GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE));
-        System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s) ...%n", impl, mech);
+        GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE)
+            .withCompute(act, precision));
+        System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s, %s compute, dots at %s "
+            + "precision) ...%n", impl, mech, act.name().toLowerCase(Locale.ROOT), precision);
         long t0 = System.nanoTime();
         TrainStep step = TrainStep.buildWithMetrics(t.masterTypes(), t.batchTypes(batch, seq), t::lossWithMetrics, opt);
         String text = step.text(); // printed once here, so the compile below times XLA alone
@@ -227,7 +245,9 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "loaded in %.1f s; compiling on %s ...%n", loadSeconds, b.platformName());
         long params = t.masterTypes().leaves().stream().mapToLong(x -> x.numElements()).sum();
         Job job = new Job(m.label(), "grok1 " + impl.name().toLowerCase(Locale.ROOT) + " moe, "
-            + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches);
+            + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches,
+            act == DType.F32 ? "f32 master weights and AdamW state, f32 compute, HIGHEST dot precision"
+                : "f32 master weights and AdamW state, bf16 compute");
         TrainStep.Loop loop;
         try {
           loop = step.start(b, Tree.unflatten(c.parameterTypes().paths(), w), opts);
@@ -321,8 +341,7 @@ final class TrainCommand implements Callable<Integer> {
       o.addProperty("batch", batch);
       o.addProperty("seq", seq);
       o.addProperty("tokens_per_step", job.tokensPerStep());
-      o.addProperty("dtype_policy", job.kind().startsWith("grok1") ? "f32 master weights and AdamW state, bf16 compute"
-          : "the preset's dtypes");
+      o.addProperty("dtype_policy", job.dtypePolicy());
       AdamW a = loop.optimizer();
       o.addProperty("lr", a.lr());
       o.addProperty("b1", a.beta1());

@@ -84,6 +84,14 @@ public final class TinyCheckpoints {
     return Safetensors.read(GROK.resolve("grok_tiny_io.safetensors"), name);
   }
 
+  /**
+   * The tiny Grok-1 fixture's logits with every activation f32 ({@code logits_f32}: scripts/grok_reference.py's
+   * equations without bf16 rounding, f64 matmul accumulation): the oracle of f32 compute.
+   */
+  public static HostTensor grokF32Logits() throws IOException {
+    return Safetensors.read(GROK.resolve("grok_tiny_f32.safetensors"), "logits_f32");
+  }
+
   /** A Llama fixture directory (base, tied, llama3) of scripts/llama_reference.py. */
   public static Path llama(String variant) {
     return resource("/llama/" + variant + "/config.json").getParent();

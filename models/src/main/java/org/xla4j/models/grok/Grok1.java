@@ -6,6 +6,7 @@ import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.ir.CallSite;
 import org.xla4j.ir.OpException;
+import org.xla4j.ir.Precision;
 import org.xla4j.models.attention.Attention;
 import org.xla4j.models.attention.AttentionInputs;
 import org.xla4j.models.attention.AttentionOptions;
@@ -22,6 +23,7 @@ import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.quant.Weight;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
+import org.xla4j.types.TensorType;
 
 /**
  * Grok-1's forward pass (xai-org/grok-1 {@code model.py}), from tokens to f32 logits.
@@ -64,24 +66,44 @@ public final class Grok1 {
    * @param moe the MoE implementation and router options (topK 0: the config's numSelectedExperts)
    * @param attention the attention mechanism (VANILLA, BLOCKWISE or CUDNN; DECODE needs a cache)
    * @param quant where INT8 weights' scales apply in the attention projections (the MoE reads its own)
+   * @param activations the residual stream's and the matmul results' type: bf16 as Grok-1, or f32 (then give f32
+   *     parameters: the matrices are cast to the activations' type, and the MoE's gates are not rounded)
+   * @param precision every dot's precision (the MoE's router and experts, projections, attention, logits):
+   *     DEFAULT, or HIGHEST for full f32 products where a GPU would use TF32 for f32 operands
    */
-  public record Options(MoeOptions moe, Mechanism attention, QuantMode quant) {
+  public record Options(MoeOptions moe, Mechanism attention, QuantMode quant, DType activations, Precision precision) {
     public Options {
       Objects.requireNonNull(moe, "moe");
       Objects.requireNonNull(attention, "attention");
       Objects.requireNonNull(quant, "quant");
+      Objects.requireNonNull(activations, "activations");
+      Objects.requireNonNull(precision, "precision");
+      if (activations != DType.BF16 && activations != DType.F32) {
+        throw new IllegalArgumentException("grok1: activations must be bf16 or f32, got " + activations);
+      }
     }
 
-    /** DENSE MoE, VANILLA attention, dequantize-first. */
+    /** Grok-1's bf16 activations, default dot precision. */
+    public Options(MoeOptions moe, Mechanism attention, QuantMode quant) {
+      this(moe, attention, quant, DType.BF16, Precision.DEFAULT);
+    }
+
+    /** DENSE MoE, VANILLA attention, dequantize-first, bf16 activations. */
     public static Options defaults() {
       return new Options(MoeOptions.defaults(), Mechanism.VANILLA, QuantMode.DEQUANTIZE);
     }
 
-    public Options withMoe(MoeOptions m) { return new Options(m, attention, quant); }
+    public Options withMoe(MoeOptions m) { return new Options(m, attention, quant, activations, precision); }
 
-    public Options withAttention(Mechanism m) { return new Options(moe, m, quant); }
+    public Options withAttention(Mechanism m) { return new Options(moe, m, quant, activations, precision); }
 
-    public Options withQuant(QuantMode q) { return new Options(moe, attention, q); }
+    public Options withQuant(QuantMode q) { return new Options(moe, attention, q, activations, precision); }
+
+    /**
+     * These options computing in {@code dtype} (bf16 or f32) with dots at {@code p}: f32 with HIGHEST is the same
+     * math as an f32 JAX model under {@code jax.default_matmul_precision("highest")}, to f32 rounding.
+     */
+    public Options withCompute(DType dtype, Precision p) { return new Options(moe, attention, quant, dtype, p); }
   }
 
   /**
@@ -100,13 +122,15 @@ public final class Grok1 {
 
   /** Logits of {@code tokens [B, T]} (integer ids, 0 = pad) under {@code params} ({@link Grok1Config#parameterTypes()}). */
   public static Output forward(Grok1Config c, Tree<Tensor> params, Tensor tokens, Options o) {
-    check(c, params, tokens);
+    check(c, params, tokens, o);
     Graph g = tokens.graph();
     Tensor ids = tokens.astype(DType.I32);
     Tensor table = params.get("language_model/in_out_embed/embeddings");
-    Tensor h = table.take(ids, 0).astype(DType.BF16).mul(c.embeddingMultiplier());
+    Tensor h = table.take(ids, 0).astype(o.activations()).mul(c.embeddingMultiplier());
     Tensor mask = ids.ne(0L);
-    MoeOptions moe = o.moe().topK() == 0 ? o.moe().toBuilder().topK(c.numSelectedExperts()).build() : o.moe();
+    MoeOptions.Builder mb = o.moe().toBuilder().precision(o.precision()).gateDtype(o.activations());
+    if (o.moe().topK() == 0) mb.topK(c.numSelectedExperts());
+    MoeOptions moe = mb.build();
     Tensor aux = g.scalar(0.0, DType.F32);
     Tensor dropped = g.scalar(0L, DType.I32);
     for (int l = 0; l < c.numLayers(); l++) {
@@ -126,7 +150,7 @@ public final class Grok1 {
       dropped = dropped.add(r[0].dropped());
     }
     h = Norms.rmsNorm(h, params.get("language_model/rms_norm/scale"), c.rmsEps());
-    Tensor logits = Jnp.einsum("btd,vd->btv", h, table.astype(h.dtype())).mul(c.outputMultiplier());
+    Tensor logits = Jnp.einsum("btd,vd->btv", null, o.precision(), h, table.astype(h.dtype())).mul(c.outputMultiplier());
     return new Output(logits.astype(DType.F32), aux, dropped);
   }
 
@@ -134,17 +158,18 @@ public final class Grok1 {
   static Tensor attention(Grok1Config c, Tree<Tensor> p, Tensor x, Tensor mask, Options o) {
     long b = x.dim(0);
     long t = x.dim(1);
-    Tensor q = Linear.apply(x, weight(p, "query"), o.quant()).reshape(b, t, c.numQHeads(), c.keySize());
-    Tensor k = Linear.apply(x, weight(p, "key"), o.quant()).reshape(b, t, c.numKvHeads(), c.keySize());
-    Tensor v = Linear.apply(x, weight(p, "value"), o.quant()).reshape(b, t, c.numKvHeads(), c.keySize());
+    Tensor q = Linear.apply(x, weight(p, "query"), o.quant(), o.precision()).reshape(b, t, c.numQHeads(), c.keySize());
+    Tensor k = Linear.apply(x, weight(p, "key"), o.quant(), o.precision()).reshape(b, t, c.numKvHeads(), c.keySize());
+    Tensor v = Linear.apply(x, weight(p, "value"), o.quant(), o.precision()).reshape(b, t, c.numKvHeads(), c.keySize());
     Rope.Freqs f = Rope.precomputeFreqs(x.graph().arange(t, DType.I32), c.keySize(), c.ropeTheta());
     q = Rope.applyRotaryHalf(q, f);
     k = Rope.applyRotaryHalf(k, f);
     AttentionOptions ao = AttentionOptions.builder().mechanism(o.attention()).causal(true)
         .numHeads(c.numQHeads()).numKvHeads(c.numKvHeads())
-        .softmaxScale(c.attnOutputMultiplier()).logitSoftCap(c.maxAttnValue()).build();
+        .softmaxScale(c.attnOutputMultiplier()).logitSoftCap(c.maxAttnValue()).precision(o.precision()).build();
     Tensor out = Attention.apply(ao, q, k, v, AttentionInputs.none().withMask(mask));
-    return Linear.apply(out.reshape(b, t, (long) c.numQHeads() * c.keySize()), weight(p, "linear"), o.quant());
+    return Linear.apply(out.reshape(b, t, (long) c.numQHeads() * c.keySize()), weight(p, "linear"), o.quant(),
+        o.precision());
   }
 
   /** The matrix of {@code module} in {@code p}: {@code module/w}, with {@code module/scales} when int8. */
@@ -157,8 +182,12 @@ public final class Grok1 {
     return Norms.rmsNorm(x, p.get(name + "/scale"), c.rmsEps());
   }
 
-  private static void check(Grok1Config c, Tree<Tensor> params, Tensor tokens) {
-    ModelChecks.parameters("grok1", c.parameterTypes(), params);
+  private static void check(Grok1Config c, Tree<Tensor> params, Tensor tokens, Options o) {
+    Tree<TensorType> want = c.parameterTypes();
+    if (o.activations() == DType.F32) { // f32 compute takes the checkpoint's bf16 leaves as f32
+      want = want.map(t -> t.dtype() == DType.BF16 ? TensorType.of(DType.F32, t.shape().dims()) : t);
+    }
+    ModelChecks.parameters("grok1", want, params);
     ModelChecks.tokens("grok1", tokens);
     if (tokens.dim(1) > c.contextLength()) {
       throw error("requires at most contextLength " + c.contextLength() + " tokens per row, got " + tokens.shape());

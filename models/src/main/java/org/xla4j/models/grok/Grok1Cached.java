@@ -48,6 +48,11 @@ public final class Grok1Cached {
   /** Logits of the new tokens of {@code cs} under {@code params} ({@link Grok1Config#parameterTypes()}). */
   public static Output forward(Grok1Config c, Tree<Tensor> params, CacheStep cs, Grok1.Options o) {
     ModelChecks.parameters("grok1", c.parameterTypes(), params);
+    if (o.activations() != DType.BF16 || o.precision() != org.xla4j.ir.Precision.DEFAULT) {
+      // the KV cache and the decode programs are bf16 (inference); f32 compute is for training comparisons
+      throw ModelChecks.error("grok1", "the cached (decode) forward computes in bf16 at DEFAULT precision, got "
+          + "activations " + o.activations() + ", precision " + o.precision());
+    }
     Graph g = cs.tokens().graph();
     Tensor ids = cs.tokens();
     Tensor table = params.get("language_model/in_out_embed/embeddings");

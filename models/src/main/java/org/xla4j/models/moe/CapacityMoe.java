@@ -54,6 +54,6 @@ final class CapacityMoe implements MoeImpl {
     Tensor y = Experts.ffn(buf, p.weights(), p.options()).reshape(e * c, p.model());
     Tensor back = y.take(slot.minimum(e * c - 1), 0).reshape(k, n, p.model()).transpose(1, 0, 2);   // [N, K, D]
     Tensor gates = Jnp.where(s.kept().reshape(k, n).transpose(1, 0), p.gates(), 0.0);
-    return new Out(Experts.combine(back, gates, p.x().dtype()), s.dropped());
+    return new Out(Experts.combine(back, gates, p.x().dtype(), p.options()), s.dropped());
   }
 }

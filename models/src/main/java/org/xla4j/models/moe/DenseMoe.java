@@ -11,11 +11,11 @@ final class DenseMoe implements MoeImpl {
     Tensor x = p.x();
     Tensor all = Experts.ffn(x.expandDims(0).broadcastTo(p.numExperts(), p.tokens(), p.model()), p.weights(),
         p.options());
-    // gate of expert e for token n: the sum over the token's K slots (at most one matches), rounded to bf16
+    // gate of expert e for token n: the sum over the token's K slots (at most one matches), rounded to gateDtype
     Tensor slots = p.experts().oneHot((int) p.numExperts(), DType.F32);            // [N, K, E]
-    Tensor gates = p.gates().astype(DType.BF16).astype(DType.F32).expandDims(-1);    // [N, K, 1]
+    Tensor gates = p.gates().astype(p.options().gateDtype()).astype(DType.F32).expandDims(-1); // [N, K, 1]
     Tensor g = slots.mul(gates).sum(1);                                              // [N, E]
-    Tensor out = Jnp.einsum("ne,end->nd", DType.F32, g, all.astype(DType.F32));
+    Tensor out = Jnp.einsum("ne,end->nd", DType.F32, p.options().precision(), g, all.astype(DType.F32));
     return new Out(out.astype(x.dtype()), x.graph().scalar(0L, DType.I32));
   }
 }

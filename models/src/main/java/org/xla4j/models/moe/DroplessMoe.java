@@ -41,7 +41,7 @@ final class DroplessMoe implements MoeImpl {
     Tensor y = useRaggedDot(p.options()) ? ragged(p, rows, counts)
         : grouped(g, p, rows, sortedIds, counts);                         // [NK, D], sorted order
     Tensor back = y.take(perm.argsort(0, false), 0).reshape(n, k, p.model());
-    return new Out(Experts.combine(back, p.gates(), p.x().dtype()), g.scalar(0L, DType.I32));
+    return new Out(Experts.combine(back, p.gates(), p.x().dtype(), p.options()), g.scalar(0L, DType.I32));
   }
 
   /**

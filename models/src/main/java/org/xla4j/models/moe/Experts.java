@@ -20,17 +20,17 @@ final class Experts {
    */
   static Tensor ffn(Tensor xe, MoeWeights w, MoeOptions o) {
     QuantMode q = o.quant();
-    Tensor a = batched(xe, w.linear(), q);
-    Tensor v = batched(xe, w.linearV(), q);
+    Tensor a = batched(xe, w.linear(), q, o.precision());
+    Tensor v = batched(xe, w.linearV(), q, o.precision());
     Tensor act = switch (o.activation()) {
       case GELU_TANH -> Activations.gelu(a, true);
       case SILU -> Activations.silu(a);
     };
-    return batched(act.mul(v), w.linear1(), q);
+    return batched(act.mul(v), w.linear1(), q, o.precision());
   }
 
   /** {@code [G, M, in] · [G, in, out] -> [G, M, out]} in x's dtype, for plain or int8 weights. */
-  static Tensor batched(Tensor x, Weight w, QuantMode mode) {
+  static Tensor batched(Tensor x, Weight w, QuantMode mode, Precision precision) {
     DotDims dims = new DotDims(List.of(0), List.of(0), List.of(2), List.of(1));
     if (w instanceof Weight.Int8 q && mode == QuantMode.SCALE_AFTER) {
       long g = x.dim(0);
@@ -40,18 +40,18 @@ final class Experts {
       long out = q.weight().dim(2);
       Tensor xb = x.reshape(g, m, nb, in / nb);
       Tensor wb = q.weight().astype(x.dtype()).reshape(g, nb, in / nb, out);
-      Tensor yb = Jnp.einsum("gmzi,gzio->gmzo", DType.F32, xb, wb);
+      Tensor yb = Jnp.einsum("gmzi,gzio->gmzo", DType.F32, precision, xb, wb);
       return yb.mul(q.scales().astype(DType.F32).reshape(g, 1, nb, out)).sum(2).astype(x.dtype());
     }
-    return x.dotGeneral(w.matrix().astype(x.dtype()), dims, Precision.DEFAULT, null);
+    return x.dotGeneral(w.matrix().astype(x.dtype()), dims, precision, null);
   }
 
   /**
-   * Gated sum over the K copies of each token: {@code y [N, K, D]} with gates {@code [N, K]} rounded to bf16,
-   * summed in f32, returned in {@code dtype}.
+   * Gated sum over the K copies of each token: {@code y [N, K, D]} with gates {@code [N, K]} rounded to
+   * {@link MoeOptions#gateDtype} (bf16 for Grok-1), summed in f32, returned in {@code dtype}.
    */
-  static Tensor combine(Tensor y, Tensor gates, DType dtype) {
-    Tensor g = gates.astype(DType.BF16).astype(DType.F32);
+  static Tensor combine(Tensor y, Tensor gates, DType dtype, MoeOptions o) {
+    Tensor g = gates.astype(o.gateDtype()).astype(DType.F32);
     return y.astype(DType.F32).mul(g.expandDims(-1)).sum(1).astype(dtype);
   }
 }

@@ -32,7 +32,7 @@ final class FewTokensMoe implements MoeImpl {
       case SLICE_LOOP -> looped(p, ids);
       case REDUCE -> reduced(p, ids);
     };
-    return new Out(Experts.combine(y.reshape(n, k, p.model()), p.gates(), p.x().dtype()),
+    return new Out(Experts.combine(y.reshape(n, k, p.model()), p.gates(), p.x().dtype(), p.options()),
         p.x().graph().scalar(0L, DType.I32));
   }
 

@@ -16,7 +16,7 @@ import org.xla4j.types.DType;
  * <p>Router (Grok-1): {@code probs = softmax(f32(x) · router)} over the E experts, f32; the top-k experts
  * per token, best first; gates = their probabilities (or renormalized, {@link RouterKind}). Expert:
  * {@code (act(x·W) ⊙ (x·V))·W1} with every matmul result in x's dtype; combination
- * {@code Σ_k bf16(gate_k) · y_k} in f32; result in x's dtype.
+ * {@code Σ_k bf16(gate_k) · y_k} in f32 (the gates' rounding: {@link MoeOptions#gateDtype}); result in x's dtype.
  *
  * <pre>{@code
  * MoeWeights w = new MoeWeights(router, Weight.of(linear), Weight.of(linearV), Weight.of(linear1));
@@ -62,8 +62,8 @@ public final class Moe {
   }
 
   /** Router probabilities {@code [N, E]} (f32) of tokens {@code x [N, D]}. */
-  static Tensor probabilities(Tensor x, Tensor router) {
-    return x.astype(DType.F32).matmul(router.astype(DType.F32)).softmax(-1);
+  static Tensor probabilities(Tensor x, Tensor router, org.xla4j.ir.Precision precision) {
+    return x.astype(DType.F32).matmul(router.astype(DType.F32), null, precision).softmax(-1);
   }
 
   /** E · Σ_e (copies routed to e / (N·K)) · mean_n probs[n, e]. */
@@ -100,7 +100,7 @@ public final class Moe {
     }
     if (o.tileSize() < 0) throw error("requires tileSize >= 0 (0 = automatic), got " + o.tileSize());
     Tensor x2 = x.reshape(n, d);
-    Tensor probs = probabilities(x2, r);
+    Tensor probs = probabilities(x2, r, o.precision());
     TopK top = probs.topK(k);
     Tensor gates = switch (o.router()) {
       case GROK -> top.values();

@@ -92,8 +92,9 @@ final class MoeGrad {
     int k = p.topK();
     long d = p.model();
     DType dt = p.x().dtype();
-    // the combination: out = dtype(Σ_k f32(y_k) · bf16(gate_k)); each copy's cotangent is the gate times dOut
-    Tensor gate = p.gates().astype(DType.BF16).astype(DType.F32);                          // [N, K]
+    // the combination: out = dtype(Σ_k f32(y_k) · gdt(gate_k)), gdt = gateDtype; each copy's cotangent is gate · dOut
+    DType gdt = p.options().gateDtype();
+    Tensor gate = p.gates().astype(gdt).astype(DType.F32);                          // [N, K]
     Tensor dOut32 = dOut.astype(DType.F32).reshape(n, 1, d);
     Tensor dy = dOut32.mul(gate.expandDims(-1)).astype(dt);                                // [N, K, D]
     CopyGrad c = switch (p.options().implementation()) {
@@ -102,8 +103,8 @@ final class MoeGrad {
       case DROPLESS -> DroplessMoe.useRaggedDot(p.options()) ? droplessRagged(p, dy) : droplessTiled(p, dy);
       case DENSE, AUTO -> throw new IllegalStateException("moe: no custom backward for " + p.options().implementation());
     };
-    // d gate = <dOut, y_k> in f32, rounded to bf16 and back as the forward's conversions round it
-    Tensor dGate = c.y().astype(DType.F32).mul(dOut32).sum(-1).astype(DType.BF16).astype(DType.F32);
+    // d gate = <dOut, y_k> in f32, rounded to gdt and back as the forward's conversions round it
+    Tensor dGate = c.y().astype(DType.F32).mul(dOut32).sum(-1).astype(gdt).astype(DType.F32);
     MoeWeights w = p.weights();
     return Tree.of(Map.of("x", c.dx().astype(dt), "gates", dGate.astype(p.gates().dtype()),
         "linear", c.dw().astype(w.linear().matrix().dtype()), "linear_v", c.dv().astype(w.linearV().matrix().dtype()),

@@ -1,7 +1,9 @@
 package org.xla4j.models.moe;
 
 import java.util.Objects;
+import org.xla4j.ir.Precision;
 import org.xla4j.models.quant.QuantMode;
+import org.xla4j.types.DType;
 
 /**
  * What MoE layer to compute and how; {@link Moe#apply} validates it once against the tensors.
@@ -23,6 +25,10 @@ import org.xla4j.models.quant.QuantMode;
  * @param quant where int8 weights' scales apply (DENSE and CAPACITY honour SCALE_AFTER; the others dequantize)
  * @param activation the experts' gate activation
  * @param fewTokens FEW_TOKENS: how the chosen experts' weights are read ({@link FewTokensForm})
+ * @param precision the precision of the router's and experts' dots (DEFAULT; HIGHEST for full f32 products,
+ *     where a GPU would use TF32 for f32 operands)
+ * @param gateDtype the type the gates are rounded to before the f32 combination: bf16 as Grok-1 (default), or f32
+ *     (no rounding) when the whole model computes in f32
  */
 public record MoeOptions(
     MoeImplementation implementation,
@@ -34,7 +40,9 @@ public record MoeOptions(
     String platform,
     QuantMode quant,
     ExpertActivation activation,
-    FewTokensForm fewTokens) {
+    FewTokensForm fewTokens,
+    Precision precision,
+    DType gateDtype) {
 
   public MoeOptions {
     Objects.requireNonNull(implementation, "implementation");
@@ -42,6 +50,9 @@ public record MoeOptions(
     Objects.requireNonNull(quant, "quant");
     Objects.requireNonNull(activation, "activation");
     Objects.requireNonNull(fewTokens, "fewTokens");
+    Objects.requireNonNull(precision, "precision");
+    Objects.requireNonNull(gateDtype, "gateDtype");
+    if (!gateDtype.isFloat()) throw new IllegalArgumentException("moe: gateDtype must be a float type, got " + gateDtype);
   }
 
   /**
@@ -64,6 +75,8 @@ public record MoeOptions(
     b.quant = quant;
     b.activation = activation;
     b.fewTokens = fewTokens;
+    b.precision = precision;
+    b.gateDtype = gateDtype;
     return b;
   }
 
@@ -82,6 +95,8 @@ public record MoeOptions(
     private QuantMode quant = QuantMode.DEQUANTIZE;
     private ExpertActivation activation = ExpertActivation.GELU_TANH;
     private FewTokensForm fewTokens = FewTokensForm.GATHER;
+    private Precision precision = Precision.DEFAULT;
+    private DType gateDtype = DType.BF16;
 
     private Builder() {}
 
@@ -105,9 +120,13 @@ public record MoeOptions(
 
     public Builder fewTokens(FewTokensForm f) { this.fewTokens = f; return this; }
 
+    public Builder precision(Precision p) { this.precision = p; return this; }
+
+    public Builder gateDtype(DType d) { this.gateDtype = d; return this; }
+
     public MoeOptions build() {
       return new MoeOptions(implementation, router, topK, capacityFactor, tileSize, raggedDot, platform, quant,
-          activation, fewTokens);
+          activation, fewTokens, precision, gateDtype);
     }
   }
 }

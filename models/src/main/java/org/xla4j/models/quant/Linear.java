@@ -4,6 +4,7 @@ import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.ir.CallSite;
 import org.xla4j.ir.OpException;
+import org.xla4j.ir.Precision;
 import org.xla4j.types.DType;
 
 /**
@@ -22,19 +23,29 @@ public final class Linear {
   private Linear() {}
 
   public static Tensor apply(Tensor x, Weight w, QuantMode mode) {
+    return apply(x, w, mode, Precision.DEFAULT);
+  }
+
+  /**
+   * {@link #apply(Tensor, Weight, QuantMode)} with the dot's precision: HIGHEST asks for full f32 products where a
+   * GPU would use TF32 for f32 operands.
+   */
+  public static Tensor apply(Tensor x, Weight w, QuantMode mode, Precision precision) {
+    java.util.Objects.requireNonNull(precision, "precision");
     Tensor m = w.stored();
     if (m.rank() != 2 || x.rank() < 1 || x.dim(-1) != m.dim(0)) {
       throw new OpException("linear", "requires x [..., in] and a weight [in, out] with equal in, got x " + x.type()
           + " and weight " + m.type(), CallSite.find(""));
     }
     return switch (w) {
-      case Weight.Dense d -> x.matmul(d.w().astype(x.dtype()));
-      case Weight.Int8 q -> mode == QuantMode.DEQUANTIZE ? x.matmul(q.matrix().astype(x.dtype())) : scaledAfter(x, q);
+      case Weight.Dense d -> x.matmul(d.w().astype(x.dtype()), null, precision);
+      case Weight.Int8 q -> mode == QuantMode.DEQUANTIZE ? x.matmul(q.matrix().astype(x.dtype()), null, precision)
+          : scaledAfter(x, q, precision);
     };
   }
 
   /** {@code Σ_b (x_b · weight_b) · scales[b]} in f32, back to x's dtype. */
-  static Tensor scaledAfter(Tensor x, Weight.Int8 q) {
+  static Tensor scaledAfter(Tensor x, Weight.Int8 q, Precision precision) {
     long in = q.weight().dim(0);
     long out = q.weight().dim(1);
     long nb = q.blocks();
@@ -44,7 +55,7 @@ public final class Linear {
     blocked[xs.length] = in / nb;
     Tensor xb = x.reshape(blocked);
     Tensor wb = q.weight().astype(x.dtype()).reshape(nb, in / nb, out);
-    Tensor yb = Jnp.einsum(letters(xs.length - 1) + "zi,zio->" + letters(xs.length - 1) + "zo", DType.F32, xb, wb);
+    Tensor yb = Jnp.einsum(letters(xs.length - 1) + "zi,zio->" + letters(xs.length - 1) + "zo", DType.F32, precision, xb, wb);
     return yb.mul(q.scales().astype(DType.F32)).sum(-2).astype(x.dtype());
   }
 

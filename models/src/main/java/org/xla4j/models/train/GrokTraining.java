@@ -12,7 +12,8 @@ import org.xla4j.types.TensorType;
 
 /**
  * Training a Grok-1-shaped model from its checkpoint weights, as {@code scripts/train_jax.py} does on the JAX
- * side. The dtype policy is mixed precision with an f32 master copy:
+ * side. The dtype policy (with {@link Grok1.Options#activations()} bf16, the default) is mixed precision with an
+ * f32 master copy:
  * <ul>
  *   <li>every parameter is held (and updated by {@link AdamW}) in f32, {@link #masterTypes};</li>
  *   <li>inside the loss each leaf is cast to its checkpoint dtype (bf16 matrices; the embeddings, norms and
@@ -24,6 +25,10 @@ import org.xla4j.types.TensorType;
  *       S tokens gives the model its first S-1 and predicts tokens 1..S-1; a target that is the pad id 0 does
  *       not count.</li>
  * </ul>
+ * With f32 activations ({@link Grok1.Options#withCompute}) nothing is cast: the f32 master weights are used as
+ * they are and every activation is f32 (with HIGHEST dot precision: the same math as JAX's f32 model under
+ * {@code jax.default_matmul_precision("highest")}, so the two agree to f32 rounding: the comparison that tells a
+ * bug from bf16 rounding).
  * The MoE aux (load-balancing) loss is not part of the loss; {@link Grok1.Output#dropped()} (CAPACITY) is
  * reported as the metric {@code dropped}.
  *
@@ -69,7 +74,9 @@ public record GrokTraining(Grok1Config config, Grok1.Options options) {
   /** The loss and its metrics ({@code dropped}: token copies dropped for capacity, all layers). */
   public TrainStep.LossOut lossWithMetrics(Tree<Tensor> master, Tree<Tensor> batch) {
     Tree<TensorType> types = config.parameterTypes();
-    Tree<Tensor> params = master.mapWithPath((path, p) -> p.astype(types.get(path).dtype()));
+    // bf16 activations: the checkpoint's dtypes (bf16 matrices); f32 activations: the f32 master copy as it is
+    boolean f32 = options.activations() == DType.F32;
+    Tree<Tensor> params = master.mapWithPath((path, p) -> f32 ? p : p.astype(types.get(path).dtype()));
     Tensor tokens = batch.get(TOKENS);
     long s = tokens.dim(1);
     Grok1.Output out = Grok1.forward(config, params, tokens.slice(1, 0, s - 1), options);
