@@ -147,10 +147,14 @@ final class MoeBench {
             }
           }
           case "capacity-checked" -> {
+            // its dropless branch is the tiled form (first --tile-size), sliced like dropless-tiles: with
+            // --dynamic-slice-fusion on, compiled with the flag as those are
+            boolean fusion = !cpu && s.sliceFusion() == Toggle.ON;
             for (double cf : s.capacityFactors()) {
-              out.add(v(s, i, String.format(Locale.ROOT, "capacity-checked cf %.2f", cf), w,
+              out.add(v(s, i, String.format(Locale.ROOT, "capacity-checked cf %.2f", cf)
+                  + (fusion ? ", dynamic-slice fusion on" : ""), w,
                   base.toBuilder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(cf)
-                      .tileSize(s.tileSizes().get(0)).build(), Map.of()));
+                      .tileSize(s.tileSizes().get(0)).build(), fusion ? Map.of(SLICE_FUSION, "true") : Map.of()));
             }
           }
           case "few-tokens" -> {
