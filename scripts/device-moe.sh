@@ -25,16 +25,30 @@
 # CUDA rule, whose tile follows the mean load N·K/E = T/4). What to read: per shape, the fastest tile against
 # auto's (the rule's [128, 1024] bounds are right when auto is within a few percent of the best tile at each T).
 # Usage: scripts/device-moe.sh round3 [STEP...]   (steps: jax3 jaxt1 int83 small3 grok3)
+# Or `round4` (about 4 minutes, its own budget of 240 s; 3 timed runs per variant): jax4 (JAX dense and sorted
+# ragged_dot at T8192 D2048 F5632, T4096 Grok-1, T2048 D1536 F8192 and T1 Grok-1), pre4 (T8192 D2048 F5632: dense,
+# dropless tiled 1024, capacity and capacity-checked at cf 1.25, and at cf 0.5, where every step overflows so
+# capacity-checked runs its dropless fallback (the fallback's cost on record; capacity's drops beside it), auto),
+# grok4 (T4096 Grok-1: dense, dropless tiled 1024, capacity and capacity-checked cf 1.25, auto), small4 (T2048 D1536
+# F8192, the 1.59B model's layer: the same, tile 512), t14 (T1 Grok-1: dense, few-tokens reduce, reduce-minor (weights
+# stored contraction-minor), gather, gather-slice-fusion (xla_gpu_enable_dynamic_slice_fusion), auto). What to read:
+# capacity-checked cf 1.25 against capacity cf 1.25 (the conditional's cost; JAX's best beside), its cf 0.5 row
+# against dropless tiled (the fallback's), and the T1 rows against reduce's ~1.02 ms (target 0.71 ms).
+# Usage: scripts/device-moe.sh round4 [STEP...]   (steps: jax4 pre4 grok4 small4 t14)
 set -uo pipefail
 . "$(dirname "$0")/device-env.sh" device-moe
 round2=0
 round3=0
 [ "${1:-}" = round2 ] && round2=1
 [ "${1:-}" = round3 ] && round3=1
-if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; elif [ "$round3" = 1 ]; then BUDGET_S=${BUDGET_S:-290}; else BUDGET_S=${BUDGET_S:-560}; fi
+round4=0
+[ "${1:-}" = round4 ] && round4=1
+if [ "$round2" = 1 ]; then BUDGET_S=${BUDGET_S:-300}; elif [ "$round3" = 1 ]; then BUDGET_S=${BUDGET_S:-290}
+elif [ "$round4" = 1 ]; then BUDGET_S=${BUDGET_S:-240}; else BUDGET_S=${BUDGET_S:-560}; fi
 day=$(date -u +%F)
 [ "$round2" = 1 ] && day="$day-round2"
 [ "$round3" = 1 ] && day="$day-round3"
+[ "$round4" = 1 ] && day="$day-round4"
 . scripts/device-budget.sh   # the working directory is the repository root here
 xla4j() {
   local limit
@@ -152,12 +166,41 @@ mid3() {  # mid3 D,F: T2048 and T512 at that layer
 small3() { mid3 $SMALL; }
 grok3() { mid3 $GROK; }
 
+# Round 4 (issue 10): CAPACITY_CHECKED (capacity's matmul, dropless where an expert would overflow) against capacity,
+# dropless and JAX at the prefill shapes, its fallback's cost, and two T1 experiments. 3 timed runs per variant.
+jax4() {
+  echo "== jax: scripts/moe_jax.py at T8192 D2048 F5632, T4096 Grok-1, T2048 D1536 F8192, T1 Grok-1: dense, ragged"
+  local limit
+  limit=$(cap 75 "moe_jax.py") || return 125
+  timeout "$limit" env PYTHONUNBUFFERED=1 RUNS=3 VARIANTS=dense,ragged \
+    SHAPES="8192,2048,5632;4096,$GROK;2048,$SMALL;1,$GROK" python3 scripts/moe_jax.py
+}
+checked4() {  # checked4 T,D,F TILE CFS: dense, dropless tiled, capacity and capacity-checked at CFS, auto
+  ceilings
+  echo "== xla4j $1: dense, dropless tiled $2, capacity and capacity-checked cf $3, auto"
+  moe 50 bench moe --backend pjrt --shape "$1" --impl dense,dropless-tiles,capacity,capacity-checked,auto \
+    --tile-size "$2" --dynamic-slice-fusion on --capacity-factor "$3" --runs 3 "${PEAK[@]}"
+}
+pre4() { checked4 8192,2048,5632 1024 1.25,0.5; }
+grok4() { checked4 4096,$GROK 1024 1.25; }
+small4() { checked4 2048,$SMALL 512 1.25; }
+t14() {
+  ceilings
+  echo "== xla4j T1 at Grok-1's layer: few-tokens reduce, reduce-minor, gather, gather-slice-fusion; dense; auto"
+  moe 45 bench moe --backend pjrt --shape 1,$GROK --impl dense,few-tokens,auto \
+    --few-tokens reduce,reduce-minor,gather,gather-slice-fusion --runs 3 "${PEAK[@]}"
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(jax prefill grok decode int8)
 [ "$round2" = 1 ] && steps=(jax2 prefill2 grok2 decode2)
 if [ "$round3" = 1 ]; then  # round3 [STEP...]: a subset, e.g. round3 jaxt1 int83
   steps=("${@:2}")
   [ ${#steps[@]} -eq 0 ] && steps=(jax3 int83 small3 grok3)
+fi
+if [ "$round4" = 1 ]; then  # round4 [STEP...]
+  steps=("${@:2}")
+  [ ${#steps[@]} -eq 0 ] && steps=(jax4 pre4 grok4 small4 t14)
 fi
 codes=""
 for s in "${steps[@]}"; do

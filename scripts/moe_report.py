@@ -51,6 +51,8 @@ for t, d, f in shapes:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         name = r.get("variant", r.get("impl"))
+        if r.get("fallback") == 1:                      # capacity-checked ran its dropless branch
+            name += " (dropless fallback ran)"
         if "ms" not in r:
             print(f"| {r['who']} | {name} | failed: {r.get('error', '')[:160].replace('|', '/')} | | | | | | | | |")
             continue

@@ -66,8 +66,9 @@ final class MoeBench {
     String label() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
   }
 
-  /** Which implementations, by their CLI names: dense, dropless, dropless-tiles, capacity, few-tokens, auto. */
-  static final List<String> IMPLS = List.of("dense", "dropless", "dropless-tiles", "capacity", "few-tokens", "auto");
+  /** Which implementations, by their CLI names: dense, dropless, dropless-tiles, capacity, capacity-checked, few-tokens, auto. */
+  static final List<String> IMPLS = List.of("dense", "dropless", "dropless-tiles", "capacity", "capacity-checked",
+      "few-tokens", "auto");
 
   /** 'all' runs few-tokens only up to this many token copies (it runs one row per copy). */
   static final long ALL_FEW_TOKENS_MAX_COPIES = 64;
@@ -86,11 +87,15 @@ final class MoeBench {
 
   /** Everything the command was given, checked. peakTflops/bandwidthGbs 0: measure here. */
   record Settings(Shape shape, List<String> impls, List<Double> capacityFactors, List<Integer> tileSizes,
-      Toggle raggedFusion, Toggle sliceFusion, List<FewTokensForm> fewTokens, List<Weights> weights,
+      Toggle raggedFusion, Toggle sliceFusion, List<MoeBenchForm> fewTokens, List<Weights> weights,
       Map<String, String> xlaFlags, double peakTflops, double bandwidthGbs, int runs, long seed) {}
 
-  /** One compiled-and-timed configuration. */
-  record Variant(String impl, String label, Weights weights, MoeOptions options, Map<String, String> debug) {}
+  /**
+   * One compiled-and-timed configuration; {@code minorLayout}: the experts' weights stored with the contraction axis
+   * minor and transposed back in the program ({@link MoeBenchForm#REDUCE_MINOR}).
+   */
+  record Variant(String impl, String label, Weights weights, MoeOptions options, Map<String, String> debug,
+      boolean minorLayout) {}
 
   record Timing(double medianMs, double minMs, int iters) {}
 
@@ -141,14 +146,30 @@ final class MoeBench {
                   base.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(cf).build(), Map.of()));
             }
           }
+          case "capacity-checked" -> {
+            // its dropless branch is the tiled form (first --tile-size), sliced like dropless-tiles: with
+            // --dynamic-slice-fusion on, compiled with the flag as those are
+            boolean fusion = !cpu && s.sliceFusion() == Toggle.ON;
+            for (double cf : s.capacityFactors()) {
+              out.add(v(s, i, String.format(Locale.ROOT, "capacity-checked cf %.2f", cf)
+                  + (fusion ? ", dynamic-slice fusion on" : ""), w,
+                  base.toBuilder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(cf)
+                      .tileSize(s.tileSizes().get(0)).build(), fusion ? Map.of(SLICE_FUSION, "true") : Map.of()));
+            }
+          }
           case "few-tokens" -> {
-            for (FewTokensForm f : s.fewTokens()) {
+            for (MoeBenchForm bf : s.fewTokens()) {
+              FewTokensForm f = bf.form;
               if (all && f == FewTokensForm.GATHER && gatherBytes(s.shape(), w) > ALL_GATHER_MAX_BYTES) continue;
               if (all && f == FewTokensForm.REDUCE && s.shape().tokens() > ALL_REDUCE_MAX_TOKENS) continue;
               MoeOptions o = base.toBuilder().implementation(MoeImplementation.FEW_TOKENS).fewTokens(f).build();
-              String name = "few-tokens " + f.name().toLowerCase(Locale.ROOT).replace('_', '-');
-              // the dynamic-slice fusion flag concerns slices feeding dots: gather and reduce have none
-              if (cpu || f == FewTokensForm.GATHER || f == FewTokensForm.REDUCE) {
+              String name = "few-tokens " + bf.label();
+              if (bf == MoeBenchForm.GATHER_SLICE_FUSION) {
+                out.add(v(s, i, name, w, o, Map.of(SLICE_FUSION, "true")));
+              } else if (bf == MoeBenchForm.REDUCE_MINOR) {
+                out.add(v(s, i, name, w, o, Map.of(), true));
+              } else if (cpu || f == FewTokensForm.GATHER || f == FewTokensForm.REDUCE) {
+                // the dynamic-slice fusion flag concerns slices feeding dots: gather and reduce have none
                 out.add(v(s, i, name, w, o, Map.of()));
               } else {
                 for (boolean on : s.sliceFusion().settings()) {
@@ -174,7 +195,8 @@ final class MoeBench {
     String name = c.implementation().name().toLowerCase(Locale.ROOT).replace('_', '-');
     return switch (c.implementation()) {
       case FEW_TOKENS -> name + " " + c.fewTokens().name().toLowerCase(Locale.ROOT).replace('_', '-');
-      case DROPLESS -> name + (c.raggedDot() && platformName != null && !platformName.equalsIgnoreCase("cpu")
+      case DROPLESS, CAPACITY_CHECKED -> name + (c.implementation() == MoeImplementation.CAPACITY_CHECKED
+          ? ", fallback dropless" : "") + (c.raggedDot() && platformName != null && !platformName.equalsIgnoreCase("cpu")
           ? " ragged_dot" : c.tileSize() > 0 ? " tile " + c.tileSize() : " tile auto");
       case DENSE, CAPACITY, AUTO -> name;
     };
@@ -188,9 +210,14 @@ final class MoeBench {
   private static String tile(int m) { return m == 0 ? "" : ", tile " + m; }
 
   private static Variant v(Settings s, String impl, String label, Weights w, MoeOptions o, Map<String, String> debug) {
+    return v(s, impl, label, w, o, debug, false);
+  }
+
+  private static Variant v(Settings s, String impl, String label, Weights w, MoeOptions o, Map<String, String> debug,
+      boolean minorLayout) {
     Map<String, String> d = new LinkedHashMap<>(s.xlaFlags());
     d.putAll(debug);
-    return new Variant(impl, label + (w == Weights.BF16 ? "" : " [" + w.label() + "]"), w, o, d);
+    return new Variant(impl, label + (w == Weights.BF16 ? "" : " [" + w.label() + "]"), w, o, d, minorLayout);
   }
 
   /** Runs every variant on {@code b} and prints a line and a {@code JSON} line for each, then a table. */
@@ -213,10 +240,13 @@ final class MoeBench {
       List<Variant> mine = variants.stream().filter(v -> v.weights().kind == kind).toList();
       if (mine.isEmpty()) continue;
       List<DeviceBuffer> in = runInputs(b, MoeBenchPrograms.inputs(sh, kind, s.seed()));
+      // the same values with the experts' weights stored contraction-minor, made once if a variant asks for them
+      List<DeviceBuffer> minor = mine.stream().anyMatch(Variant::minorLayout)
+          ? runInputs(b, MoeBenchPrograms.inputs(sh, kind, s.seed(), true)) : List.of();
       try {
         float[] reference = null;
         for (Variant v : mine) {
-          Map<String, Object> row = measure(b, s, v, in, reference, peak, bw);
+          Map<String, Object> row = measure(b, s, v, v.minorLayout() ? minor : in, reference, peak, bw);
           if (reference == null && v.impl().equals("dense") && row.get("output") instanceof float[] y) reference = y;
           row.remove("output");
           rows.add(row);
@@ -226,6 +256,7 @@ final class MoeBench {
         }
       } finally {
         in.forEach(DeviceBuffer::close);
+        minor.forEach(DeviceBuffer::close);
       }
     }
     out.println();
@@ -257,7 +288,7 @@ final class MoeBench {
     row.put("floor_ms", floorMs);
     row.put("floor_bound", cost.memoryBound(peak, bw) ? "bytes" : "flops");
     try {
-      Program p = MoeBenchPrograms.layer(sh, v.weights().kind, v.options());
+      Program p = MoeBenchPrograms.layer(sh, v.weights().kind, v.options(), v.minorLayout());
       long t0 = System.nanoTime();
       try (Executable exe = b.compile(p, CompileOptions.builder().debugOptions(v.debug()).build())) {
         row.put("compile_s", (System.nanoTime() - t0) / 1e9);
@@ -273,6 +304,7 @@ final class MoeBench {
           int dropped = r.get(1).toHost().toIntArray()[0];
           int[] experts = r.get(2).toHost().toIntArray();
           row.put("dropped_fraction", dropped / (double) (sh.tokens() * sh.topK()));
+          row.put("fallback", r.get(3).toHost().toIntArray()[0]);
           routing(row, experts, sh);
           for (float f : y) {
             if (!Float.isFinite(f)) throw new IllegalStateException("the output has a non-finite value: " + f);
@@ -393,10 +425,10 @@ final class MoeBench {
   private static String line(Map<String, Object> r) {
     if (r.containsKey("error")) return String.format(Locale.ROOT, "%-58s failed: %s", r.get("variant"), r.get("error"));
     return String.format(Locale.ROOT, "%-58s %9.3f ms  %7.3g useful TFLOP/s  floor %.3f ms (%s)  %.2f of floor"
-        + "  dropped %.2f%%  err %s  load %.2f  weight-sized buffers %s  compile %.1f s",
+        + "  dropped %.2f%%%s  err %s  load %.2f  weight-sized buffers %s  compile %.1f s",
         r.get("variant"), (Double) r.get("ms"), (Double) r.get("useful_tflops"), (Double) r.get("floor_ms"),
         r.get("floor_bound"), (Double) r.get("fraction_of_floor"), 100 * (Double) r.get("dropped_fraction"),
-        r.get("rel_l2_vs_dense") == null ? "-" : String.format(Locale.ROOT, "%.2e", (Double) r.get("rel_l2_vs_dense")),
+        Integer.valueOf(1).equals(r.get("fallback")) ? " (dropless fallback ran)" : "", r.get("rel_l2_vs_dense") == null ? "-" : String.format(Locale.ROOT, "%.2e", (Double) r.get("rel_l2_vs_dense")),
         (Double) r.get("max_load_over_mean"), r.getOrDefault("weight_sized_buffers", "n/a"), (Double) r.get("compile_s"));
   }
 
@@ -412,7 +444,7 @@ final class MoeBench {
         continue;
       }
       sb.append(String.format(Locale.ROOT, "| %s | %s | %.3f | %.3g | %.2f | %.2f%% | %s | %s |%n", shape,
-          r.get("variant"), (Double) r.get("ms"), (Double) r.get("useful_tflops"), (Double) r.get("fraction_of_floor"),
+          r.get("variant") + (Integer.valueOf(1).equals(r.get("fallback")) ? " (dropless fallback ran)" : ""), (Double) r.get("ms"), (Double) r.get("useful_tflops"), (Double) r.get("fraction_of_floor"),
           100 * (Double) r.get("dropped_fraction"),
           r.get("rel_l2_vs_dense") == null ? "-" : String.format(Locale.ROOT, "%.2e", (Double) r.get("rel_l2_vs_dense")),
           r.getOrDefault("weight_sized_buffers", "n/a")));

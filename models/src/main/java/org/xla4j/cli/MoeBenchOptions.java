@@ -9,7 +9,6 @@ import org.xla4j.cli.MoeBench.Settings;
 import org.xla4j.cli.MoeBench.Toggle;
 import org.xla4j.cli.MoeBench.Weights;
 import org.xla4j.cli.MoeBenchPrograms.Shape;
-import org.xla4j.models.moe.FewTokensForm;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -29,12 +28,14 @@ final class MoeBenchOptions {
   int topK;
 
   @Option(names = "--impl", defaultValue = "all", split = ",",
-      description = "moe: dense, dropless, dropless-tiles, capacity, few-tokens, auto or all (comma-separated;"
+      description = "moe: dense, dropless, dropless-tiles, capacity, capacity-checked, few-tokens, auto or all"
+          + " (comma-separated;"
           + " default ${DEFAULT-VALUE}; 'all' runs few-tokens only up to 64 token copies).")
   List<String> impls;
 
   @Option(names = "--capacity-factor", defaultValue = "1.0,1.25,1.5,2.0", split = ",",
-      description = "moe capacity: capacity factors (default ${DEFAULT-VALUE}).")
+      description = "moe capacity and capacity-checked: capacity factors (default ${DEFAULT-VALUE}; a factor below 1"
+          + " makes capacity-checked run its dropless fallback).")
   List<Double> capacityFactors;
 
   @Option(names = "--tile-size", defaultValue = "0", split = ",",
@@ -51,8 +52,9 @@ final class MoeBenchOptions {
   String sliceFusion;
 
   @Option(names = "--few-tokens", defaultValue = "gather,slice,slice-loop,reduce", split = ",",
-      description = "moe few-tokens: forms gather, slice, slice-loop, reduce (default ${DEFAULT-VALUE}; 'all' runs"
-          + " reduce only up to T 4).")
+      description = "moe few-tokens: forms gather, slice, slice-loop, reduce, and the bench-only gather-slice-fusion"
+          + " (gather, dynamic-slice fusion on) and reduce-minor (reduce over weights stored contraction axis minor)"
+          + " (default ${DEFAULT-VALUE}; 'all' runs reduce only up to T 4).")
   List<String> fewTokens;
 
   @Option(names = "--weights", defaultValue = "bf16", split = ",",
@@ -106,8 +108,8 @@ final class MoeBenchOptions {
     for (int m : tileSizes) OptionChecks.nonNegative(spec, "--tile-size", m, "automatic");
     if (peakTflops < 0) throw bad(spec, "--peak-tflops", Double.toString(peakTflops), ">= 0 (0: measure)");
     if (bandwidthGbs < 0) throw bad(spec, "--bandwidth-gbs", Double.toString(bandwidthGbs), ">= 0 (0: measure)");
-    List<FewTokensForm> forms = new ArrayList<>();
-    for (String f : fewTokens) forms.add(parse(spec, "--few-tokens", FewTokensForm.class, f));
+    List<MoeBenchForm> forms = new ArrayList<>();
+    for (String f : fewTokens) forms.add(parse(spec, "--few-tokens", MoeBenchForm.class, f));
     List<Weights> ws = new ArrayList<>();
     for (String w : weights) ws.add(parse(spec, "--weights", Weights.class, w));
     Map<String, String> flags = new LinkedHashMap<>();

@@ -48,7 +48,13 @@ final class MoeBenchPrograms {
    * takes all tokens); expert weights with variance 1/in (bf16, or int8 in [-127, 127] with positive bf16
    * scales of that size). Uniform draws, never zeros.
    */
-  static Program inputs(Shape s, WeightsKind kind, long seed) {
+  static Program inputs(Shape s, WeightsKind kind, long seed) { return inputs(s, kind, seed, false); }
+
+  /**
+   * {@link #inputs(Shape, WeightsKind, long)}, with {@code minor}: the same values, each expert weight (int8: its
+   * quantized values; scales as they are) stored transposed, {@code [E, out, in]}, the contraction axis minor.
+   */
+  static Program inputs(Shape s, WeightsKind kind, long seed, boolean minor) {
     Graph g = new Graph("moe_inputs");
     Tensor key = Rng.key(g, seed);
     List<Tensor> outs = new ArrayList<>();
@@ -65,11 +71,11 @@ final class MoeBenchPrograms {
       switch (kind) {
         case BF16 -> {
           r = uniform(r.state(), std, sh);
-          outs.add(r.value().astype(DType.BF16));
+          outs.add(stored(r.value().astype(DType.BF16), minor));
         }
         case INT8 -> {
           r = Rng.uniform(r.state(), DType.F32, -127.49, 127.49, sh);
-          outs.add(r.value().round().astype(DType.I8));
+          outs.add(stored(r.value().round().astype(DType.I8), minor));
           // |q| averages ~73 (std of uniform on [-127, 127]): scale so that q · scale has about std
           r = Rng.uniform(r.state(), DType.F32, 0.5, 1.5, sh[0], blocks[i], sh[2]);
           outs.add(r.value().mul(std / 73.3).astype(DType.BF16));
@@ -79,14 +85,24 @@ final class MoeBenchPrograms {
     return g.program(outs.toArray(Tensor[]::new));
   }
 
+  /** An expert weight {@code [E, in, out]} as stored: transposed to {@code [E, out, in]} when {@code minor}. */
+  private static Tensor stored(Tensor w, boolean minor) { return minor ? w.transpose(0, 2, 1) : w; }
+
   /** Uniform with mean 0 and standard deviation {@code std}, f32. */
   private static RngResult uniform(Tensor key, double std, long... shape) {
     double a = std * Math.sqrt(3);
     return Rng.uniform(key, DType.F32, -a, a, shape);
   }
 
-  /** The layer: (x, router, weights...) -> (y bf16 [N, D], dropped i32, experts i32 [N, K]). */
-  static Program layer(Shape s, WeightsKind kind, MoeOptions o) {
+  /** The layer: (x, router, weights...) -> (y bf16 [N, D], dropped i32, experts i32 [N, K], fallback i32). */
+  static Program layer(Shape s, WeightsKind kind, MoeOptions o) { return layer(s, kind, o, false); }
+
+  /**
+   * {@link #layer(Shape, WeightsKind, MoeOptions)} over weights stored as {@link #inputs(Shape, WeightsKind, long,
+   * boolean)} makes them: with {@code minor}, each expert weight parameter is {@code [E, out, in]} and transposed to
+   * the layer's {@code [E, in, out]} in the program, where XLA may fold the transpose into its consumers' layout.
+   */
+  static Program layer(Shape s, WeightsKind kind, MoeOptions o, boolean minor) {
     Graph g = new Graph("moe_" + o.implementation().name().toLowerCase(Locale.ROOT));
     Tensor x = g.parameter(DType.BF16, s.tokens(), s.model());
     Tensor router = g.parameter(DType.F32, s.model(), s.experts());
@@ -96,13 +112,14 @@ final class MoeBenchPrograms {
     long[] blocks = {BLOCKS, BLOCKS, BLOCKS_1};
     for (int i = 0; i < 3; i++) {
       long[] sh = shapes[i];
+      long[] st = minor ? new long[] {sh[0], sh[2], sh[1]} : sh;
       w[i] = switch (kind) {
-        case BF16 -> Weight.of(g.parameter(DType.BF16, sh));
-        case INT8 -> Weight.int8(g.parameter(DType.I8, sh), g.parameter(DType.BF16, sh[0], blocks[i], sh[2]));
+        case BF16 -> Weight.of(stored(g.parameter(DType.BF16, st), minor));
+        case INT8 -> Weight.int8(stored(g.parameter(DType.I8, st), minor), g.parameter(DType.BF16, sh[0], blocks[i], sh[2]));
       };
     }
     MoeResult r = Moe.apply(o, x, new MoeWeights(router, w[0], w[1], w[2]));
-    return g.program(r.output(), r.dropped(), r.experts());
+    return g.program(r.output(), r.dropped(), r.experts(), r.fallback());
   }
 
   /** Two random bf16 {@code [n, n]} matrices. */

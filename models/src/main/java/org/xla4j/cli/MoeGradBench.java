@@ -45,7 +45,7 @@ final class MoeGradBench {
     out.printf(Locale.ROOT, "bench moe-grad on %s (%s): %s, bf16 x and experts, f32 router; d mean(f32(y)^2) / d"
         + " (x, router, linear, linear_v, linear_1); %d runs%n", b.platformName(), b.platformVersion(), sh, s.runs());
     List<Variant> variants = MoeBench.variants(s, b.platform(), b.platformName()).stream()
-        .filter(v -> v.weights() == MoeBench.Weights.BF16).toList();
+        .filter(v -> v.weights() == MoeBench.Weights.BF16 && !v.minorLayout()).toList();
     List<DeviceBuffer> in;
     try (Executable exe = b.compile(MoeBenchPrograms.inputs(sh, WeightsKind.BF16, s.seed()))) {
       in = exe.executeBuffers(List.of());

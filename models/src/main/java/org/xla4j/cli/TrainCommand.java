@@ -108,14 +108,15 @@ final class TrainCommand implements Callable<Integer> {
       + "(memorization) instead of walking through it.")
   boolean fixedBatch;
 
-  @Option(names = "--moe", paramLabel = "dense|capacity|dropless|auto",
+  @Option(names = "--moe", paramLabel = "dense|capacity|capacity-checked|dropless|auto",
       description = "--model DIR: the MoE implementation (default: dense, every expert on every token; auto: the "
           + "measured pick for the shape and backend, never one that drops).")
   String moe;
 
   @Option(names = "--capacity-factor", paramLabel = "F",
-      description = "--model DIR with --moe capacity: capacity per expert ceil(tokens·top-k/experts · F) (default 1.25);"
-          + " copies beyond it are dropped and counted per step.")
+      description = "--model DIR with --moe capacity or capacity-checked: capacity per expert"
+          + " ceil(tokens·top-k/experts · F) (default 1.25); capacity drops (and counts) copies beyond it, capacity-checked"
+          + " runs dropless instead where an expert would overflow.")
   Double capacityFactor;
 
   @Option(names = "--compute", paramLabel = "bf16|f32",
@@ -212,12 +213,14 @@ final class TrainCommand implements Callable<Integer> {
             + " tokens per row; " + m.label() + " takes at most " + c.contextLength() + " (its context length)");
       }
       MoeImplementation impl = moe == null ? MoeImplementation.DENSE : LogitsCommand.parseEnum(MoeImplementation.class,
-          moe, "--moe", List.of(MoeImplementation.DENSE, MoeImplementation.CAPACITY, MoeImplementation.DROPLESS,
-          MoeImplementation.AUTO));
+          moe, "--moe", List.of(MoeImplementation.DENSE, MoeImplementation.CAPACITY, MoeImplementation.CAPACITY_CHECKED,
+          MoeImplementation.DROPLESS, MoeImplementation.AUTO));
       Mechanism mech = mechanism == null ? Mechanism.VANILLA : LogitsCommand.parseEnum(Mechanism.class, mechanism,
           "--mechanism", List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE));
-      if (capacityFactor != null && (impl != MoeImplementation.CAPACITY || !(capacityFactor > 0))) {
-        throw new ParameterException(spec.commandLine(), "--capacity-factor applies to --moe capacity and must be > 0, "
+      boolean capacity = impl == MoeImplementation.CAPACITY || impl == MoeImplementation.CAPACITY_CHECKED;
+      if (capacityFactor != null && (!capacity || !(capacityFactor > 0))) {
+        throw new ParameterException(spec.commandLine(), "--capacity-factor applies to --moe capacity and capacity-checked"
+            + " and must be > 0, "
             + "got " + capacityFactor + " with --moe " + impl.name().toLowerCase(Locale.ROOT));
       }
       DType act = compute == null ? DType.BF16 : switch (compute.toLowerCase(Locale.ROOT)) {

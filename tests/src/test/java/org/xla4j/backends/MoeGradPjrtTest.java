@@ -46,6 +46,30 @@ class MoeGradPjrtTest {
         MoeGradTest.run(gpu, raggedText, in), 2e-2);
   }
 
+  /**
+   * CAPACITY_CHECKED's conditional forward and backward on the device, its DROPLESS branch with {@code chlo.ragged_dot}:
+   * factor 0.5 (an expert always overflows: the DROPLESS branch) and 4, the number of experts (never: the capacity
+   * branch), each against DENSE's gradient, tolerance as above.
+   */
+  @Test
+  void capacityCheckedGradientEqualsDenseOnTheDeviceInBothBranches() {
+    String denseText = MoeGradTest.program(MoeGradTest.base().implementation(MoeImplementation.DENSE).build(), false,
+        false);
+    java.util.List<String> texts = new java.util.ArrayList<>();
+    for (double cf : new double[] {0.5, 4}) {      // 4: MoeGradTest's experts, so C = N·K
+      texts.add(MoeGradTest.program(MoeGradTest.base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(cf)
+          .raggedDot(true).platform("cuda").build(), false, false));
+    }
+    assertTrue(texts.get(0).contains("chlo.ragged_dot") && texts.get(0).contains("stablehlo.if"));
+    Backend gpu = BackendUnderTest.pjrtOrSkip();
+    var in = MoeGradTest.inputs(22);
+    var dense = MoeGradTest.run(gpu, denseText, in);
+    MoeGradTest.assertGradsClose("CAPACITY_CHECKED factor 0.5 on the device", dense, MoeGradTest.run(gpu, texts.get(0), in),
+        2e-2);
+    MoeGradTest.assertGradsClose("CAPACITY_CHECKED factor 4 on the device", dense, MoeGradTest.run(gpu, texts.get(1), in),
+        2e-2);
+  }
+
   private static final int N = 2048;
   private static final int D = 512;
   private static final int F = 1024;

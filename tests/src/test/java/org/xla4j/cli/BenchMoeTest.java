@@ -34,7 +34,7 @@ class BenchMoeTest {
     while (m.find()) rows.add(m.group(1));
     List<String> variants = rows.stream().map(r -> string(r, "variant")).toList();
     assertEquals(List.of("dense", "dropless (tiled; no ragged_dot on this CPU XLA)", "capacity cf 1.00", "capacity cf 4.00",
-        "few-tokens gather", "few-tokens slice", "few-tokens slice-loop", "auto (dense)"), variants, out);
+        "capacity-checked cf 1.00", "capacity-checked cf 4.00", "few-tokens gather", "few-tokens slice", "few-tokens slice-loop", "auto (dense)"), variants, out);
     double flops = 2.0 * 6 * 2 * 3 * 16 * 24;
     double bytes = 4 * (3.0 * 16 * 24 * 2) + 2 * 6 * 16 * 2 + 16 * 4 * 4;     // min(E, T·K) = 4 experts
     double floorMs = Math.max(flops / 1e12, bytes / 10e9) * 1e3;
@@ -47,6 +47,10 @@ class BenchMoeTest {
       assertEquals(floorMs / number(r, "ms"), number(r, "fraction_of_floor"), 1e-9, v);
       if (v.equals("dense")) continue;
       double err = number(r, "rel_l2_vs_dense");
+      if (v.startsWith("capacity-checked")) {
+        // its branch: the dropless fallback exactly where capacity alone would drop (factor 4: C = N·K never overflows)
+        assertEquals(v.endsWith("4.00") ? 0.0 : dropped(rows, "capacity cf 1.00") > 0 ? 1.0 : 0.0, number(r, "fallback"), v);
+      }
       if (v.equals("capacity cf 1.00") && number(r, "dropped_fraction") > 0) {
         assertTrue(err > 1e-2, v + " dropped copies, so it differs from DENSE: " + err);
       } else {
@@ -103,6 +107,10 @@ class BenchMoeTest {
     assertTrue(err.contains("--top-k"), err);
     err = StdStreams.err(() -> assertEquals(2, Main.run("bench", "moe")));
     assertTrue(err.contains("--shape T,D,F"), err);
+  }
+
+  private static double dropped(List<String> rows, String variant) {
+    return number(rows.stream().filter(r -> string(r, "variant").equals(variant)).findFirst().orElseThrow(), "dropped_fraction");
   }
 
   private static String string(String json, String key) {

@@ -28,12 +28,13 @@ class DecodeProgramsMoePickTest {
   void eachCudaProgramHoldsTheTablesPickForItsTokens() {
     CausalLm lm = new CausalLm.Grok(CONFIG, LanguageModel.grokOptions("cuda"));
     // batch 1 decode: 2 copies over 8 experts -> FEW_TOKENS; batch 16: 4 per expert -> DENSE;
-    // prefill of 1 row x 512 tokens: 128 per expert -> DROPLESS
+    // prefill of 1 row x 128 tokens: 32 per expert -> DROPLESS; x 512 tokens: 128 per expert -> CAPACITY_CHECKED
     check(new DecodePrograms(lm, 1, 1024).decode(), 1, MoeImplementation.FEW_TOKENS);
     check(new DecodePrograms(lm, 1, 1024).decodeLoop(2), 1, MoeImplementation.FEW_TOKENS);
     check(new DecodePrograms(lm, 16, 64).decode(), 16, MoeImplementation.DENSE);
-    check(new DecodePrograms(lm, 1, 1024).prefill(512), 512, MoeImplementation.DROPLESS);
-    check(new DecodePrograms(lm, 2, 1024).prefillRow(512), 512, MoeImplementation.DROPLESS);
+    check(new DecodePrograms(lm, 1, 1024).prefill(128), 128, MoeImplementation.DROPLESS);
+    check(new DecodePrograms(lm, 1, 1024).prefill(512), 512, MoeImplementation.CAPACITY_CHECKED);
+    check(new DecodePrograms(lm, 2, 1024).prefillRow(512), 512, MoeImplementation.CAPACITY_CHECKED);
   }
 
   @Test

@@ -82,8 +82,13 @@ public class MoeGradTest {
 
   /** Runs {@code text} on {@code b}: the gradient leaves. */
   public static List<float[]> run(Backend b, String text, List<HostTensor> in) {
+    return runAll(b, text, in).stream().map(HostTensor::toFloatArray).toList();
+  }
+
+  /** Runs {@code text} on {@code b}: its results. */
+  static List<HostTensor> runAll(Backend b, String text, List<HostTensor> in) {
     try (Executable exe = b.compile(text, CompileOptions.defaults())) {
-      return exe.execute(in).stream().map(HostTensor::toFloatArray).toList();
+      return exe.execute(in);
     }
   }
 
@@ -177,6 +182,25 @@ public class MoeGradTest {
     boolean differs = false;
     for (int i = 0; i < dense.get(0).length; i++) differs |= Math.abs(dense.get(0)[i] - forward.get(0)[i]) > 1e-3;
     assertTrue(differs, "capacity factor 0.5 drops copies");
+  }
+
+  /**
+   * CAPACITY_CHECKED's custom backward in both branches (factor E: the capacity branch; factor 0.5: some expert
+   * overflows and the DROPLESS branch runs), against DENSE; the backward holds a conditional of its own. Its forward
+   * differentiated instead (both branches computed, one selected) gives the same.
+   */
+  @Test
+  void capacityCheckedBackwardEqualsDenseInBothBranches() {
+    List<HostTensor> in = inputs(15);
+    List<float[]> dense = grads(base().implementation(MoeImplementation.DENSE).build(), false, false, in);
+    for (double cf : new double[] {E, 0.5}) {
+      MoeOptions o = base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(cf).tileSize(4).build();
+      String text = program(o, false, false);
+      // forward and backward: one conditional each
+      assertEquals(2, text.split("stablehlo.if", -1).length - 1, "factor " + cf);
+      assertGradsClose("CAPACITY_CHECKED factor " + cf, dense, grads(o, false, false, in));
+      assertGradsClose("CAPACITY_CHECKED factor " + cf + ", forward autodiff", dense, grads(o, true, false, in));
+    }
   }
 
   @Test

@@ -113,6 +113,50 @@ class GrokTrainCommandTest {
     for (var d : o.getAsJsonArray("dropped")) assertTrue(d.getAsLong() >= 12, o.toString());
   }
 
+  /**
+   * {@code --moe capacity-checked} trains through its custom backward in both branches: at factor 0.5 every step's
+   * routing overflows and its losses are DROPLESS's, at factor 4 none can overflow and they are CAPACITY's at factor
+   * 4 (the same ops: equal to 1e-5 relative); nothing is dropped. All stay near DENSE's: the first step's loss (the
+   * forward) within 2e-2, later steps within 1% (AdamW's normalized step turns bf16 rounding differences of tiny
+   * gradient entries into whole steps: DROPLESS and CAPACITY themselves differ from DENSE by ~0.3% at step 3).
+   */
+  @Test
+  void capacityCheckedMoeTrainsAsItsBranchesDo() throws IOException {
+    List<Double> dense = losses("dense.json", "--moe", "dense");
+    Map<String, List<Double>> reference = Map.of("0.5", losses("dropless.json", "--moe", "dropless"),
+        "4", losses("capacity4.json", "--moe", "capacity", "--capacity-factor", "4"));
+    for (String cf : List.of("0.5", "4")) {
+      Path json = dir.resolve("checked-" + cf + ".json");
+      TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
+          "3", "--moe", "capacity-checked", "--capacity-factor", cf, "--output", json.toString());
+      assertEquals(0, r.rc(), r.out() + r.err());
+      JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+      for (var d : o.getAsJsonArray("dropped")) assertEquals(0, d.getAsLong(), o.toString());
+      JsonArray l = o.getAsJsonArray("losses");
+      for (int i = 0; i < 3; i++) {
+        double got = l.get(i).getAsDouble();
+        double want = reference.get(cf).get(i);
+        assertEquals(want, got, 1e-5 * Math.abs(want), "factor " + cf + ", step " + (i + 1) + " vs its branch: " + o);
+        assertEquals(dense.get(i), got, i == 0 ? 2e-2 : 1e-2 * dense.get(i), "factor " + cf + ", step " + (i + 1)
+            + " vs DENSE: " + o);
+      }
+    }
+  }
+
+  private static List<Double> losses(String file, String... moe) throws IOException {
+    Path json = dir.resolve(file);
+    List<String> args = new ArrayList<>(List.of("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq",
+        "8", "--steps", "3", "--output", json.toString()));
+    args.addAll(List.of(moe));
+    TinyCheckpoints.Run r = train(args.toArray(String[]::new));
+    assertEquals(0, r.rc(), r.out() + r.err());
+    List<Double> out = new ArrayList<>();
+    for (var v : JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("losses")) {
+      out.add(v.getAsDouble());
+    }
+    return out;
+  }
+
   @Test
   void badInputNamesTheOption() {
     TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("train", "--model", dir.resolve("nowhere").toString()));
@@ -134,6 +178,10 @@ class GrokTrainCommandTest {
     r = train("--capacity-factor", "2");
     assertEquals(2, r.rc());
     assertTrue(r.err().contains("--capacity-factor applies to --moe capacity"), r.err());
+
+    r = train("--moe", "capacity-checked", "--capacity-factor", "0");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--capacity-factor") && r.err().contains("must be > 0"), r.err());
 
     r = TinyCheckpoints.cli(List.of("train", "--model", "tiny-llama", "--moe", "dense", "--plot",
         dir.resolve("x.png").toString()));

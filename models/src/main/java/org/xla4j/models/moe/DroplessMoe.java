@@ -28,6 +28,11 @@ final class DroplessMoe implements MoeImpl {
 
   @Override
   public Out compute(MoeProblem p) {
+    return compute(p, p.experts().reshape(p.tokens() * p.topK()).oneHot((int) p.numExperts(), DType.I32).sum(0));
+  }
+
+  /** {@link #compute(MoeProblem)} with the copies per expert {@code counts [E]} (i32) already counted. */
+  Out compute(MoeProblem p, Tensor counts) {
     Graph g = p.x().graph();
     long n = p.tokens();
     int k = p.topK();
@@ -37,7 +42,6 @@ final class DroplessMoe implements MoeImpl {
     Tensor perm = ids.argsort(0, false);                                 // copies in expert order (stable)
     Tensor sortedIds = ids.take(perm, 0);
     Tensor rows = p.x().take(perm.intDiv((long) k), 0);                  // [NK, D]
-    Tensor counts = ids.oneHot((int) e, DType.I32).sum(0);               // [E]
     Tensor y = useRaggedDot(p.options()) ? ragged(p, rows, counts)
         : grouped(g, p, rows, sortedIds, counts);                         // [NK, D], sorted order
     Tensor back = y.take(perm.argsort(0, false), 0).reshape(n, k, p.model());

@@ -39,13 +39,14 @@ public final class Moe {
       case DENSE -> new DenseMoe();
       case DROPLESS -> new DroplessMoe();
       case CAPACITY -> new CapacityMoe();
+      case CAPACITY_CHECKED -> new CapacityCheckedMoe();
       case FEW_TOKENS -> new FewTokensMoe();
     };
     // under differentiation the implementations other than DENSE bring their own backward (MoeGrad)
     MoeImpl.Out out = x.graph().scope("moe_" + p.options().implementation().name().toLowerCase(Locale.ROOT),
         () -> MoeGrad.applies(p) ? MoeGrad.compute(impl, p) : impl.compute(p));
     Tensor aux = auxLoss(p);
-    return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates());
+    return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates(), out.fallback());
   }
 
   /**
@@ -95,8 +96,10 @@ public final class Moe {
     if (k < 1 || k > e) throw error("requires 1 <= topK <= experts (" + e + "), got topK " + k);
     long n = x.size() / d;
     if (o.implementation() == MoeImplementation.AUTO) o = MoeAutoTable.resolve(o, n, d, f, e);
-    if (o.implementation() == MoeImplementation.CAPACITY && !(o.capacityFactor() > 0 && Double.isFinite(o.capacityFactor()))) {
-      throw error("CAPACITY requires a finite capacityFactor > 0, got " + o.capacityFactor());
+    boolean capacity = o.implementation() == MoeImplementation.CAPACITY
+        || o.implementation() == MoeImplementation.CAPACITY_CHECKED;
+    if (capacity && !(o.capacityFactor() > 0 && Double.isFinite(o.capacityFactor()))) {
+      throw error(o.implementation() + " requires a finite capacityFactor > 0, got " + o.capacityFactor());
     }
     if (o.tileSize() < 0) throw error("requires tileSize >= 0 (0 = automatic), got " + o.tileSize());
     Tensor x2 = x.reshape(n, d);

@@ -92,11 +92,12 @@ public final class MoeAutoTable {
   private static final double ANY = Double.POSITIVE_INFINITY;
 
   /**
-   * CUDA GPUs, from round 1 on one H200 (2026-12-02 09:10, {@code scripts/device-moe.sh}, i.e. {@code xla4j bench
-   * moe --backend pjrt --shape T,D,F --impl all} beside {@code scripts/moe_jax.py}; bench/results/
-   * moe-h200-2026-12-02-round1.md), 8 experts top-2, bf16. CAPACITY was fastest at both prefill shapes (cf 1.25, no
-   * drops there) but stays out: AUTO must not drop. Between 8 and about 1000 copies per expert the tile follows the
-   * mean load ({@link Rule#tileFor}: tile 1024 there would pad each expert's rows up to 1024); round 3 measures it.
+   * CUDA GPUs, from rounds 1-3 on one H200 (2026-12-02, {@code scripts/device-moe.sh}, i.e. {@code xla4j bench moe
+   * --backend pjrt --shape T,D,F --impl ...} beside {@code scripts/moe_jax.py}; bench/results/moe-h200-2026-12-02-
+   * round*.md), 8 experts top-2, bf16. CAPACITY itself stays out (AUTO must not drop); from 64 copies per expert
+   * (prefill and training batches) AUTO runs CAPACITY_CHECKED, CAPACITY's matmul where nothing would be dropped and
+   * DROPLESS otherwise. Between 8 and 64 copies per expert, where an expert over capacity is likely at factor 1.25,
+   * DROPLESS runs directly. The DROPLESS tile (either way) follows the mean load ({@link Rule#tileFor}).
    */
   public static final List<Rule> CUDA = List.of(
       new Rule(0.5, 0, MoeImplementation.FEW_TOKENS, FewTokensForm.REDUCE, false,
@@ -107,12 +108,15 @@ public final class MoeAutoTable {
       new Rule(8, 0, MoeImplementation.DENSE, FewTokensForm.GATHER, false,
           "H200 round 1, T32 Grok-1 layer: dense 2.26 ms, auto 2.21, JAX 2.20 (at its floor);"
               + " few-tokens slice 42.8"),
-      new Rule(ANY, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 128, 1024,
-          "H200 round 1, dropless tiled tile 1024: T8192 D2048 F5632 4.68 ms (tile 256 6.99, auto 11.4, ragged_dot"
-              + " 12.3; JAX dense 7.42), T4096 D6144 F32768 35.6 ms (JAX dense 58.4); capacity cf 1.25 2.38/17.8"
-              + " is faster but may drop. Under 1024 copies per expert the tile follows the mean load (at or above"
-              + " it, at least 128), not yet measured: scripts/device-moe.sh round3 times tiles 128-1024 at T2048"
-              + " and T512"));
+      new Rule(64, 0, MoeImplementation.DROPLESS, FewTokensForm.GATHER, false, 128, 1024,
+          "H200 round 1, dropless tiled; between 8 and 64 copies per expert nothing measured yet: an expert over"
+              + " capacity 1.25 is likely at these loads, so CAPACITY_CHECKED would mostly run its DROPLESS branch"
+              + " anyway"),
+      new Rule(ANY, 0, MoeImplementation.CAPACITY_CHECKED, FewTokensForm.GATHER, false, 128, 1024,
+          "H200 round 2 (scripts/device-moe.sh round2), capacity cf 1.25 (0.00% dropped with the bench's router):"
+              + " T8192 D2048 F5632 2.38 ms, 3.1x JAX's best (dense 7.45); T4096 D6144 F32768 17.4 ms, 3.4x JAX's"
+              + " best (dense 58.6), against dropless tiled tile 1024 4.70 / 35.9 ms (1.6x). The checked form itself"
+              + " (the conditional, and its DROPLESS fallback's cost) is to be measured: scripts/device-moe.sh round4"));
 
   /**
    * The embedded XLA CPU backend (TensorFlow 2.18), from {@code xla4j bench moe --backend cpu --shape T,256,512
@@ -173,7 +177,8 @@ public final class MoeAutoTable {
     MoeOptions.Builder b = o.toBuilder().implementation(c.implementation());
     return switch (c.implementation()) {
       case FEW_TOKENS -> b.fewTokens(c.fewTokens()).build();
-      case DROPLESS -> b.raggedDot(c.raggedDot()).tileSize(o.tileSize() > 0 ? o.tileSize() : c.tileSize()).build();
+      case DROPLESS, CAPACITY_CHECKED ->
+          b.raggedDot(c.raggedDot()).tileSize(o.tileSize() > 0 ? o.tileSize() : c.tileSize()).build();
       case DENSE, CAPACITY, AUTO -> b.build();
     };
   }

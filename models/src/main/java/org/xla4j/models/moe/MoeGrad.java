@@ -30,6 +30,8 @@ import org.xla4j.types.TensorType;
  *   <li>CAPACITY: the {@code [E, C, D]} buffer and its cotangent scattered into the same slots; the batched
  *       matmuls transpose as batched matmuls. Dropped copies have no slot, so they get zero gradient, as their
  *       output was zero.
+ *   <li>CAPACITY_CHECKED: a conditional on the forward's predicate (some expert over capacity) between the
+ *       DROPLESS and CAPACITY backwards above, so only the taken branch's backward runs.
  *   <li>FEW_TOKENS: whatever the forward form, the chosen experts' matrices are gathered ({@code [N·K, ...]}), the
  *       backward runs one row per copy, and the weight gradients scatter-add back by expert.
  * </ul>
@@ -57,9 +59,9 @@ final class MoeGrad {
         "linear_v", w.linearV().matrix(), "linear_1", w.linear1().matrix()));
     Tree<Tensor> out = Autodiff.customVjp(i -> {
       MoeImpl.Out o = impl.compute(with(p, i));
-      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped())), i);
+      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped(), "fallback", o.fallback())), i);
     }, (res, ct) -> backward(with(p, res), ct.get("y"))).apply(in);
-    return new MoeImpl.Out(out.get("y"), out.get("dropped"));
+    return new MoeImpl.Out(out.get("y"), out.get("dropped"), out.get("fallback"));
   }
 
   private static MoeProblem with(MoeProblem p, Tree<Tensor> i) {
@@ -100,7 +102,8 @@ final class MoeGrad {
     CopyGrad c = switch (p.options().implementation()) {
       case CAPACITY -> capacity(p, dy);
       case FEW_TOKENS -> fewTokens(p, dy);
-      case DROPLESS -> DroplessMoe.useRaggedDot(p.options()) ? droplessRagged(p, dy) : droplessTiled(p, dy);
+      case DROPLESS -> dropless(p, dy);
+      case CAPACITY_CHECKED -> checked(p, dy);
       case DENSE, AUTO -> throw new IllegalStateException("moe: no custom backward for " + p.options().implementation());
     };
     // d gate = <dOut, y_k> in f32, rounded to gdt and back as the forward's conversions round it
@@ -134,6 +137,28 @@ final class MoeGrad {
     return new CopyGrad(yCopies, dxCopies.sum(0), f.dw(), f.dv(), f.dw1());
   }
 
+  // ---- CAPACITY_CHECKED ----
+
+  /**
+   * A conditional on the forward's predicate (recomputed from the same routing, so the same value): DROPLESS's
+   * backward where some expert was over capacity, else CAPACITY's (which then drops nothing).
+   */
+  private static CopyGrad checked(MoeProblem p, Tensor dy) {
+    Tensor over = CapacityCheckedMoe.overflows(CapacityCheckedMoe.loads(p), CapacityCheckedMoe.capacity(p));
+    MoeWeights w = p.weights();
+    List<DType> types = List.of(p.x().dtype(), p.x().dtype(), w.linear().matrix().dtype(),
+        w.linearV().matrix().dtype(), w.linear1().matrix().dtype());
+    List<Tensor> r = Lax.cond(over, ignored -> list(dropless(p, dy), types), ignored -> list(capacity(p, dy), types),
+        List.of());
+    return new CopyGrad(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+  }
+
+  /** A branch's result as the conditional returns it, each in the type both branches agree on. */
+  private static List<Tensor> list(CopyGrad c, List<DType> types) {
+    List<Tensor> l = List.of(c.y(), c.dx(), c.dw(), c.dv(), c.dw1());
+    return java.util.stream.IntStream.range(0, l.size()).mapToObj(i -> l.get(i).astype(types.get(i))).toList();
+  }
+
   // ---- FEW_TOKENS ----
 
   private static CopyGrad fewTokens(MoeProblem p, Tensor dy) {
@@ -160,6 +185,10 @@ final class MoeGrad {
   }
 
   // ---- DROPLESS ----
+
+  private static CopyGrad dropless(MoeProblem p, Tensor dy) {
+    return DroplessMoe.useRaggedDot(p.options()) ? droplessRagged(p, dy) : droplessTiled(p, dy);
+  }
 
   /** The copies sorted by expert (stable), as the forward sorts them. */
   private record Sorted(Tensor ids, Tensor perm, Tensor inverse, Tensor sortedIds, Tensor rows, Tensor counts) {

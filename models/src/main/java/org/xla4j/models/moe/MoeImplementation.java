@@ -7,7 +7,7 @@ package org.xla4j.models.moe;
 public enum MoeImplementation {
   /**
    * The measured fastest of the others for the layer's shape and the options' platform, from
-   * {@link MoeAutoTable}; resolved when {@link Moe#apply} sees the tensors. Never CAPACITY (it can drop).
+   * {@link MoeAutoTable}; resolved when {@link Moe#apply} sees the tensors. Never CAPACITY (it can drop); CAPACITY_CHECKED never drops.
    */
   AUTO,
   /** Every expert on every token, then the gated sum (Grok-1's own way). The reference; E/K times the FLOPs. */
@@ -24,6 +24,18 @@ public enum MoeImplementation {
    * counted; one batched matmul over {@code [E, C, D]}.
    */
   CAPACITY,
+  /**
+   * CAPACITY's batched matmul at capacity {@code C = ceil(N·K/E · capacityFactor)} (default factor 1.25) when no
+   * expert receives more than C copies, else DROPLESS: one conditional on the device, so nothing is ever dropped
+   * and the result is DENSE's up to the order of f32 sums. {@link MoeResult#fallback()} says which branch ran.
+   * The DROPLESS branch follows {@link MoeOptions#tileSize()} and {@link MoeOptions#raggedDot()}.
+   *
+   * <pre>{@code
+   * MoeOptions o = MoeOptions.builder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(1.25).build();
+   * MoeResult r = Moe.apply(o, x, weights);   // r.dropped() is 0; r.fallback() is 1 where DROPLESS ran
+   * }</pre>
+   */
+  CAPACITY_CHECKED,
   /** Decode: gathers only the selected experts' weights per token copy ({@code [N·K, D, F]}); for small N. */
   FEW_TOKENS
 }

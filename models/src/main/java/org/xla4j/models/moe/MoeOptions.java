@@ -16,8 +16,9 @@ import org.xla4j.types.DType;
  * @param implementation which evaluation runs
  * @param router how the gates are made from the router's softmax
  * @param topK experts per token (Grok-1: 2); 0 means "the caller's default" and is replaced by the model
- * @param capacityFactor CAPACITY only: capacity per expert is {@code ceil(N·K/E · capacityFactor)}, > 0
- * @param tileSize DROPLESS portable form: rows per tile of the grouped matmul; 0 picks N·K/E rounded up to a
+ * @param capacityFactor CAPACITY and CAPACITY_CHECKED: capacity per expert is {@code ceil(N·K/E · capacityFactor)},
+ *     > 0 (default 1.25: no copy dropped by the H200 rounds' router at the prefill shapes)
+ * @param tileSize DROPLESS portable form (and CAPACITY_CHECKED's DROPLESS branch): rows per tile of the grouped matmul; 0 picks N·K/E rounded up to a
  *     power of two within [8, 128]
  * @param raggedDot DROPLESS: emit {@code chlo.ragged_dot} for the grouped matmul; ignored (portable form) on
  *     platform {@code cpu}, whose XLA (TensorFlow 2.18) does not take it

@@ -12,5 +12,7 @@ import org.xla4j.dsl.Tensor;
  * @param dropped token copies dropped for capacity (i32 scalar; always 0 except for CAPACITY)
  * @param experts the selected experts per token, i32 {@code [N, K]} (N = tokens, flattened), best first
  * @param gates their gates, f32 {@code [N, K]} (before the rounding to bf16 of the combination)
+ * @param fallback i32 scalar: 1 when {@link MoeImplementation#CAPACITY_CHECKED} found an expert over capacity and
+ *     ran its DROPLESS branch, else 0 (always 0 for the other implementations)
  */
-public record MoeResult(Tensor output, Tensor auxLoss, Tensor dropped, Tensor experts, Tensor gates) {}
+public record MoeResult(Tensor output, Tensor auxLoss, Tensor dropped, Tensor experts, Tensor gates, Tensor fallback) {}

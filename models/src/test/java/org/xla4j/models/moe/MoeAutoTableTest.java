@@ -62,19 +62,24 @@ class MoeAutoTableTest {
   @Test
   void cudaFollowsRoundOneAndResolvesTheTile() {
     // Grok-1's layer (8 experts top-2): T1 reads the two experts in place (REDUCE), T32 (8 copies per expert) runs DENSE, prefill
-    // runs the tiled DROPLESS form with tiles of 1024 rows (never ragged_dot, which measured slower)
+    // runs CAPACITY_CHECKED, its DROPLESS fallback tiled with tiles of 1024 rows (never ragged_dot, which measured slower)
     MoeAutoTable.Choice t1 = MoeAutoTable.choose("cuda", 1, 6144, 32768, 8, 2);
     assertEquals(MoeImplementation.FEW_TOKENS, t1.implementation());
     assertEquals(FewTokensForm.REDUCE, t1.fewTokens());
     assertEquals(MoeImplementation.DENSE, MoeAutoTable.choose("cuda", 32, 6144, 32768, 8, 2).implementation());
     MoeAutoTable.Choice pre = MoeAutoTable.choose("cuda", 4096, 6144, 32768, 8, 2);
-    assertEquals(MoeImplementation.DROPLESS, pre.implementation());
+    assertEquals(MoeImplementation.CAPACITY_CHECKED, pre.implementation());
     assertEquals(1024, pre.tileSize());
     assertFalse(pre.raggedDot());
     MoeOptions auto = MoeOptions.builder().implementation(MoeImplementation.AUTO).topK(2).platform("cuda").build();
     MoeOptions r = MoeAutoTable.resolve(auto, 8192, 2048, 5632, 8);
-    assertEquals(MoeImplementation.DROPLESS, r.implementation());
+    assertEquals(MoeImplementation.CAPACITY_CHECKED, r.implementation());
     assertEquals(1024, r.tileSize());
+    assertEquals(1.25, r.capacityFactor());
+    // between 8 and 64 copies per expert (T33-T256 here): DROPLESS directly; from 64 on, CAPACITY_CHECKED
+    assertEquals(MoeImplementation.DROPLESS, MoeAutoTable.choose("cuda", 33, 6144, 32768, 8, 2).implementation());
+    assertEquals(MoeImplementation.DROPLESS, MoeAutoTable.choose("cuda", 256, 6144, 32768, 8, 2).implementation());
+    assertEquals(MoeImplementation.CAPACITY_CHECKED, MoeAutoTable.choose("cuda", 260, 6144, 32768, 8, 2).implementation());
     // a tile the caller set is kept
     assertEquals(256, MoeAutoTable.resolve(auto.toBuilder().tileSize(256).build(), 8192, 2048, 5632, 8).tileSize());
     for (MoeAutoTable.Rule rule : MoeAutoTable.CUDA) assertTrue(rule.evidence().contains("H200 round"), rule.toString());
@@ -82,12 +87,13 @@ class MoeAutoTableTest {
 
   @Test
   void cudaTilesFollowTheMeanLoadBetween128And1024() {
-    // 8 experts top-2: N·K/E = N/4 copies per expert
+    // 8 experts top-2: N·K/E = N/4 copies per expert; the tile is DROPLESS's own, or CAPACITY_CHECKED's fallback's
     long[][] cases = {{8192, 1024}, {4096, 1024}, {4097, 1024}, {2048, 512}, {2044, 512}, {1024, 256}, {512, 128},
         {100, 128}};
     for (long[] c : cases) {
       MoeAutoTable.Choice ch = MoeAutoTable.choose("cuda", c[0], 1536, 8192, 8, 2);
-      assertEquals(MoeImplementation.DROPLESS, ch.implementation(), "N " + c[0]);
+      assertEquals(c[0] > 256 ? MoeImplementation.CAPACITY_CHECKED : MoeImplementation.DROPLESS, ch.implementation(),
+          "N " + c[0]);
       assertEquals(c[1], ch.tileSize(), "N " + c[0] + " (" + c[0] / 4.0 + " copies per expert)");
     }
     // 2,052 tokens: 513 copies per expert, past 512

@@ -42,6 +42,11 @@ class MoeValidationTest {
     m = fails(() -> Moe.apply(o.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(0).build(), x,
         new MoeWeights(router, w, w, w1)));
     assertTrue(m.contains("capacityFactor"), m);
+    for (double bad : new double[] {0, -1.25, Double.NaN, Double.POSITIVE_INFINITY}) {
+      m = fails(() -> Moe.apply(o.toBuilder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(bad).build(),
+          x, new MoeWeights(router, w, w, w1)));
+      assertTrue(m.contains("CAPACITY_CHECKED requires a finite capacityFactor > 0, got " + bad), m);
+    }
     m = fails(() -> Weight.int8(g.parameter(DType.I8, 24, 16), g.parameter(DType.BF16, 5, 16)));
     assertTrue(m.contains("nb dividing in"), m);
   }

@@ -1,0 +1,144 @@
+package org.xla4j.grok;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.emit.EmitOptions;
+import org.xla4j.emit.StableHloPrinter;
+import org.xla4j.models.moe.Moe;
+import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.moe.MoeOptions;
+import org.xla4j.models.moe.MoeResult;
+import org.xla4j.models.moe.MoeWeights;
+import org.xla4j.models.quant.Weight;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.HostTensor;
+import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
+
+/**
+ * CAPACITY_CHECKED against DENSE (CPU backend) in both of its branches: a capacity no expert can pass (factor E:
+ * C = N·K), where the capacity branch runs, and a capacity below the mean load (factor 0.5), where some expert must
+ * overflow and the DROPLESS branch runs; which branch ran is read from {@link MoeResult#fallback()} and checked
+ * against a plain-Java count of the routing. CAPACITY at factor 0.5 drops copies on the same inputs, so the
+ * fallback case is one where the capacity form alone would be wrong.
+ *
+ * <p>Tolerances against DENSE: bf16 outputs of size ~1, {@code 1e-2 + 1e-2·|ref|} (the implementations round at the
+ * same points; f32 sums in another order can flip one bf16 rounding, 2^-8 relative); f32, {@code 1e-4 + 1e-4·|ref|}
+ * (only the f32 summation order differs, ~1e-6 relative over these short sums). A wrong expert or gate is off by
+ * ~1.
+ */
+class MoeCapacityCheckedTest {
+  static final int B = 2;
+  static final int T = 12;
+  static final int N = B * T;
+  static final int D = 16;
+  static final int F = 24;
+  static final int E = 4;
+  static final int K = 2;
+  static Backend cpu;
+
+  @BeforeAll
+  static void open() { cpu = Backends.open("cpu"); }
+
+  @AfterAll
+  static void close() { cpu.close(); }
+
+  static List<HostTensor> inputs(long seed, DType dt) {
+    Random r = new Random(seed);
+    return new ArrayList<>(List.of(normal(r, dt, 1.0, B, T, D), normal(r, DType.F32, 0.5, D, E),
+        normal(r, dt, 1 / Math.sqrt(D), E, D, F), normal(r, dt, 1 / Math.sqrt(D), E, D, F),
+        normal(r, dt, 1 / Math.sqrt(F), E, F, D)));
+  }
+
+  static HostTensor normal(Random r, DType dtype, double std, long... dims) {
+    float[] f = new float[(int) Shape.of(dims).numElements()];
+    for (int i = 0; i < f.length; i++) f[i] = (float) (r.nextGaussian() * std);
+    return HostTensor.of(dtype, Shape.of(dims), f);
+  }
+
+  @Test
+  void equalsDenseInBothBranchesBf16AndF32() {
+    for (DType dt : List.of(DType.BF16, DType.F32)) {
+      double tol = dt == DType.BF16 ? 1e-2 : 1e-4;
+      List<HostTensor> in = inputs(dt == DType.BF16 ? 21 : 22, dt);
+      Graph g = new Graph("moe_checked");
+      Tensor x = g.parameter(in.get(0).type());
+      MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
+          Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+      MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
+      MoeResult dense = Moe.apply(base.withImplementation(MoeImplementation.DENSE), x, w);
+      MoeResult fits = Moe.apply(base.toBuilder().capacityFactor(E).build(), x, w);
+      MoeResult over = Moe.apply(base.toBuilder().capacityFactor(0.5).tileSize(3).build(), x, w);
+      MoeResult defaults = Moe.apply(base, x, w);
+      MoeResult capacityOnly = Moe.apply(base.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(0.5)
+          .build(), x, w);
+      Tensor[] outs = {dense.output(), fits.output(), fits.fallback(), fits.dropped(), over.output(), over.fallback(),
+          over.dropped(), defaults.output(), defaults.fallback(), capacityOnly.dropped(), dense.experts()};
+      String text = StableHloPrinter.print(g.build(outs), EmitOptions.unsharded());
+      // three CAPACITY_CHECKED layers (fits, over, defaults): one conditional each
+      assertEquals(3, text.split("stablehlo.if", -1).length - 1, "one conditional per layer:\n" + text);
+      List<HostTensor> r = MoeGradTest.runAll(cpu, text, in);
+      int[] experts = r.get(10).toIntArray();
+      int[] load = new int[E];
+      for (int e : experts) load[e]++;
+      int maxLoad = java.util.Arrays.stream(load).max().orElseThrow();
+      float[] ref = r.get(0).toFloatArray();
+      assertTrue(GrokHarness.maxDiff(ref, new float[ref.length], null) > 0.1, "DENSE output is not trivially zero");
+      // factor E: C = N·K copies, more than any expert can get
+      assertEquals(0, r.get(2).toIntArray()[0], dt + ": factor " + E + " runs the capacity branch");
+      assertEquals(0, r.get(3).toIntArray()[0], dt + ": nothing dropped");
+      GrokHarness.assertClose(dt + " capacity branch vs DENSE", ref, r.get(1).toFloatArray(), null, tol, tol);
+      // factor 0.5: C = ceil(N·K/E · 0.5) = 6 is below the mean load 12, so the busiest expert overflows
+      int c = (int) Math.ceil((double) N * K / E * 0.5);
+      assertTrue(maxLoad > c, "the busiest expert has " + maxLoad + " copies, over C = " + c);
+      assertEquals(1, r.get(5).toIntArray()[0], dt + ": factor 0.5 runs the DROPLESS branch");
+      assertEquals(0, r.get(6).toIntArray()[0], dt + ": nothing dropped");
+      assertTrue(r.get(9).toIntArray()[0] > 0, dt + ": CAPACITY alone at factor 0.5 drops copies here");
+      GrokHarness.assertClose(dt + " DROPLESS branch vs DENSE", ref, r.get(4).toFloatArray(), null, tol, tol);
+      // the default factor 1.25: whichever branch the routing calls for, as plain Java counts it
+      int c125 = (int) Math.ceil((double) N * K / E * 1.25);
+      assertEquals(maxLoad > c125 ? 1 : 0, r.get(8).toIntArray()[0], dt + ": max load " + maxLoad + ", C " + c125);
+      GrokHarness.assertClose(dt + " default factor vs DENSE", ref, r.get(7).toFloatArray(), null, tol, tol);
+    }
+  }
+
+  @Test
+  void aSkewedRouterRunsTheFallbackAndStillEqualsDense() {
+    // every router column but expert 0's scaled down: expert 0 wins nearly every token's first choice
+    List<HostTensor> in = inputs(23, DType.BF16);
+    float[] router = in.get(1).toFloatArray();
+    for (int d = 0; d < D; d++) {
+      router[d * E] = Math.abs(router[d * E]) * 8;
+      for (int e = 1; e < E; e++) router[d * E + e] *= 0.1f;
+    }
+    float[] xs = in.get(0).toFloatArray();
+    for (int i = 0; i < xs.length; i++) xs[i] = Math.abs(xs[i]);      // positive x: expert 0's logit is the largest
+    in.set(0, HostTensor.of(DType.BF16, in.get(0).shape(), xs));
+    in.set(1, HostTensor.of(DType.F32, in.get(1).shape(), router));
+    Graph g = new Graph("moe_checked_skewed");
+    Tensor x = g.parameter(in.get(0).type());
+    MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
+        Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+    MoeOptions o = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
+    MoeResult dense = Moe.apply(o.withImplementation(MoeImplementation.DENSE), x, w);
+    MoeResult checked = Moe.apply(o, x, w);
+    List<HostTensor> r = GrokHarness.run(cpu, g, in, dense.output(), checked.output(), checked.fallback(),
+        checked.dropped(), dense.experts());
+    int load0 = 0;
+    for (int e : r.get(4).toIntArray()) if (e == 0) load0++;
+    assertTrue(load0 > Math.ceil((double) N * K / E * 1.25), "expert 0 gets " + load0 + " copies");
+    assertEquals(1, r.get(2).toIntArray()[0], "the skewed router runs the DROPLESS branch");
+    assertEquals(0, r.get(3).toIntArray()[0], "nothing dropped");
+    GrokHarness.assertClose("skewed router vs DENSE", r.get(0).toFloatArray(), r.get(1).toFloatArray(), null, 1e-2, 1e-2);
+  }
+}
