@@ -7,7 +7,8 @@
 #     64 MiB beside it) -> device-attention-grad.sh
 #   part B (under 9.8 minutes): MoE round 4 (CAPACITY_CHECKED at the prefill shapes, its fallback's cost, the
 #     T1 layout experiments) -> device-moe.sh round4; prefill of a 2,048-token prompt beside JAX with the logits
-#     compared (MoE auto = CAPACITY_CHECKED there) -> device-generate-full.sh prefill
+#     compared (MoE auto = CAPACITY_CHECKED there) -> device-generate-full.sh prefill; then as much of part C's
+#     profiles as time allows (prefill, decode)
 #   part C (under 9.8 minutes): Nsight Compute profiles: xla4j decode (batch 1), prefill (2,048 tokens), the T1
 #     MoE, and JAX's prefill -> device-profile.sh
 # Prepare here:  ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
@@ -24,8 +25,10 @@ case $part in
     b=$(left 585); [ "$b" -gt 60 ] && BUDGET_S=$b SEQS="8192 16384" CHUNKS= STEP_MIBS=64 scripts/device-attention-grad.sh
     ;;
   B)
-    BUDGET_S=${MOE_S:-260} scripts/device-moe.sh round4
-    b=$(left 585); [ "$b" -gt 60 ] && BUDGET_S=$b PREFILL_INT8=0 scripts/device-generate-full.sh prefill
+    BUDGET_S=${MOE_S:-220} scripts/device-moe.sh round4
+    b=$(left 400); [ "$b" -gt 60 ] && BUDGET_S=$b PREFILL_INT8=0 scripts/device-generate-full.sh prefill
+    # what is left: the profiles of part C that matter most (prefill, then batch-1 decode)
+    b=$(left 585); [ "$b" -gt 60 ] && BUDGET_S=$b scripts/device-profile.sh copy prefill decode
     ;;
   C)
     BUDGET_S=${PROFILE_S:-585} scripts/device-profile.sh copy decode prefill moe-t1 jax-prefill
