@@ -27,9 +27,9 @@ import org.xla4j.types.Shape;
 
 /**
  * CAPACITY_CHECKED against DENSE (CPU backend) in both of its branches: a capacity no expert can pass (factor E:
- * C = N·K), where the capacity branch runs, and a capacity below the mean load (factor 0.5), where some expert must
+ * C = N·K), where the capacity branch runs, and a capacity ladder below the mean load (factor 0.25, rungs 3 and 6), where some expert must
  * overflow and the DROPLESS branch runs; which branch ran is read from {@link MoeResult#fallback()} and checked
- * against a plain-Java count of the routing. CAPACITY at factor 0.5 drops copies on the same inputs, so the
+ * against a plain-Java count of the routing. CAPACITY at factor 0.25 drops copies on the same inputs, so the
  * fallback case is one where the capacity form alone would be wrong.
  *
  * <p>Tolerances against DENSE: bf16 outputs of size ~1, {@code 1e-2 + 1e-2·|ref|} (the implementations round at the
@@ -78,15 +78,15 @@ class MoeCapacityCheckedTest {
       MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
       MoeResult dense = Moe.apply(base.withImplementation(MoeImplementation.DENSE), x, w);
       MoeResult fits = Moe.apply(base.toBuilder().capacityFactor(E).build(), x, w);
-      MoeResult over = Moe.apply(base.toBuilder().capacityFactor(0.5).tileSize(3).build(), x, w);
+      MoeResult over = Moe.apply(base.toBuilder().capacityFactor(0.25).tileSize(3).build(), x, w);
       MoeResult defaults = Moe.apply(base, x, w);
-      MoeResult capacityOnly = Moe.apply(base.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(0.5)
+      MoeResult capacityOnly = Moe.apply(base.toBuilder().implementation(MoeImplementation.CAPACITY).capacityFactor(0.25)
           .build(), x, w);
       Tensor[] outs = {dense.output(), fits.output(), fits.fallback(), fits.dropped(), over.output(), over.fallback(),
           over.dropped(), defaults.output(), defaults.fallback(), capacityOnly.dropped(), dense.experts()};
       String text = StableHloPrinter.print(g.build(outs), EmitOptions.unsharded());
-      // three CAPACITY_CHECKED layers (fits, over, defaults): one conditional each
-      assertEquals(3, text.split("stablehlo.if", -1).length - 1, "one conditional per layer:\n" + text);
+      // three CAPACITY_CHECKED layers (fits, over, defaults): one case each
+      assertEquals(3, text.split("stablehlo.case", -1).length - 1, "one case per layer:\n" + text);
       List<HostTensor> r = MoeGradTest.runAll(cpu, text, in);
       int[] experts = r.get(10).toIntArray();
       int[] load = new int[E];
@@ -98,18 +98,63 @@ class MoeCapacityCheckedTest {
       assertEquals(0, r.get(2).toIntArray()[0], dt + ": factor " + E + " runs the capacity branch");
       assertEquals(0, r.get(3).toIntArray()[0], dt + ": nothing dropped");
       GrokHarness.assertClose(dt + " capacity branch vs DENSE", ref, r.get(1).toFloatArray(), null, tol, tol);
-      // factor 0.5: C = ceil(N·K/E · 0.5) = 6 is below the mean load 12, so the busiest expert overflows
-      int c = (int) Math.ceil((double) N * K / E * 0.5);
+      // factor 0.25: rungs C = 3 and 6 (factor 0.5), both below the mean load 12, so the busiest expert overflows
+      int c = lastRung(0.25);
+      assertEquals(6, c);
       assertTrue(maxLoad > c, "the busiest expert has " + maxLoad + " copies, over C = " + c);
-      assertEquals(1, r.get(5).toIntArray()[0], dt + ": factor 0.5 runs the DROPLESS branch");
+      assertEquals(1, r.get(5).toIntArray()[0], dt + ": factor 0.25 runs the DROPLESS branch");
       assertEquals(0, r.get(6).toIntArray()[0], dt + ": nothing dropped");
-      assertTrue(r.get(9).toIntArray()[0] > 0, dt + ": CAPACITY alone at factor 0.5 drops copies here");
+      assertTrue(r.get(9).toIntArray()[0] > 0, dt + ": CAPACITY alone at factor 0.25 drops copies here");
       GrokHarness.assertClose(dt + " DROPLESS branch vs DENSE", ref, r.get(4).toFloatArray(), null, tol, tol);
       // the default factor 1.25: whichever branch the routing calls for, as plain Java counts it
-      int c125 = (int) Math.ceil((double) N * K / E * 1.25);
+      int c125 = lastRung(1.25);
       assertEquals(maxLoad > c125 ? 1 : 0, r.get(8).toIntArray()[0], dt + ": max load " + maxLoad + ", C " + c125);
       GrokHarness.assertClose(dt + " default factor vs DENSE", ref, r.get(7).toFloatArray(), null, tol, tol);
     }
+  }
+
+  /**
+   * The largest capacity of the ladder at {@code factor}, as plain Java counts it: {@code ceil(N·K/E · f)}, or at twice
+   * the factor when that is still below N (the most copies one expert can get).
+   */
+  static int lastRung(double factor) {
+    int c = (int) Math.ceil((double) N * K / E * factor);
+    int wide = (int) Math.ceil((double) N * K / E * factor * 2);
+    return wide > c && wide < N ? wide : c;
+  }
+
+  @Test
+  void theWiderRungHoldsAnExpertTheFirstDoesNot() {
+    // first the routing (DENSE's experts), then a factor whose first rung is just under the busiest expert's load
+    // and whose second (twice it) holds it: the capacity form at the wider rung runs, not DROPLESS, nothing dropped
+    List<HostTensor> in = inputs(24, DType.F32);
+    Graph g0 = new Graph("moe_routing");
+    Tensor x0 = g0.parameter(in.get(0).type());
+    MoeWeights w0 = new MoeWeights(g0.parameter(in.get(1).type()), Weight.of(g0.parameter(in.get(2).type())),
+        Weight.of(g0.parameter(in.get(3).type())), Weight.of(g0.parameter(in.get(4).type())));
+    MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.DENSE).build();
+    int[] load = new int[E];
+    for (int e : GrokHarness.run(cpu, g0, in, Moe.apply(base, x0, w0).experts()).get(0).toIntArray()) load[e]++;
+    int maxLoad = java.util.Arrays.stream(load).max().orElseThrow();
+    double mean = (double) N * K / E;
+    double f = (maxLoad - 0.5) / (2 * mean);
+    int c1 = (int) Math.ceil(mean * f);
+    int c2 = (int) Math.ceil(mean * f * 2);
+    assertTrue(c1 < maxLoad && maxLoad <= c2 && c2 < N, "rungs " + c1 + ", " + c2 + " around max load " + maxLoad);
+    Graph g = new Graph("moe_checked_wide");
+    Tensor x = g.parameter(in.get(0).type());
+    MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
+        Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+    MoeResult dense = Moe.apply(base, x, w);
+    MoeOptions o = base.toBuilder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(f).build();
+    MoeResult checked = Moe.apply(o, x, w);
+    MoeResult first = Moe.apply(o.withImplementation(MoeImplementation.CAPACITY), x, w);
+    List<HostTensor> r = GrokHarness.run(cpu, g, in, dense.output(), checked.output(), checked.fallback(),
+        checked.dropped(), first.dropped());
+    assertTrue(r.get(4).toIntArray()[0] > 0, "CAPACITY at the first rung drops copies");
+    assertEquals(0, r.get(2).toIntArray()[0], "the wider rung runs, not the DROPLESS fallback");
+    assertEquals(0, r.get(3).toIntArray()[0], "nothing dropped");
+    GrokHarness.assertClose("wider rung vs DENSE", r.get(0).toFloatArray(), r.get(1).toFloatArray(), null, 1e-4, 1e-4);
   }
 
   @Test

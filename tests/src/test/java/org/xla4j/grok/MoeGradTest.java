@@ -185,19 +185,19 @@ public class MoeGradTest {
   }
 
   /**
-   * CAPACITY_CHECKED's custom backward in both branches (factor E: the capacity branch; factor 0.5: some expert
-   * overflows and the DROPLESS branch runs), against DENSE; the backward holds a conditional of its own. Its forward
+   * CAPACITY_CHECKED's custom backward in both branches (factor E: the capacity branch; factor 0.25: some expert
+   * overflows both capacity rungs and the DROPLESS branch runs), against DENSE; the backward holds a conditional of its own. Its forward
    * differentiated instead (both branches computed, one selected) gives the same.
    */
   @Test
   void capacityCheckedBackwardEqualsDenseInBothBranches() {
     List<HostTensor> in = inputs(15);
     List<float[]> dense = grads(base().implementation(MoeImplementation.DENSE).build(), false, false, in);
-    for (double cf : new double[] {E, 0.5}) {
+    for (double cf : new double[] {E, 0.25}) {
       MoeOptions o = base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(cf).tileSize(4).build();
       String text = program(o, false, false);
-      // forward and backward: one conditional each
-      assertEquals(2, text.split("stablehlo.if", -1).length - 1, "factor " + cf);
+      // forward and backward: one case each
+      assertEquals(2, text.split("stablehlo.case", -1).length - 1, "factor " + cf);
       assertGradsClose("CAPACITY_CHECKED factor " + cf, dense, grads(o, false, false, in));
       assertGradsClose("CAPACITY_CHECKED factor " + cf + ", forward autodiff", dense, grads(o, true, false, in));
     }

@@ -1,6 +1,8 @@
 package org.xla4j.models.moe;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Lax;
@@ -8,10 +10,14 @@ import org.xla4j.dsl.Tensor;
 import org.xla4j.types.DType;
 
 /**
- * {@link MoeImplementation#CAPACITY_CHECKED}: CAPACITY's batched matmul over {@code [E, C, D]} when no expert
- * receives more than {@code C = ceil(N·K/E · capacityFactor)} token copies, else DROPLESS, chosen on the device by
- * one {@code stablehlo.if} on {@code max_e load[e] > C}. Only the branch taken runs, and neither drops a copy, so
- * the result is DENSE's up to the order of f32 sums.
+ * {@link MoeImplementation#CAPACITY_CHECKED}: CAPACITY's batched matmul over {@code [E, C, D]} at the smallest rung
+ * of a ladder of capacities that holds the most loaded expert, else DROPLESS, chosen on the device by one
+ * {@code stablehlo.case} on {@code max_e load[e]}. The rungs are {@code C = ceil(N·K/E · f)} for the options'
+ * factor f and for {@link #WIDE} times it (when that is still below N, the most copies one expert can get): a
+ * router that favours some experts by more than f (the 1.59B random model's 2,048-token prompt did, so its
+ * prefill ran DROPLESS on the H200, scripts/device-round8.sh B) still gets a batched matmul, at about twice the
+ * work of the first rung and under half of DENSE's for 8 experts top-2. Only the branch taken runs, and none
+ * drops a copy, so the result is DENSE's up to the order of f32 sums.
  *
  * <p>The expert loads {@code [E]} are counted once, outside the conditional, and feed both the predicate and the
  * DROPLESS branch's layout. Under differentiation the layer's custom VJP ({@link MoeGrad}) sits around the
@@ -21,6 +27,10 @@ import org.xla4j.types.DType;
  * custom VJP when differentiated) is not differentiable.
  */
 final class CapacityCheckedMoe implements MoeImpl {
+  /** The second rung's capacity factor, as a multiple of the first's. */
+  static final double WIDE = 2.0;
+
+
   /** Copies per expert {@code [E]} (i32). */
   static Tensor loads(MoeProblem p) {
     return p.experts().reshape(p.tokens() * p.topK()).oneHot((int) p.numExperts(), DType.I32).sum(0);
@@ -31,7 +41,38 @@ final class CapacityCheckedMoe implements MoeImpl {
     return CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), p.options().capacityFactor());
   }
 
-  /** Whether some expert gets more than C copies (bool scalar): the DROPLESS branch runs. */
+  /**
+   * The capacity factors of the ladder's CAPACITY rungs, smallest first: the options' factor, and {@link #WIDE}
+   * times it when that capacity is still under N (at N no expert can overflow, and DROPLESS does no more work).
+   */
+  static List<Double> rungs(MoeProblem p) {
+    double f = p.options().capacityFactor();
+    long wide = CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f * WIDE);
+    return wide > capacity(p) && wide < p.tokens() ? List.of(f, f * WIDE) : List.of(f);
+  }
+
+  /** {@code p} with another capacity factor. */
+  static MoeProblem withFactor(MoeProblem p, double factor) {
+    return new MoeProblem(p.options().toBuilder().capacityFactor(factor).build(), p.x(), p.probs(), p.experts(),
+        p.gates(), p.weights(), p.tokens(), p.model(), p.hidden(), p.numExperts(), p.topK());
+  }
+
+  /**
+   * The branch (i32 scalar): the first rung whose capacity holds the most loaded expert, or {@code rungs.size()}
+   * (DROPLESS) when none does.
+   */
+  static Tensor branch(MoeProblem p, Tensor loads) {
+    Tensor most = loads.max();
+    Tensor index = null;
+    for (double f : rungs(p)) {
+      long c = CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f);
+      Tensor over = most.gt(c).astype(DType.I32);
+      index = index == null ? over : index.add(over);
+    }
+    return index;
+  }
+
+  /** Whether some expert gets more than C copies (bool scalar): CAPACITY at the options' factor would drop. */
   static Tensor overflows(Tensor loads, long capacity) {
     return loads.max().gt((long) capacity);
   }
@@ -46,8 +87,13 @@ final class CapacityCheckedMoe implements MoeImpl {
       Tensor capacity = new CapacityMoe().compute(p).output();
       return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), fallback);
     }
-    List<Tensor> r = Lax.cond(over, ignored -> List.of(new DroplessMoe().compute(p, loads).output()),
-        ignored -> List.of(new CapacityMoe().compute(p).output()), List.of());
-    return new Out(r.get(0), p.x().graph().scalar(0L, DType.I32), fallback);
+    List<Double> rungs = rungs(p);
+    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
+    for (double f : rungs) branches.add(ignored -> List.of(new CapacityMoe().compute(withFactor(p, f)).output()));
+    branches.add(ignored -> List.of(new DroplessMoe().compute(p, loads).output()));
+    Tensor branch = branch(p, loads);
+    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
+    // DROPLESS ran only past the last rung; a wider rung is still the capacity form
+    return new Out(r.get(0), p.x().graph().scalar(0L, DType.I32), branch.eq((long) rungs.size()).astype(DType.I32));
   }
 }

@@ -95,8 +95,8 @@ public final class MoeAutoTable {
    * CUDA GPUs, from rounds 1-3 on one H200 (2026-12-02, {@code scripts/device-moe.sh}, i.e. {@code xla4j bench moe
    * --backend pjrt --shape T,D,F --impl ...} beside {@code scripts/moe_jax.py}; bench/results/moe-h200-2026-12-02-
    * round*.md), 8 experts top-2, bf16. CAPACITY itself stays out (AUTO must not drop); from 64 copies per expert
-   * (prefill and training batches) AUTO runs CAPACITY_CHECKED, CAPACITY's matmul where nothing would be dropped and
-   * DROPLESS otherwise. Between 8 and 64 copies per expert, where an expert over capacity is likely at factor 1.25,
+   * (prefill and training batches) AUTO runs CAPACITY_CHECKED, CAPACITY's matmul at the first capacity of its ladder
+   * (factor 1.25, then 2.5) that drops nothing, DROPLESS otherwise. Between 8 and 64 copies per expert, where an expert over capacity is likely at factor 1.25,
    * DROPLESS runs directly. The DROPLESS tile (either way) follows the mean load ({@link Rule#tileFor}).
    */
   public static final List<Rule> CUDA = List.of(
@@ -113,10 +113,13 @@ public final class MoeAutoTable {
               + " capacity 1.25 is likely at these loads, so CAPACITY_CHECKED would mostly run its DROPLESS branch"
               + " anyway"),
       new Rule(ANY, 0, MoeImplementation.CAPACITY_CHECKED, FewTokensForm.GATHER, false, 128, 1024,
-          "H200 round 2 (scripts/device-moe.sh round2), capacity cf 1.25 (0.00% dropped with the bench's router):"
-              + " T8192 D2048 F5632 2.38 ms, 3.1x JAX's best (dense 7.45); T4096 D6144 F32768 17.4 ms, 3.4x JAX's"
-              + " best (dense 58.6), against dropless tiled tile 1024 4.70 / 35.9 ms (1.6x). The checked form itself"
-              + " (the conditional, and its DROPLESS fallback's cost) is to be measured: scripts/device-moe.sh round4"));
+          "H200 round 4 (scripts/device-round8.sh B, 2026-12-02; bench/results/moe-h200-2026-12-02-round4.md),"
+              + " capacity-checked cf 1.25 (nothing over capacity with the bench's router): T8192 D2048 F5632 2.46 ms"
+              + " (auto 2.39), 2.9x JAX's best (dense 7.22); T4096 D6144 F32768 18.1 ms (auto 18.0), 3.3x (dense"
+              + " 59.5); T2048 D1536 F8192 0.70 ms (auto 0.72), 2.9x (dense 2.01); the conditional costs 1-5% over"
+              + " capacity alone; its DROPLESS fallback (cf 0.5) 4.86 ms at T8192, as dropless tiled 4.75. The 1.59B"
+              + " model's own router overflowed cf 1.25 on a 2,048-token prompt (its prefill ran DROPLESS: 14.8 ms),"
+              + " hence the second rung at 2.5 (not yet measured)"));
 
   /**
    * The embedded XLA CPU backend (TensorFlow 2.18), from {@code xla4j bench moe --backend cpu --shape T,256,512

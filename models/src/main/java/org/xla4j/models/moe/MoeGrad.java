@@ -1,7 +1,9 @@
 package org.xla4j.models.moe;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Lax;
@@ -30,8 +32,8 @@ import org.xla4j.types.TensorType;
  *   <li>CAPACITY: the {@code [E, C, D]} buffer and its cotangent scattered into the same slots; the batched
  *       matmuls transpose as batched matmuls. Dropped copies have no slot, so they get zero gradient, as their
  *       output was zero.
- *   <li>CAPACITY_CHECKED: a conditional on the forward's predicate (some expert over capacity) between the
- *       DROPLESS and CAPACITY backwards above, so only the taken branch's backward runs.
+ *   <li>CAPACITY_CHECKED: a case on the forward's branch (the capacity rung that held every expert, or none) between
+ *       CAPACITY's backward at that rung and DROPLESS's, so only the taken branch's backward runs.
  *   <li>FEW_TOKENS: whatever the forward form, the chosen experts' matrices are gathered ({@code [N·K, ...]}), the
  *       backward runs one row per copy, and the weight gradients scatter-add back by expert.
  * </ul>
@@ -140,16 +142,20 @@ final class MoeGrad {
   // ---- CAPACITY_CHECKED ----
 
   /**
-   * A conditional on the forward's predicate (recomputed from the same routing, so the same value): DROPLESS's
-   * backward where some expert was over capacity, else CAPACITY's (which then drops nothing).
+   * A case on the forward's branch (recomputed from the same routing, so the same value): CAPACITY's backward at
+   * the rung the forward took (which then dropped nothing), or DROPLESS's past the last rung.
    */
   private static CopyGrad checked(MoeProblem p, Tensor dy) {
-    Tensor over = CapacityCheckedMoe.overflows(CapacityCheckedMoe.loads(p), CapacityCheckedMoe.capacity(p));
+    Tensor branch = CapacityCheckedMoe.branch(p, CapacityCheckedMoe.loads(p));
     MoeWeights w = p.weights();
     List<DType> types = List.of(p.x().dtype(), p.x().dtype(), w.linear().matrix().dtype(),
         w.linearV().matrix().dtype(), w.linear1().matrix().dtype());
-    List<Tensor> r = Lax.cond(over, ignored -> list(dropless(p, dy), types), ignored -> list(capacity(p, dy), types),
-        List.of());
+    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
+    for (double f : CapacityCheckedMoe.rungs(p)) {
+      branches.add(ignored -> list(capacity(CapacityCheckedMoe.withFactor(p, f), dy), types));
+    }
+    branches.add(ignored -> list(dropless(p, dy), types));
+    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
     return new CopyGrad(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
   }
 

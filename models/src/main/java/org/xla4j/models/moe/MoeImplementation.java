@@ -25,9 +25,10 @@ public enum MoeImplementation {
    */
   CAPACITY,
   /**
-   * CAPACITY's batched matmul at capacity {@code C = ceil(N·K/E · capacityFactor)} (default factor 1.25) when no
-   * expert receives more than C copies, else DROPLESS: one conditional on the device, so nothing is ever dropped
-   * and the result is DENSE's up to the order of f32 sums. {@link MoeResult#fallback()} says which branch ran.
+   * CAPACITY's batched matmul at the first capacity of a ladder that holds the busiest expert: {@code C = ceil(N·K/E
+   * · capacityFactor)} (default factor 1.25), then twice that (while under N), else DROPLESS: one case on the
+   * device, so nothing is ever dropped and the result is DENSE's up to the order of f32 sums.
+   * {@link MoeResult#fallback()} is 1 where DROPLESS ran.
    * The DROPLESS branch follows {@link MoeOptions#tileSize()} and {@link MoeOptions#raggedDot()}.
    *
    * <pre>{@code
