@@ -263,7 +263,8 @@ class GrokTrainF32Test {
   /**
    * The precision reaches every dot of the step, forward and backward (projections, attention, the MoE's router,
    * experts and gated sum, the logits): with f32 compute no dot is left at DEFAULT (a GPU would run it in TF32),
-   * and the bf16 step's dots stay DEFAULT.
+   * and the bf16 step's dots stay DEFAULT except the router's f32 ones, HIGHEST at every compute dtype (a TF32
+   * router flips near-tied expert choices).
    */
   @Test
   void everyDotOfTheF32StepIsHighest() {
@@ -276,7 +277,15 @@ class GrokTrainF32Test {
     assertTrue(dots >= 20, "dots in the f32 step: " + dots);
     assertEquals(2 * dots, count(f32, "#stablehlo<precision HIGHEST>"), "both operands of every dot at HIGHEST");
     assertEquals(0, count(f32, "precision DEFAULT"));
-    assertEquals(0, count(bf16, "precision HIGHEST"));
+    long routerDots = 0;
+    for (String line : bf16.split("\n")) {
+      if (!line.contains("stablehlo.dot_general") || !line.contains("precision HIGHEST")) continue;
+      routerDots++;
+      assertTrue(line.contains("-> tensor<") && !line.contains("bf16"), "a HIGHEST dot of the bf16 step is f32: " + line);
+    }
+    int layers = training.config().numLayers();
+    // per layer the router's forward dot and its two backward dots (d x, d router)
+    assertTrue(routerDots > 0 && routerDots <= 3L * layers, "HIGHEST dots of the bf16 step: " + routerDots);
     assertTrue(bf16.contains("bf16") && !f32.contains("bf16"), "f32 compute casts nothing to bf16");
   }
 

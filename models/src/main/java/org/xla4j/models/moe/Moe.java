@@ -62,9 +62,14 @@ public final class Moe {
     return ScopedValue.where(MoeGrad.FORWARD_AUTODIFF, true).call(body::get);
   }
 
-  /** Router probabilities {@code [N, E]} (f32) of tokens {@code x [N, D]}. */
-  static Tensor probabilities(Tensor x, Tensor router, org.xla4j.ir.Precision precision) {
-    return x.astype(DType.F32).matmul(router.astype(DType.F32), null, precision).softmax(-1);
+  /**
+   * Router probabilities {@code [N, E]} (f32) of tokens {@code x [N, D]}, the dot at HIGHEST whatever the experts'
+   * precision: at DEFAULT a GPU computes an f32 dot in TF32 (10-bit mantissa), which flips the top-2 choice of
+   * tokens whose best experts nearly tie, and a flipped expert changes the token's output wholly (JAX's Grok-1
+   * scripts route at HIGHEST too). The dot is [N, D] x [D, E], a negligible part of the layer.
+   */
+  static Tensor probabilities(Tensor x, Tensor router) {
+    return x.astype(DType.F32).matmul(router.astype(DType.F32), null, org.xla4j.ir.Precision.HIGHEST).softmax(-1);
   }
 
   /** E · Σ_e (copies routed to e / (N·K)) · mean_n probs[n, e]. */
@@ -103,7 +108,7 @@ public final class Moe {
     }
     if (o.tileSize() < 0) throw error("requires tileSize >= 0 (0 = automatic), got " + o.tileSize());
     Tensor x2 = x.reshape(n, d);
-    Tensor probs = probabilities(x2, r, o.precision());
+    Tensor probs = probabilities(x2, r);
     TopK top = probs.topK(k);
     Tensor gates = switch (o.router()) {
       case GROK -> top.values();
