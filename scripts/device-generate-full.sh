@@ -94,9 +94,9 @@ xla4j_side() {  # xla4j_side WEIGHTS
   [ -d "$CKPT/$1" ] || { echo "!! no $CKPT/$1"; return 1; }
   local r=0
   echo "== xla4j generate, $1: batch 1 (greedy tokens compared with JAX's)"
-  gen 120 "$1-b1" "$1" 1 $PLEN $NEW || r=$?
+  gen 120 "$1-b1" "$1" 1 $PLEN $NEW --tokens-per-call 1 || r=$?
   echo "== xla4j generate, $1: batch 32"
-  gen 120 "$1-b32" "$1" 32 $PLEN $NEW || r=$?
+  gen 120 "$1-b32" "$1" 32 $PLEN $NEW --tokens-per-call 1 || r=$?
   if [ "${XLA4J_TTFT:-1}" = 1 ]; then
     echo "== xla4j generate, $1: time to first token, $TTFT-token prompt"
     gen 120 "$1-ttft" "$1" 1 $TTFT 4 || r=$?
@@ -119,7 +119,7 @@ extras() {
 CMDBUF=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,CONDITIONAL,WHILE
 cmdbuf() {
   echo "== xla4j generate, bf16 batch 1 with XLA_FLAGS=$CMDBUF: one token per call, 16 per call"
-  XLA_FLAGS=$CMDBUF gen 90 bf16-b1-cmdbuf bf16 1 $PLEN $NEW
+  XLA_FLAGS=$CMDBUF gen 90 bf16-b1-cmdbuf bf16 1 $PLEN $NEW --tokens-per-call 1
   XLA_FLAGS=$CMDBUF gen 90 bf16-b1-loop16-cmdbuf bf16 1 $PLEN $NEW --tokens-per-call 16
 }
 

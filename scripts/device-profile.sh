@@ -89,7 +89,7 @@ decode_run() {  # decode_run TAG [flags]
   summary "$tag" "xla4j generate $tag: bf16 batch 1, 16-token prompt + $NEW new tokens (prefill + decode calls)" \
     --per "$((NEW - 1))" --per-name "new token after the first"
 }
-decode() { decode_run decode-b1; }
+decode() { decode_run decode-b1 --tokens-per-call 1; }
 loop() { decode_run decode-b1-loop16 --tokens-per-call 16; }
 prefill() {
   local cmd

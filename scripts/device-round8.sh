@@ -3,8 +3,8 @@
 # limit, meant to follow each other while the machine is warm (the checkpoint part A writes is reused after):
 #   part A (under 9.8 minutes): the training step beside JAX + optax: f32 loss agreement (HIGHEST dots, MoE dense,
 #     10 steps) and bf16 speed (xla4j MoE auto and dense vs JAX's best) -> device-train.sh agree-speed; then
-#     attention forward+backward beside JAX at S8192 and 16384 (BLOCKWISE with its step budget of 128 MiB, and
-#     64 MiB beside it) -> device-attention-grad.sh
+#     attention forward+backward beside JAX at S8192 and 16384 (BLOCKWISE with a step budget of 128 MiB, then the
+#     automatic one, and 64 MiB beside it) -> device-attention-grad.sh
 #   part B (under 9.8 minutes): MoE round 4 (CAPACITY_CHECKED at the prefill shapes, its fallback's cost, the
 #     T1 layout experiments) -> device-moe.sh round4; prefill of a 2,048-token prompt beside JAX with the logits
 #     compared (MoE auto = CAPACITY_CHECKED there) -> device-generate-full.sh prefill; then as much of part C's

@@ -23,6 +23,7 @@ import org.xla4j.models.generate.TokenEvent;
 import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.Platform;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -78,9 +79,18 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "0", description = "Rows decoded together (0: the number of prompts, at most 8).")
   int batch;
 
-  @Option(names = "--tokens-per-call", defaultValue = "1",
-      description = "Tokens per decode call: 1 streams step by step; more runs an on-device loop (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--tokens-per-call", defaultValue = "0",
+      description = "Tokens per decode call: 1 streams step by step; more runs an on-device loop; 0 (default): "
+          + AUTO_TOKENS_PER_CALL + " on an accelerator, 1 on a CPU.")
   int tokensPerCall;
+
+  /**
+   * The automatic tokens per decode call on accelerators. H200, 1.59B Grok-shaped model, batch 1 (scripts/device-round7.sh
+   * A, bench/results/round7-h200-2026-12-02.md): one token per call bf16 1,032 tok/s, int8 555 (the host's ~1 ms to
+   * launch a call is not hidden); 16 per call bf16 1,126, int8 1,186 (JAX's decode loop 1,094 / 1,170). Text then
+   * streams in chunks of 16 tokens, about 15 ms apart at that speed.
+   */
+  static final int AUTO_TOKENS_PER_CALL = 16;
 
   @Option(names = "--decode-moe", paramLabel = "dense|dropless|capacity|few_tokens",
       description = "MoE implementation of the decode steps (default: auto, the measured pick for the backend's platform"
@@ -112,8 +122,11 @@ final class GenerateCommand implements Callable<Integer> {
       List<Request> reqs = requests(lm, params);
       int longest = reqs.stream().mapToInt(r -> r.prompt().length).max().orElse(1);
       int rows = batch > 0 ? batch : Math.min(reqs.size(), 8);
-      if (tokensPerCall < 1) throw new IllegalArgumentException("--tokens-per-call must be >= 1, got " + tokensPerCall);
-      Generator.Options o = Generator.Options.defaults().withBatch(rows).withTokensPerCall(tokensPerCall)
+      if (tokensPerCall < 0) {
+        throw new IllegalArgumentException("--tokens-per-call must be >= 1 (0: automatic), got " + tokensPerCall);
+      }
+      int perCall = tokensPerCall > 0 ? tokensPerCall : be.platform() == Platform.CPU ? 1 : AUTO_TOKENS_PER_CALL;
+      Generator.Options o = Generator.Options.defaults().withBatch(rows).withTokensPerCall(perCall)
           .withMaxLength(cacheLength(longest + maxNewTokens, lm.model().contextLength()))
           .withProgress(s -> err.println(s + " ..."))
           .withDecodeMoe(decodeMoe == null ? null : LogitsCommand.parseEnum(MoeImplementation.class, decodeMoe, "--decode-moe"));

@@ -123,6 +123,18 @@ class GenerateCommandTest {
   }
 
   @Test
+  void decodesOneTokenPerCallOnTheCpuByDefaultAndRefusesANegativeCount() {
+    int[] rc = new int[2];
+    String out = StdStreams.out(() -> rc[0] = Main.run("generate", "--model", "tiny-llama", "--prompt-tokens", "5,17,3",
+        "--max-new-tokens", "4", "--quiet"));
+    assertEquals(0, rc[0], out);
+    assertTrue(out.contains("(1 tokens per row each)"), "the CPU's automatic tokens per call is 1: " + out);
+    String err = StdStreams.err(() -> rc[1] = Main.run("generate", "--model", "tiny-llama", "--prompt-tokens", "5,17,3",
+        "--tokens-per-call", "-1"));
+    assertTrue(rc[1] != 0 && err.contains("--tokens-per-call") && err.contains("-1"), rc[1] + ": " + err);
+  }
+
+  @Test
   void refusesBadArgumentsWithUsageErrors() {
     String[] err = new String[3];
     int[] rc = new int[3];

@@ -37,8 +37,8 @@ import org.xla4j.ir.Precision;
  * @param keyChunkSize BLOCKWISE key chunk; 0 picks Sk/4 clamped to [512, 2048] (and at most Sk). Differentiated,
  *     BLOCKWISE's own backward uses one block size from both options ({@link Attention#blockwiseGradBlock})
  * @param blockwiseStepBytes BLOCKWISE differentiated: the most bytes of one step's f32 block scores (the block pairs a
- *     step computes at once); 0 picks 128 MiB. Smaller bounds live memory, larger means fewer, bigger
- *     products
+ *     step computes at once); 0: no bound (whole-diagonal steps; on the GPU smaller steps measured no
+ *     lower peak, since XLA's scheduler overlaps them)
  * @param platform the platform the program will run on ({@code cpu}, {@code cuda}), or null when unknown;
  *     when given, mechanisms that cannot run there are rejected at build time
  * @param custom the kernel of {@link Mechanism#CUSTOM}

@@ -28,12 +28,15 @@ import org.xla4j.types.TensorType;
  */
 final class BlockwiseBlocks {
   /**
-   * The automatic bound on one causal step's f32 scores: 128 MiB, 4 block pairs of 1024 x 1024 at B1 H8. The
-   * steps' score tensors (logits, P, dP, dS) are most of the backward's live memory: at S8192 B1 H8 with block
-   * 1024 and whole-diagonal steps of 8 pairs (268 MB each) the H200 held 1.36 GB of temporaries, at S16384 (16
-   * pairs) 4.37 GB (scripts/device-round7.sh C, 2026-12-02).
+   * The automatic bound on one causal step's f32 scores: none, steps of a whole diagonal's width. Smaller steps do
+   * not lower XLA's peak on the GPU, whose scheduler overlaps independent steps: bf16 causal B1 H8 D128 fwd+bwd,
+   * block 1024, H200 (scripts/device-round8.sh A, 2026-12-02; bench/results/round8-h200-2026-12-02.md): S8192
+   * whole diagonals (8 pairs, 268 MB per score tensor) 3.73 ms / 1.36 GB of temporaries (round 7), 128 MiB steps
+   * 3.64 ms / 2.20 GB, 64 MiB 4.25 ms / 2.75 GB; S16384 whole diagonals 12.84 ms / 4.37 GB, 128 MiB 14.92 ms /
+   * 3.80 GB, 64 MiB 17.30 ms / 4.48 GB. Bounding the steps pays only where the scheduler runs them in order (the
+   * CPU) or with ordering the program does not yet impose.
    */
-  static final long AUTO_STEP_BYTES = 128L << 20;
+  static final long AUTO_STEP_BYTES = Long.MAX_VALUE;
 
   /**
    * A run of pairs: query blocks [q0, q0+m) with key blocks [k0, k0+m) pairwise, or (a step that is not
@@ -148,7 +151,7 @@ final class BlockwiseBlocks {
   static long maxPairs(AttentionProblem p, long c, DType acc) {
     long budget = p.options().blockwiseStepBytes() == 0 ? AUTO_STEP_BYTES : p.options().blockwiseStepBytes();
     double pair = (double) p.batch() * p.heads() * c * c * acc.byteSize();
-    return Math.max(1, (long) Math.floor(budget / pair));
+    return (long) Math.max(1, Math.min(Long.MAX_VALUE, Math.floor(budget / pair)));
   }
 
   private Step step(List<Run> runs, boolean paired, boolean diagonal) {
