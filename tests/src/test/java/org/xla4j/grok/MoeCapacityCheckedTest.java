@@ -23,7 +23,6 @@ import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.HostTensor;
 import org.xla4j.types.DType;
-import org.xla4j.types.Shape;
 
 /**
  * CAPACITY_CHECKED against DENSE (CPU backend) in both of its branches: a capacity no expert can pass (factor E:
@@ -61,9 +60,13 @@ class MoeCapacityCheckedTest {
   }
 
   static HostTensor normal(Random r, DType dtype, double std, long... dims) {
-    float[] f = new float[(int) Shape.of(dims).numElements()];
-    for (int i = 0; i < f.length; i++) f[i] = (float) (r.nextGaussian() * std);
-    return HostTensor.of(dtype, Shape.of(dims), f);
+    return MoeImplementationsTest.normal(r, dtype, std, dims);
+  }
+
+  /** The layer's weights as parameters of {@code g}, typed as {@code in}'s router and expert tensors (1 to 4). */
+  static MoeWeights weights(Graph g, List<HostTensor> in) {
+    return new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
+        Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
   }
 
   @Test
@@ -73,8 +76,7 @@ class MoeCapacityCheckedTest {
       List<HostTensor> in = inputs(dt == DType.BF16 ? 21 : 22, dt);
       Graph g = new Graph("moe_checked");
       Tensor x = g.parameter(in.get(0).type());
-      MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
-          Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+      MoeWeights w = weights(g, in);
       MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
       MoeResult dense = Moe.apply(base.withImplementation(MoeImplementation.DENSE), x, w);
       MoeResult fits = Moe.apply(base.toBuilder().capacityFactor(E).build(), x, w);
@@ -130,8 +132,7 @@ class MoeCapacityCheckedTest {
     List<HostTensor> in = inputs(24, DType.F32);
     Graph g0 = new Graph("moe_routing");
     Tensor x0 = g0.parameter(in.get(0).type());
-    MoeWeights w0 = new MoeWeights(g0.parameter(in.get(1).type()), Weight.of(g0.parameter(in.get(2).type())),
-        Weight.of(g0.parameter(in.get(3).type())), Weight.of(g0.parameter(in.get(4).type())));
+    MoeWeights w0 = weights(g0, in);
     MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.DENSE).build();
     int[] load = new int[E];
     for (int e : GrokHarness.run(cpu, g0, in, Moe.apply(base, x0, w0).experts()).get(0).toIntArray()) load[e]++;
@@ -143,8 +144,7 @@ class MoeCapacityCheckedTest {
     assertTrue(c1 < maxLoad && maxLoad <= c2 && c2 < N, "rungs " + c1 + ", " + c2 + " around max load " + maxLoad);
     Graph g = new Graph("moe_checked_wide");
     Tensor x = g.parameter(in.get(0).type());
-    MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
-        Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+    MoeWeights w = weights(g, in);
     MoeResult dense = Moe.apply(base, x, w);
     MoeOptions o = base.toBuilder().implementation(MoeImplementation.CAPACITY_CHECKED).capacityFactor(f).build();
     MoeResult checked = Moe.apply(o, x, w);
@@ -172,8 +172,7 @@ class MoeCapacityCheckedTest {
     in.set(1, HostTensor.of(DType.F32, in.get(1).shape(), router));
     Graph g = new Graph("moe_checked_skewed");
     Tensor x = g.parameter(in.get(0).type());
-    MoeWeights w = new MoeWeights(g.parameter(in.get(1).type()), Weight.of(g.parameter(in.get(2).type())),
-        Weight.of(g.parameter(in.get(3).type())), Weight.of(g.parameter(in.get(4).type())));
+    MoeWeights w = weights(g, in);
     MoeOptions o = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
     MoeResult dense = Moe.apply(o.withImplementation(MoeImplementation.DENSE), x, w);
     MoeResult checked = Moe.apply(o, x, w);

@@ -98,22 +98,8 @@ final class BlockwiseBlocks {
     }
     long width = Math.min(offsets.get(0).m(), maxPairs);
     for (Run piece : split(offsets.get(0), width)) steps.add(step(List.of(piece), true, true));
-    if (width == offsets.get(0).m()) {
-      // the whole diagonal fits one step: offsets d and n - d fill a step of n pairs together
-      int lo = 1;
-      int hi = offsets.size() - 1;
-      while (lo <= hi) {
-        if (lo < hi && offsets.get(lo).m() + offsets.get(hi).m() <= width) {
-          steps.add(step(List.of(offsets.get(lo), offsets.get(hi)), true, false));
-          hi--;
-        } else {
-          steps.add(step(List.of(offsets.get(lo)), true, false));
-        }
-        lo++;
-      }
-      return;
-    }
-    // steps of at most `width` pairs: full pieces alone, the remainders (longest first) paired two by two
+    // steps of at most `width` pairs: full pieces alone, the rest (longest first) paired two by two; with the whole
+    // diagonal's width that pairs offsets d and n - d into steps of n pairs
     List<Run> rest = new ArrayList<>();
     for (Run r : offsets.subList(1, offsets.size())) {
       for (Run piece : split(r, width)) {
