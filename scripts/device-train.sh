@@ -81,9 +81,11 @@ ckpt() {
   $PY scripts/train_jax.py tokens "$TOKENS" --count $((BATCH * SEQ * STEPS)) --vocab "$VOCAB" --seed 0
 }
 agree_jax() {
-  echo "== agreement, JAX: f32 compute, precision HIGHEST, MoE dense"
+  # AGREE_JAX_MOE=dense,capacity adds JAX's capacity form at factor $CF (4: nothing can drop): the spread two JAX
+  # forms of one function show in f32, beside xla4j's difference from JAX dense
+  echo "== agreement, JAX: f32 compute, precision HIGHEST, MoE ${AGREE_JAX_MOE:-dense}"
   limited "${AGREE_LIMIT:-200}" "agree jax" $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" \
-    --moe dense --compute f32 --output "$RUNS/train-jax-f32.json"
+    --moe "${AGREE_JAX_MOE:-dense}" --capacity-factor "$CF" --compute f32 --output "$RUNS/train-jax-f32.json"
 }
 jax_side() {
   echo "== JAX: value_and_grad + optax, bf16 compute, MoE dense and capacity (factor $CF)"

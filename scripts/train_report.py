@@ -83,6 +83,17 @@ def agreement(runs, out):
                "(scripts/train_report.py says how it was derived).\n")
     for mode in modes:
         j, x = runs.get(("jax", mode, "f32")), runs.get(("xla4j", mode, "f32"))
+        jd = runs.get(("jax", "dense", "f32"))
+        if j and not x and mode != "dense" and jd:
+            # a JAX-only mode (AGREE_JAX_MOE): two JAX forms of one function, the spread f32 rounding alone makes
+            jl, dl = j.get("losses", []), jd.get("losses", [])
+            out.append(f"### JAX {mode} vs JAX dense, f32: the spread within JAX (no verdict)\n")
+            out.append("| step | JAX dense | JAX " + mode + " | rel diff |")
+            out.append("|---:|---:|---:|---:|")
+            for i in range(min(len(jl), len(dl))):
+                out.append(f"| {i + 1} | {dl[i]:.7f} | {jl[i]:.7f} | {abs(jl[i] - dl[i]) / max(abs(dl[i]), 1e-12):.2e} |")
+            out.append("")
+            continue
         if not j or not x:
             out.append(f"### MoE {mode}, f32: no {'jax' if not j else 'xla4j'} run: FAIL\n")
             verdicts.append((mode, False, None))
