@@ -1,5 +1,6 @@
 package org.xla4j.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,22 @@ class DecodeProgramsMoePickTest {
       CausalLm.Grok g = (CausalLm.Grok) lm.model();
       assertEquals("cpu", g.options().moe().platform());
       assertEquals(MoeImplementation.AUTO, g.options().moe().implementation());
+      // the experts as stored on the device: [E, out, in] (contraction axis minor), attention as in the tree
+      assertTrue(g.expertsMinor());
+      var logical = LanguageModel.tinyGrokConfig().parameterTypes();
+      int experts = 0;
+      for (String path : logical.paths()) {
+        long[] want = logical.get(path).shape().dims();
+        long[] got = lm.parameters().get(path).type().shape().dims();
+        if (path.matches(".*moe/(linear|linear_v|linear_1)/w")) {
+          experts++;
+          assertArrayEquals(new long[] {want[0], want[2], want[1]}, got, path);
+        } else {
+          assertArrayEquals(want, got, path);
+        }
+      }
+      assertEquals(3 * logical.paths().stream().filter(x -> x.endsWith("moe/linear/w")).count(), experts);
+      assertTrue(experts > 0);
     }
   }
 

@@ -40,7 +40,9 @@ public final class GenHarness {
    * The greedy continuation the full forward pass (no cache) implies for {@code seq} = prompt + generated: the
    * argmax of the logits at positions {@code promptLength - 1 .. seq.length - 2}.
    */
-  public static int[] fullForwardArgmax(Backend be, CausalLm lm, Tree<HostTensor> w, int[] seq, int promptLength) {
+  public static int[] fullForwardArgmax(Backend be, CausalLm model, Tree<HostTensor> w, int[] seq, int promptLength) {
+    // w is in the parameter tree's own layout: a model that stores experts transposed reads it as the plain model does
+    CausalLm lm = model instanceof CausalLm.Grok gk && gk.expertsMinor() ? new CausalLm.Grok(gk.config(), gk.options()) : model;
     Graph g = new Graph("full");
     Tree<Tensor> params = g.parameters(lm.parameterTypes().prefixed("params")).subtree("params");
     Tensor tokens = g.parameter("tokens", org.xla4j.types.TensorType.of(DType.I32, 1, seq.length));

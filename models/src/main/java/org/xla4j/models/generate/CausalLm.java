@@ -52,14 +52,24 @@ public sealed interface CausalLm {
   CausalLm withMoe(MoeImplementation implementation);
 
   /** Grok-1 (pad id 0). */
-  record Grok(Grok1Config config, Grok1.Options options) implements CausalLm {
+  record Grok(Grok1Config config, Grok1.Options options, boolean expertsMinor) implements CausalLm {
     public Grok {
       java.util.Objects.requireNonNull(config, "config");
       java.util.Objects.requireNonNull(options, "options");
     }
 
+    /** Parameters in the tree's own layout (expert matrices {@code [E, in, out]}). */
+    public Grok(Grok1Config config, Grok1.Options options) { this(config, options, false); }
+
+    /** The same model with expert matrices stored {@code [E, out, in]} ({@link ExpertLayout}). */
+    public Grok withExpertsMinor() { return new Grok(config, options, true); }
+
     @Override
-    public Tree<TensorType> parameterTypes() { return config.parameterTypes(); }
+    public Tree<TensorType> parameterTypes() {
+      return expertsMinor ? ExpertLayout.storedTypes(config.parameterTypes()) : config.parameterTypes();
+    }
+
+    private Tree<Tensor> logical(Tree<Tensor> params) { return expertsMinor ? ExpertLayout.logical(params) : params; }
 
     @Override
     public KvCache cache(long batch, long maxLength) { return Grok1Cached.cache(config, batch, maxLength); }
@@ -75,18 +85,18 @@ public sealed interface CausalLm {
 
     @Override
     public Step forward(Tree<Tensor> params, CacheStep cs) {
-      Grok1Cached.Output o = Grok1Cached.forward(config, params, cs, options);
+      Grok1Cached.Output o = Grok1Cached.forward(config, logical(params), cs, options);
       return new Step(o.logits(), o.cache());
     }
 
     @Override
     public Tensor fullLogits(Tree<Tensor> params, Tensor tokens) {
-      return Grok1.forward(config, params, tokens, options).logits();
+      return Grok1.forward(config, logical(params), tokens, options).logits();
     }
 
     @Override
     public CausalLm withMoe(MoeImplementation implementation) {
-      return new Grok(config, options.withMoe(options.moe().withImplementation(implementation)));
+      return new Grok(config, options.withMoe(options.moe().withImplementation(implementation)), expertsMinor);
     }
   }
 

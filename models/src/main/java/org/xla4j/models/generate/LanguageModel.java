@@ -118,8 +118,8 @@ public final class LanguageModel implements AutoCloseable {
       case "tiny-grok" -> {
         Grok1Config c = tinyGrokConfig();
         Tree<HostTensor> w = Tree.of(Grok1RandomWeights.generate(c, PRESET_SEED));
-        yield new LanguageModel(preset, new CausalLm.Grok(c, grokOptions(backend.platformName())), backend, upload(w, backend),
-            tok, false, eos, true);
+        yield new LanguageModel(preset, new CausalLm.Grok(c, grokOptions(backend.platformName())).withExpertsMinor(),
+            backend, ExpertLayout.toStored(upload(w, backend), backend), tok, false, eos, true);
       }
       case "tiny-llama" -> {
         LlamaConfig c = tinyLlamaConfig();
@@ -145,8 +145,8 @@ public final class LanguageModel implements AutoCloseable {
       Set<Integer> eos = new LinkedHashSet<>();
       if (tok != null) tok.special().eos().ifPresent(eos::add);
       return switch (m.type()) {
-        case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), grokOptions(backend.platformName())), backend, w,
-            tok, false, eos, false);
+        case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), grokOptions(backend.platformName()))
+            .withExpertsMinor(), backend, ExpertLayout.toStored(w, backend), tok, false, eos, false);
         case LLAMA -> {
           LlamaConfig c = m.llamaConfig();
           eos.addAll(c.eosTokenIds());

@@ -1,0 +1,92 @@
+package org.xla4j.models.generate;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.xla4j.dsl.Graph;
+import org.xla4j.dsl.Tensor;
+import org.xla4j.runtime.Backend;
+import org.xla4j.runtime.DeviceBuffer;
+import org.xla4j.runtime.Executable;
+import org.xla4j.tree.Tree;
+import org.xla4j.types.Shape;
+import org.xla4j.types.TensorType;
+
+/**
+ * How a generation model stores Grok-1's expert matrices on the device: {@code [E, out, in]}, the contraction axis
+ * minor, where the model's parameter tree has them {@code [E, in, out]}; the programs transpose them back, which XLA
+ * folds into the consumers' layouts. Decode reads only the chosen experts (FEW_TOKENS REDUCE), and over this layout
+ * each expert's reduction runs along contiguous rows: H200, Grok-1's layer at T1 (scripts/device-round8.sh B,
+ * bench/results/moe-h200-2026-12-02-round4.md): 0.560 ms, at the 0.573 ms copy-rate floor, against 1.010 ms over
+ * [E, in, out] (column reductions at 0.56 of the copy rate), JAX 2.141. The batched and grouped matmuls of prefill
+ * (CAPACITY_CHECKED, DROPLESS) get the transpose folded into their operand's layout (a GEMM takes a transposed
+ * operand); the whole model in this layout is not yet timed on the GPU. Int8 weights: the int8 values are stored
+ * transposed, their scales as they are.
+ *
+ * <pre>{@code
+ * Tree<TensorType> stored = ExpertLayout.storedTypes(config.parameterTypes());
+ * Tree<Tensor> params = ExpertLayout.logical(g.parameters(stored));   // what Grok1Cached.forward takes
+ * }</pre>
+ */
+final class ExpertLayout {
+  private static final Pattern EXPERT_MATRIX = Pattern.compile("(^|.*/)moe/(linear|linear_v|linear_1)/w");
+
+  private ExpertLayout() {}
+
+  /** Whether {@code path} is an expert matrix leaf (rank 3, {@code [E, in, out]} in the parameter tree). */
+  static boolean isExpertMatrix(String path) {
+    return EXPERT_MATRIX.matcher(path).matches();
+  }
+
+  /** The parameter types as stored: expert matrices {@code [E, out, in]}. */
+  static Tree<TensorType> storedTypes(Tree<TensorType> logical) {
+    return logical.mapWithPath((p, t) -> isExpertMatrix(p) ? swapped(t) : t);
+  }
+
+  /** The model's parameters from stored ones: expert matrices transposed back to {@code [E, in, out]}. */
+  static Tree<Tensor> logical(Tree<Tensor> stored) {
+    return stored.mapWithPath((p, t) -> isExpertMatrix(p) ? t.transpose(0, 2, 1) : t);
+  }
+
+  /**
+   * {@code weights} (uploaded in the parameter tree's layout) with each expert matrix transposed to the stored
+   * layout on the device, one matrix at a time and the old buffer donated, so the peak is one matrix more than the
+   * weights; a transpose program per distinct shape.
+   */
+  static Tree<DeviceBuffer> toStored(Tree<DeviceBuffer> weights, Backend backend) {
+    Map<TensorType, Executable> programs = new HashMap<>();
+    Map<String, DeviceBuffer> out = new LinkedHashMap<>();
+    java.util.List<String> paths = weights.paths();
+    int i = 0;
+    try {
+      for (; i < paths.size(); i++) {
+        DeviceBuffer b = weights.get(paths.get(i));
+        if (!isExpertMatrix(paths.get(i)) || b.type().rank() != 3) {
+          out.put(paths.get(i), b);
+          continue;
+        }
+        Executable exe = programs.computeIfAbsent(b.type(), t -> {
+          Graph g = new Graph("expert_layout");
+          Tensor x = g.parameter(t);
+          return backend.compile(g.program(x.transpose(0, 2, 1)));
+        });
+        out.put(paths.get(i), exe.call().donated(b).execute().get(0));
+      }
+    } catch (RuntimeException e) {
+      // nothing leaks: the buffers made so far and those not yet reached (a donated one is already released)
+      out.values().forEach(DeviceBuffer::close);
+      for (int j = i; j < paths.size(); j++) weights.get(paths.get(j)).close();
+      throw e;
+    } finally {
+      programs.values().forEach(Executable::close);
+    }
+    return Tree.of(out);
+  }
+
+  private static TensorType swapped(TensorType t) {
+    if (t.rank() != 3) return t;
+    long[] d = t.shape().dims();
+    return new TensorType(t.dtype(), Shape.of(d[0], d[2], d[1]));
+  }
+}
