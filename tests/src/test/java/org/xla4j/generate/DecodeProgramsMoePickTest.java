@@ -2,13 +2,19 @@ package org.xla4j.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.xla4j.models.generate.CausalLm;
+import org.xla4j.models.generate.Completion;
 import org.xla4j.models.generate.DecodePrograms;
+import org.xla4j.models.generate.ExpertStorage;
+import org.xla4j.models.generate.Generator;
 import org.xla4j.models.generate.LanguageModel;
+import org.xla4j.models.generate.SamplingParams;
 import org.xla4j.models.grok.Grok1Config;
 import org.xla4j.models.moe.MoeAutoTable;
 import org.xla4j.models.moe.MoeImplementation;
@@ -45,7 +51,24 @@ class DecodeProgramsMoePickTest {
       CausalLm.Grok g = (CausalLm.Grok) lm.model();
       assertEquals("cpu", g.options().moe().platform());
       assertEquals(MoeImplementation.AUTO, g.options().moe().implementation());
-      // the experts as stored on the device: [E, out, in] (contraction axis minor), attention as in the tree
+      assertFalse(g.expertsMinor(), "on a CPU the experts stay as the tree has them");
+      assertEquals(ExpertStorage.AS_TREE, ExpertStorage.forPlatform("cpu"));
+      assertEquals(ExpertStorage.CONTRACTION_MINOR, ExpertStorage.forPlatform("cuda"));
+    }
+  }
+
+  /**
+   * CONTRACTION_MINOR (the GPUs' default), forced on the CPU: the experts as stored on the device are [E, out, in],
+   * everything else as the tree has it, and greedy generation (bf16 tiny-grok, batched rows, one and several tokens per
+   * call) gives the tokens the tree's layout gives.
+   */
+  @Test
+  void expertsStoredContractionMinorGenerateTheSameTokens() {
+    int[][] prompts = {{72, 101, 108, 108, 111}, {5, 17, 3}};
+    try (Backend cpu = Backends.open("cpu");
+         LanguageModel plain = LanguageModel.preset("tiny-grok", cpu, ExpertStorage.AS_TREE);
+         LanguageModel lm = LanguageModel.preset("tiny-grok", cpu, ExpertStorage.CONTRACTION_MINOR)) {
+      CausalLm.Grok g = (CausalLm.Grok) lm.model();
       assertTrue(g.expertsMinor());
       var logical = LanguageModel.tinyGrokConfig().parameterTypes();
       int experts = 0;
@@ -61,6 +84,16 @@ class DecodeProgramsMoePickTest {
       }
       assertEquals(3 * logical.paths().stream().filter(x -> x.endsWith("moe/linear/w")).count(), experts);
       assertTrue(experts > 0);
+      for (int perCall : new int[] {1, 3}) {
+        Generator.Options o = Generator.Options.defaults().withBatch(2).withMaxLength(64).withTokensPerCall(perCall);
+        try (Generator a = plain.generator(o); Generator b = lm.generator(o)) {
+          List<Completion> want = a.generateTokens(List.of(prompts), SamplingParams.greedy(8));
+          List<Completion> got = b.generateTokens(List.of(prompts), SamplingParams.greedy(8));
+          for (int i = 0; i < prompts.length; i++) {
+            assertArrayEquals(want.get(i).tokens(), got.get(i).tokens(), "prompt " + i + ", " + perCall + " per call");
+          }
+        }
+      }
     }
   }
 

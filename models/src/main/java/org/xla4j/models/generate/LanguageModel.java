@@ -112,14 +112,19 @@ public final class LanguageModel implements AutoCloseable {
    * @throws IllegalArgumentException naming the presets for an unknown name
    */
   public static LanguageModel preset(String preset, Backend backend) {
+    return preset(preset, backend, ExpertStorage.forPlatform(backend.platformName()));
+  }
+
+  /** {@link #preset(String, Backend)} with the experts kept as {@code storage} says (Grok presets). */
+  public static LanguageModel preset(String preset, Backend backend, ExpertStorage storage) {
+    java.util.Objects.requireNonNull(storage, "storage");
     Tokenizer tok = ByteTokenizer.withOffset(3);
     Set<Integer> eos = Set.of(tok.special().eos().getAsInt());
     return switch (preset) {
       case "tiny-grok" -> {
         Grok1Config c = tinyGrokConfig();
         Tree<HostTensor> w = Tree.of(Grok1RandomWeights.generate(c, PRESET_SEED));
-        yield new LanguageModel(preset, new CausalLm.Grok(c, grokOptions(backend.platformName())).withExpertsMinor(),
-            backend, ExpertLayout.toStored(upload(w, backend), backend), tok, false, eos, true);
+        yield grok(preset, c, backend, upload(w, backend), storage, tok, eos, true);
       }
       case "tiny-llama" -> {
         LlamaConfig c = tinyLlamaConfig();
@@ -138,6 +143,12 @@ public final class LanguageModel implements AutoCloseable {
    * {@code eos_token_id}s.
    */
   public static LanguageModel load(Path dir, Backend backend, LoadProgress progress) {
+    return load(dir, backend, progress, ExpertStorage.forPlatform(backend.platformName()));
+  }
+
+  /** {@link #load(Path, Backend, LoadProgress)} with the experts kept as {@code storage} says (Grok-1 checkpoints). */
+  public static LanguageModel load(Path dir, Backend backend, LoadProgress progress, ExpertStorage storage) {
+    java.util.Objects.requireNonNull(storage, "storage");
     Tokenizer tok = hasTokenizer(dir) ? Tokenizers.load(dir) : null;
     try (ModelDir m = ModelDir.open(dir)) {
       Tree<DeviceBuffer> w = ModelDir.upload(m.parameters(), backend, backend.devices().get(0), progress);
@@ -145,8 +156,7 @@ public final class LanguageModel implements AutoCloseable {
       Set<Integer> eos = new LinkedHashSet<>();
       if (tok != null) tok.special().eos().ifPresent(eos::add);
       return switch (m.type()) {
-        case GROK1 -> new LanguageModel(name, new CausalLm.Grok(m.grok1Config(), grokOptions(backend.platformName()))
-            .withExpertsMinor(), backend, ExpertLayout.toStored(w, backend), tok, false, eos, false);
+        case GROK1 -> grok(name, m.grok1Config(), backend, w, storage, tok, eos, false);
         case LLAMA -> {
           LlamaConfig c = m.llamaConfig();
           eos.addAll(c.eosTokenIds());
@@ -171,6 +181,17 @@ public final class LanguageModel implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot list " + dir, e);
     }
+  }
+
+  /** A Grok-1 model over uploaded weights {@code w} ([E, in, out] experts), converted to {@code storage} on the device. */
+  private static LanguageModel grok(String name, Grok1Config c, Backend backend, Tree<DeviceBuffer> w,
+      ExpertStorage storage, Tokenizer tok, Set<Integer> eos, boolean randomWeights) {
+    CausalLm.Grok model = new CausalLm.Grok(c, grokOptions(backend.platformName()));
+    return switch (storage) {
+      case AS_TREE -> new LanguageModel(name, model, backend, w, tok, false, eos, randomWeights);
+      case CONTRACTION_MINOR -> new LanguageModel(name, model.withExpertsMinor(), backend,
+          ExpertLayout.toStored(w, backend), tok, false, eos, randomWeights);
+    };
   }
 
   private static Tree<DeviceBuffer> upload(Tree<HostTensor> w, Backend backend) {
