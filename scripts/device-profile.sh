@@ -78,19 +78,20 @@ EOF
   echo "copy GB/s (read + write): $line"
   [[ "$line" =~ ^[0-9]+$ ]] && COPY_GBS=$line
 }
-decode_run() {  # decode_run TAG [flags]
-  local tag=$1 cmd
-  shift
+decode_run() {  # decode_run TAG STEPS [flags]: STEPS, the decode steps the profiled run makes (its warm-up call included)
+  local tag=$1 per=$2 cmd
+  shift 2
   ckpt || return 1
   cmd=$(gen "$tag" 16 "$NEW" "$@")
   echo "== xla4j generate $tag without ncu (fills the executable cache; its timing summary)"
   limited 120 "warm $tag" $cmd 2>&1 | quiet | grep -E "tokens/s|decode calls|compile|first token" | head -8
   prof 200 "$tag" 6000 $cmd
-  summary "$tag" "xla4j generate $tag: bf16 batch 1, 16-token prompt + $NEW new tokens (prefill + decode calls)" \
-    --per "$((NEW - 1))" --per-name "new token after the first"
+  summary "$tag" "xla4j generate $tag: bf16 batch 1, 16-token prompt + $NEW new tokens (init, prefill, decode calls)" \
+    --per "$per" --per-name "decode step (the compile step's warm-up call included)"
 }
-decode() { decode_run decode-b1 --tokens-per-call 1; }
-loop() { decode_run decode-b1-loop16 --tokens-per-call 16; }
+# one token per call: the warm-up call + NEW-1 calls; 16 per call: the warm-up loop + one loop of 16 (NEW <= 17)
+decode() { decode_run decode-b1 "$NEW" --tokens-per-call 1; }
+loop() { decode_run decode-b1-loop16 32 --tokens-per-call 16; }
 prefill() {
   local cmd
   ckpt || return 1
