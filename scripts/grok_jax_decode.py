@@ -76,6 +76,10 @@ PRESETS = {
     "grok-1.6b": dict(vocab_size=32768, hidden_size=1536, num_hidden_layers=5, num_attention_heads=12,
                       num_key_value_heads=2, head_dim=128, widening=8.0, num_experts=8, num_experts_per_tok=2,
                       max_position_embeddings=8192),
+    # between the two: CPU-sized, for agreement runs at more than toy scale (26M parameters)
+    "small": dict(vocab_size=4096, hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, head_dim=64, widening=4.0, num_experts=8, num_experts_per_tok=2,
+                  max_position_embeddings=512),
     "tiny": dict(vocab_size=512, hidden_size=96, num_hidden_layers=2, num_attention_heads=6,
                  num_key_value_heads=1, head_dim=16, widening=2.0, num_experts=8, num_experts_per_tok=2,
                  max_position_embeddings=256),

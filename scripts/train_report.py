@@ -20,6 +20,15 @@ further factor >10. bf16 rounding moves the losses by 2e-3 relative (tiny, CPU) 
 the bar: it is tight enough to see an effect the size of bf16 rounding, so a real bug (a missing cast, a wrong
 gate, a gradient off by a factor) fails it.
 
+Chaos, measured (CPU, f32 + HIGHEST, the 19M-parameter `small` preset, batch 2 x 65, lr 1e-3, one batch memorized,
+`PRESET=small VOCAB=4096 BATCH=2 SEQ=65 BACKEND=cpu AGREE_JAX_MOE=dense,capacity scripts/device-train.sh agree`):
+JAX dense against JAX capacity (the same function, another order of sums) differs by 1e-7 at steps 1-3, then
+2e-6, 3e-5, 2e-4, 9e-4, 3e-3: the runs part about 10x per step, whoever computes them (xla4j vs JAX: 1e-7, 0,
+1e-7, 2e-6, 9e-5, 4e-4, 4e-3, 8e-3). So where a JAX-vs-JAX f32 run is present (AGREE_JAX_MOE=dense,capacity) the
+bar after step 1 is the larger of 5e-4 and CHAOS (10, one step of that growth) times JAX's own spread at that step:
+xla4j may trail JAX's two forms by at most one step of divergence. A real bug (a wrong gradient, clip or update)
+shows at step 2, where both spreads are at f32 rounding.
+
 Usage: python3 scripts/train_report.py RUN.json [RUN.json ...]   (each file one run object or a list of them)
 Exit status 0 when every f32 agreement run passes (and there is at least one), 1 otherwise.
 """
@@ -27,6 +36,7 @@ import json
 import sys
 
 STEP1_REL, ALL_REL = 1e-5, 5e-4
+CHAOS = 10.0
 ORDER = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
 
 
@@ -81,9 +91,20 @@ def agreement(runs, out):
     out.append("## Agreement (f32 compute, HIGHEST precision on both sides): the bug detector\n")
     out.append(f"Bar: |diff| <= {STEP1_REL:g} |loss| at step 1 and <= {ALL_REL:g} |loss| at every step "
                "(scripts/train_report.py says how it was derived).\n")
+    jd = runs.get(("jax", "dense", "f32"))
+    # JAX's own spread per step: its other f32 forms of the function against its dense one (largest relative diff)
+    spread = []
+    for (w, m, c), r in runs.items():
+        if w == "jax" and c == "f32" and m != "dense" and jd and ("xla4j", m, "f32") not in runs:
+            dl, ol = jd.get("losses", []), r.get("losses", [])
+            for i in range(min(len(dl), len(ol))):
+                d = abs(ol[i] - dl[i]) / max(abs(dl[i]), 1e-12)
+                spread.append(d) if i >= len(spread) else spread.__setitem__(i, max(spread[i], d))
+    if spread:
+        out.append(f"JAX's own f32 spread is present: after step 1 the bar is max({ALL_REL:g}, {CHAOS:g} x that "
+                   "spread at the step) (chaos: see scripts/train_report.py).\n")
     for mode in modes:
         j, x = runs.get(("jax", mode, "f32")), runs.get(("xla4j", mode, "f32"))
-        jd = runs.get(("jax", "dense", "f32"))
         if j and not x and mode != "dense" and jd:
             # a JAX-only mode (AGREE_JAX_MOE): two JAX forms of one function, the spread f32 rounding alone makes
             jl, dl = j.get("losses", []), jd.get("losses", [])
@@ -111,7 +132,7 @@ def agreement(runs, out):
         for i in range(n):
             d = abs(jl[i] - xl[i])
             rel = d / max(abs(jl[i]), 1e-12)
-            bar = STEP1_REL if i == 0 else ALL_REL
+            bar = STEP1_REL if i == 0 else max(ALL_REL, CHAOS * spread[i]) if i < len(spread) else ALL_REL
             worst = max(worst, rel)
             ok &= rel <= bar
             out.append(f"| {i + 1} | {jl[i]:.7f} | {xl[i]:.7f} | {d:.2e} | {rel:.2e} | {bar:g} | "
