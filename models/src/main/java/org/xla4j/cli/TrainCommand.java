@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
  * compiled once and called with the parameters and optimizer state donated. The model is a tiny preset with
  * random weights ({@code tiny-mlp}, {@code tiny-llama}, {@code tiny-grok}) or a Grok-1 checkpoint directory
  * (bf16, Hugging Face layout), trained with an f32 master copy and bf16 compute ({@link GrokTraining}; or f32
- * compute at HIGHEST precision with {@code --compute f32}, to compare losses with JAX to f32 rounding). Prints
+ * compute at HIGHEST precision with {@code --compute f32}, to compare losses with JAX: equal to f32 rounding at first,
+ * then parting as two JAX forms of one function part, scripts/train_report.py). Prints
  * the loss and time of every step and a timing summary, plots the curve, and with {@code --output} writes both
  * as JSON (the form {@code scripts/train_jax.py} writes for the JAX side).
  *
@@ -122,7 +123,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--compute", paramLabel = "bf16|f32",
       description = "--model DIR: the activations' type (default: bf16, Grok-1's mixed precision). f32: no casts, "
           + "every dot at HIGHEST precision (no TF32 on a GPU), the same math as scripts/train_jax.py --compute f32, "
-          + "so the two sides' losses agree to f32 rounding.")
+          + "so the two sides' first steps agree to f32 rounding (later steps part as two JAX forms of one function do).")
   String compute;
 
   @Option(names = "--mechanism", paramLabel = "vanilla|blockwise",
