@@ -93,13 +93,11 @@ def agreement(runs, out):
                "(scripts/train_report.py says how it was derived).\n")
     jd = runs.get(("jax", "dense", "f32"))
     # JAX's own spread per step: its other f32 forms of the function against its dense one (largest relative diff)
-    spread = []
-    for (w, m, c), r in runs.items():
-        if w == "jax" and c == "f32" and m != "dense" and jd and ("xla4j", m, "f32") not in runs:
-            dl, ol = jd.get("losses", []), r.get("losses", [])
-            for i in range(min(len(dl), len(ol))):
-                d = abs(ol[i] - dl[i]) / max(abs(dl[i]), 1e-12)
-                spread.append(d) if i >= len(spread) else spread.__setitem__(i, max(spread[i], d))
+    others = [r for (w, m, c), r in runs.items()
+              if w == "jax" and c == "f32" and m != "dense" and jd and ("xla4j", m, "f32") not in runs]
+    dl = jd.get("losses", []) if jd else []
+    spread = [max(abs(o["losses"][i] - dl[i]) / max(abs(dl[i]), 1e-12) for o in others if i < len(o.get("losses", [])))
+              for i in range(len(dl)) if any(i < len(o.get("losses", [])) for o in others)]
     if spread:
         out.append(f"JAX's own f32 spread is present: after step 1 the bar is max({ALL_REL:g}, {CHAOS:g} x that "
                    "spread at the step) (chaos: see scripts/train_report.py).\n")

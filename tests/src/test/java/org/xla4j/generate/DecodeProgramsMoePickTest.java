@@ -21,6 +21,7 @@ import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.program.Program;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
+import org.xla4j.runtime.Platform;
 
 /**
  * Generation's programs each get the MoE AUTO pick for their own token count on the backend's platform: decode
@@ -52,8 +53,8 @@ class DecodeProgramsMoePickTest {
       assertEquals("cpu", g.options().moe().platform());
       assertEquals(MoeImplementation.AUTO, g.options().moe().implementation());
       assertFalse(g.expertsMinor(), "on a CPU the experts stay as the tree has them");
-      assertEquals(ExpertStorage.AS_TREE, ExpertStorage.forPlatform("cpu"));
-      assertEquals(ExpertStorage.CONTRACTION_MINOR, ExpertStorage.forPlatform("cuda"));
+      assertEquals(ExpertStorage.AS_TREE, ExpertStorage.forPlatform(Platform.CPU));
+      assertEquals(ExpertStorage.CONTRACTION_MINOR, ExpertStorage.forPlatform(Platform.CUDA));
     }
   }
 

@@ -103,11 +103,7 @@ class GrokTrainCommandTest {
 
   @Test
   void capacityMoeTrainsAndCountsDrops() throws IOException {
-    Path json = dir.resolve("cap.json");
-    TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
-        "3", "--moe", "capacity", "--capacity-factor", "0.5", "--output", json.toString());
-    assertEquals(0, r.rc(), r.out() + r.err());
-    JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonObject o = trainJson("cap.json", "--moe", "capacity", "--capacity-factor", "0.5");
     // 7 tokens x top-2 over 4 experts at factor 0.5: capacity ceil(14/4 * 0.5) = 2 per expert, 8 slots for 14
     // copies in each of the 2 layers: at least 2 x 6 copies are dropped
     for (var d : o.getAsJsonArray("dropped")) assertTrue(d.getAsLong() >= 12, o.toString());
@@ -115,8 +111,9 @@ class GrokTrainCommandTest {
 
   /**
    * {@code --moe capacity-checked} trains through its custom backward in both branches: at factor 0.25 every step's
-   * routing overflows both capacity rungs (C 1 and 2 for a mean load of 3.5) and its losses are DROPLESS's, at factor 4 none can overflow and they are CAPACITY's at factor
-   * 4 (the same ops: equal to 1e-5 relative); nothing is dropped. All stay near DENSE's: the first step's loss (the
+   * routing overflows both capacity rungs (C 1 and 2 for a mean load of 3.5) and its losses are DROPLESS's, at factor
+   * 4 none can overflow and they are CAPACITY's at factor 4 (the same ops: equal to 1e-5 relative); nothing is
+   * dropped. All stay near DENSE's: the first step's loss (the
    * forward) within 2e-2, later steps within 1% (AdamW's normalized step turns bf16 rounding differences of tiny
    * gradient entries into whole steps: DROPLESS and CAPACITY themselves differ from DENSE by ~0.3% at step 3).
    */
@@ -126,11 +123,7 @@ class GrokTrainCommandTest {
     Map<String, List<Double>> reference = Map.of("0.25", losses("dropless.json", "--moe", "dropless"),
         "4", losses("capacity4.json", "--moe", "capacity", "--capacity-factor", "4"));
     for (String cf : List.of("0.25", "4")) {
-      Path json = dir.resolve("checked-" + cf + ".json");
-      TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
-          "3", "--moe", "capacity-checked", "--capacity-factor", cf, "--output", json.toString());
-      assertEquals(0, r.rc(), r.out() + r.err());
-      JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+      JsonObject o = trainJson("checked-" + cf + ".json", "--moe", "capacity-checked", "--capacity-factor", cf);
       for (var d : o.getAsJsonArray("dropped")) assertEquals(0, d.getAsLong(), o.toString());
       JsonArray l = o.getAsJsonArray("losses");
       for (int i = 0; i < 3; i++) {
@@ -144,17 +137,20 @@ class GrokTrainCommandTest {
   }
 
   private static List<Double> losses(String file, String... moe) throws IOException {
+    List<Double> out = new ArrayList<>();
+    for (var v : trainJson(file, moe).getAsJsonArray("losses")) out.add(v.getAsDouble());
+    return out;
+  }
+
+  /** Three steps on the data's first batch (1 x 8 tokens) with {@code extra} options; the run's --output JSON. */
+  private static JsonObject trainJson(String file, String... extra) throws IOException {
     Path json = dir.resolve(file);
     List<String> args = new ArrayList<>(List.of("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq",
         "8", "--steps", "3", "--output", json.toString()));
-    args.addAll(List.of(moe));
+    args.addAll(List.of(extra));
     TinyCheckpoints.Run r = train(args.toArray(String[]::new));
     assertEquals(0, r.rc(), r.out() + r.err());
-    List<Double> out = new ArrayList<>();
-    for (var v : JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("losses")) {
-      out.add(v.getAsDouble());
-    }
-    return out;
+    return JsonParser.parseString(Files.readString(json)).getAsJsonObject();
   }
 
   @Test

@@ -23,21 +23,10 @@ import org.xla4j.types.TensorType;
  * of about n block pairs: n/2 + 1 steps of one shape, not n steps of n shapes (XLA compiles and tunes each
  * distinct product once, and small late steps would leave the GPU idle). When n pairs' scores exceed the step
  * budget ({@link #maxPairs}), runs are cut into pieces of at most that many pairs (the diagonal too) and the
- * shorter pieces paired up, so live memory stays bounded as S grows. Without causal, step j pairs every
+ * shorter pieces paired up, so each step's scores stay within the budget (XLA may still run steps side by side). Without causal, step j pairs every
  * query block with key block j.
  */
 final class BlockwiseBlocks {
-  /**
-   * The automatic bound on one causal step's f32 scores: none, steps of a whole diagonal's width. Smaller steps do
-   * not lower XLA's peak on the GPU, whose scheduler overlaps independent steps: bf16 causal B1 H8 D128 fwd+bwd,
-   * block 1024, H200 (scripts/device-round8.sh A, 2026-12-02; bench/results/round8-h200-2026-12-02.md): S8192
-   * whole diagonals (8 pairs, 268 MB per score tensor) 3.73 ms / 1.36 GB of temporaries (round 7), 128 MiB steps
-   * 3.64 ms / 2.20 GB, 64 MiB 4.25 ms / 2.75 GB; S16384 whole diagonals 12.84 ms / 4.37 GB, 128 MiB 14.92 ms /
-   * 3.80 GB, 64 MiB 17.30 ms / 4.48 GB. Bounding the steps pays only where the scheduler runs them in order (the
-   * CPU) or with ordering the program does not yet impose.
-   */
-  static final long AUTO_STEP_BYTES = Long.MAX_VALUE;
-
   /**
    * A run of pairs: query blocks [q0, q0+m) with key blocks [k0, k0+m) pairwise, or (a step that is not
    * {@link Step#paired}) with the single key block k0.
@@ -131,13 +120,20 @@ final class BlockwiseBlocks {
   }
 
   /**
-   * The most block pairs one causal step takes: {@link AttentionOptions#blockwiseStepBytes} (0: {@link
-   * #AUTO_STEP_BYTES}) over one pair's scores, B·H·c·c accumulator values; at least 1.
+   * The most block pairs one causal step takes: {@link AttentionOptions#blockwiseStepBytes} over one pair's scores,
+   * B·H·c·c accumulator values, at least 1; 0 (automatic) bounds nothing: steps of a whole diagonal's width. Smaller
+   * steps do not lower XLA's peak on the GPU, whose scheduler overlaps independent steps: bf16 causal B1 H8 D128
+   * fwd+bwd, block 1024, H200 (scripts/device-round8.sh A, 2026-12-02; bench/results/round8-h200-2026-12-02.md):
+   * S8192 whole diagonals (8 pairs, 268 MB per score tensor) 3.73 ms / 1.36 GB of temporaries (round 7), 128 MiB
+   * steps 3.64 ms / 2.20 GB, 64 MiB 4.25 ms / 2.75 GB; S16384 whole diagonals 12.84 ms / 4.37 GB, 128 MiB 14.92 ms
+   * / 3.80 GB, 64 MiB 17.30 ms / 4.48 GB. Bounding the steps pays only where the scheduler runs them in order (the
+   * CPU) or with ordering the program does not yet impose.
    */
   static long maxPairs(AttentionProblem p, long c, DType acc) {
-    long budget = p.options().blockwiseStepBytes() == 0 ? AUTO_STEP_BYTES : p.options().blockwiseStepBytes();
+    long budget = p.options().blockwiseStepBytes();
+    if (budget == 0) return Long.MAX_VALUE;
     double pair = (double) p.batch() * p.heads() * c * c * acc.byteSize();
-    return (long) Math.max(1, Math.min(Long.MAX_VALUE, Math.floor(budget / pair)));
+    return Math.max(1, (long) (budget / pair));
   }
 
   private Step step(List<Run> runs, boolean paired, boolean diagonal) {

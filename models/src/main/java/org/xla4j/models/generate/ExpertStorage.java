@@ -1,6 +1,6 @@
 package org.xla4j.models.generate;
 
-import java.util.Locale;
+import org.xla4j.runtime.Platform;
 
 /**
  * How a Grok-1 {@link LanguageModel} keeps its expert matrices on the device.
@@ -24,7 +24,7 @@ public enum ExpertStorage {
    * embedded XLA CPU's REDUCE at T1 D512 F2048: 7.9 ms over the tree's layout, 18.1 over the minor one, `xla4j bench
    * moe --backend cpu --shape 1,512,2048 --impl few-tokens --few-tokens reduce,reduce-minor`, 2026-12-02).
    */
-  public static ExpertStorage forPlatform(String platform) {
-    return platform != null && platform.toLowerCase(Locale.ROOT).equals("cpu") ? AS_TREE : CONTRACTION_MINOR;
+  public static ExpertStorage forPlatform(Platform platform) {
+    return platform == Platform.CPU ? AS_TREE : CONTRACTION_MINOR;
   }
 }

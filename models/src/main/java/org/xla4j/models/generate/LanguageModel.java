@@ -112,7 +112,7 @@ public final class LanguageModel implements AutoCloseable {
    * @throws IllegalArgumentException naming the presets for an unknown name
    */
   public static LanguageModel preset(String preset, Backend backend) {
-    return preset(preset, backend, ExpertStorage.forPlatform(backend.platformName()));
+    return preset(preset, backend, ExpertStorage.forPlatform(backend.platform()));
   }
 
   /** {@link #preset(String, Backend)} with the experts kept as {@code storage} says (Grok presets). */
@@ -143,7 +143,7 @@ public final class LanguageModel implements AutoCloseable {
    * {@code eos_token_id}s.
    */
   public static LanguageModel load(Path dir, Backend backend, LoadProgress progress) {
-    return load(dir, backend, progress, ExpertStorage.forPlatform(backend.platformName()));
+    return load(dir, backend, progress, ExpertStorage.forPlatform(backend.platform()));
   }
 
   /** {@link #load(Path, Backend, LoadProgress)} with the experts kept as {@code storage} says (Grok-1 checkpoints). */

@@ -80,12 +80,11 @@ final class CapacityCheckedMoe implements MoeImpl {
   @Override
   public Out compute(MoeProblem p) {
     Tensor loads = loads(p);
-    Tensor over = overflows(loads, capacity(p));
-    Tensor fallback = over.astype(DType.I32);
     if (Autodiff.isDifferentiating() && !MoeGrad.applies(p)) {
+      Tensor over = overflows(loads, capacity(p));
       Tensor dropless = new DroplessMoe().compute(p, loads).output();
       Tensor capacity = new CapacityMoe().compute(p).output();
-      return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), fallback);
+      return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), over.astype(DType.I32));
     }
     List<Double> rungs = rungs(p);
     List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
