@@ -28,7 +28,8 @@
 # with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
 # every prompt position under the faster against `xla4j logits --backend pjrt --moe auto` on the same prompt and checkpoint
 # (max |diff|, rms; PASS within 2^-5 of the largest |logit| and 2^-6 of the rms: bf16 tolerance; JAX's two modes
-# against each other beside it), then `xla4j generate` with the prompt 5 times at batch 1 (time to first token of
+# against each other beside it; and both sides against JAX's f32 oracle of the same equations: PASS too when xla4j
+# is as close to it as JAX's bf16 forward is), then `xla4j generate` with the prompt 5 times at batch 1 (time to first token of
 # the first, prefill tokens/s over all 5). Usage: scripts/device-generate-full.sh prefill
 set -uo pipefail
 DEVICE_XMX=${DEVICE_XMX:-24g} . "$(dirname "$0")/device-env.sh" device-generate-full
@@ -130,8 +131,8 @@ prefill_side() {  # prefill_side WEIGHTS
   [ -d "$CKPT/$w" ] || { echo "!! no $CKPT/$w"; return 1; }
   ids=$($PY scripts/grok_jax_decode.py prompts --rows 1 --tokens "$TTFT" --vocab "$VOCAB")
   echo "== JAX prefill, $w: $TTFT tokens, MoE dense vs sorted ragged_dot; logits of the faster"
-  limited 75 "jax prefill $w" $PY scripts/grok_jax_decode.py prefill "$CKPT/$w" --label "$w" --tokens "$TTFT" \
-    --moe dense,ragged --logits-out "$RUNS/jax-$w-logits.npy" || r=$?
+  limited 100 "jax prefill $w" $PY scripts/grok_jax_decode.py prefill "$CKPT/$w" --label "$w" --tokens "$TTFT" \
+    --moe dense,ragged --logits-out "$RUNS/jax-$w-logits.npy" --oracle-out "$RUNS/oracle-$w-logits.npy" || r=$?
   echo "== xla4j logits, $w: the same $TTFT tokens (MoE auto: what generate's prefill of this prompt runs)"
   rm -f "$RUNS/xla4j-$w-logits.safetensors"
   limited 60 "xla4j logits $w" java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main logits --model "$CKPT/$w" \
@@ -140,11 +141,11 @@ prefill_side() {  # prefill_side WEIGHTS
   echo "== logits, $w: xla4j vs JAX"
   if [ -f "$RUNS/jax-$w-logits.npy" ] && [ -f "$RUNS/xla4j-$w-logits.safetensors" ]; then
     limited 30 "compare $w" $PY scripts/grok_jax_decode.py compare-logits "$RUNS/jax-$w-logits.npy" \
-      "$RUNS/xla4j-$w-logits.safetensors" --label "$w" || r=$?
+      "$RUNS/xla4j-$w-logits.safetensors" --label "$w" --oracle "$RUNS/oracle-$w-logits.npy" || r=$?
   else
     echo "!! no logits to compare for $w"; r=1
   fi
-  rm -f "$RUNS/jax-$w-logits.npy" "$RUNS/xla4j-$w-logits.safetensors"
+  rm -f "$RUNS/jax-$w-logits.npy" "$RUNS/xla4j-$w-logits.safetensors" "$RUNS/oracle-$w-logits.npy"
   [ "${PREFILL_GEN:-1}" = 1 ] || return "$r"
   echo "== xla4j generate, $w: the $TTFT-token prompt 5 times at batch 1 (prefill tokens/s over the 5)"
   GEN_REPEAT=5 gen 60 "$w-prefill5" "$w" 1 "$TTFT" 2 || r=$?

@@ -11,6 +11,7 @@
 #   copy       the device-to-device copy rate (JAX, 4 GiB) for the tables' last column
 #   decode     xla4j generate, bf16, batch 1, 16-token prompt, NEW (16) new tokens, one token per call
 #   loop       the same with 16 tokens per call (the on-device decode loop)
+#   decode32, decode32-int8   batch 32, 16 tokens per call, bf16 / int8 weights ($CKPT/int8 from device-generate-full.sh ckpt)
 #   prefill    xla4j generate of a 2,048-token prompt, 1 new token (the prefill program alone)
 #   jax-prefill  JAX's prefill (MoE dense) of the same prompt: warm-up + 4 timed calls
 #   moe-t1     xla4j bench moe, Grok-1's layer at T1: few-tokens REDUCE (and the dense reference it checks against)
@@ -39,7 +40,7 @@ prof() {
   shift 3
   echo "== ncu: $tag (at most $count launches)"
   limited "$limit" "ncu $tag" "$NCU" --clock-control none --target-processes all --metrics "$METRICS" \
-    --launch-count "$count" --csv --print-units base --log-file "$out/ncu-$tag.csv" "$@" 2>&1 | quiet | tail -5
+    --launch-skip "${SKIP:-0}" --launch-count "$count" --csv --print-units base --log-file "$out/ncu-$tag.csv" "$@" 2>&1 | quiet | tail -5
 }
 summary() {  # summary TAG LABEL [ncu_summary.py options]
   local tag=$1 label=$2
@@ -47,13 +48,14 @@ summary() {  # summary TAG LABEL [ncu_summary.py options]
   [ -s "$out/ncu-$tag.csv" ] || { echo "!! no report for $tag"; return 1; }
   $PY scripts/ncu_summary.py "$out/ncu-$tag.csv" --label "$label" --copy-gbs "$COPY_GBS" "$@"
 }
-gen() {  # gen TAG PROMPT_TOKENS NEW [flags]: the xla4j generate command line
-  local plen=$2 new=$3
+gen() {  # gen TAG PROMPT_TOKENS NEW [flags]: the xla4j generate command line (ROWS prompts, default 1; weights W)
+  local plen=$2 new=$3 rows=${ROWS:-1} line
   shift 3
-  local ids
-  ids=$($PY scripts/grok_jax_decode.py prompts --rows 1 --tokens "$plen" --vocab "$VOCAB")
-  echo java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main generate --model "$CKPT/bf16" --backend pjrt \
-    --max-new-tokens "$new" --temperature 0 --batch 1 --prompt-tokens "$ids" "$@"
+  local args=()
+  while read -r line; do args+=(--prompt-tokens "$line"); done \
+    < <($PY scripts/grok_jax_decode.py prompts --rows "$rows" --tokens "$plen" --vocab "$VOCAB")
+  echo java "${JOPTS[@]}" -cp "$CP" org.xla4j.cli.Main generate --model "$CKPT/${W:-bf16}" --backend pjrt \
+    --max-new-tokens "$new" --temperature 0 --batch "$rows" "${args[@]}" "$@"
 }
 
 ckpt() {
@@ -86,20 +88,27 @@ decode_run() {  # decode_run TAG STEPS [flags]: STEPS, the decode steps the prof
   echo "== xla4j generate $tag without ncu (fills the executable cache; its timing summary)"
   limited 120 "warm $tag" $cmd 2>&1 | quiet | grep -E "tokens/s|decode calls|compile|first token" | head -8
   prof 200 "$tag" 6000 $cmd
-  summary "$tag" "xla4j generate $tag: bf16 batch 1, 16-token prompt + $NEW new tokens (init, prefill, decode calls)" \
+  summary "$tag" "xla4j generate $tag: ${W:-bf16} batch ${ROWS:-1}, 16-token prompt + $NEW new tokens (init, prefill, decode calls)" \
     --per "$per" --per-name "decode step (the compile step's warm-up call included)"
 }
 # one token per call: the warm-up call + NEW-1 calls; 16 per call: the warm-up loop + one loop of 16 (NEW <= 17)
 decode() { decode_run decode-b1 "$NEW" --tokens-per-call 1; }
 loop() { decode_run decode-b1-loop16 32 --tokens-per-call 16; }
+# batch 32, 16 per call (generate's default on a GPU), bf16 and int8 weights (int8: $CKPT/int8 must exist)
+decode32() { ROWS=32 decode_run decode-b32-loop16 32 --tokens-per-call 16; }
+decode32_int8() { [ -d "$CKPT/int8" ] || { echo "!! no $CKPT/int8"; return 1; }; ROWS=32 W=int8 decode_run decode-b32-int8-loop16 32 --tokens-per-call 16; }
 prefill() {
   local cmd
   ckpt || return 1
   cmd=$(gen prefill 2048 1)
   echo "== xla4j generate, 2,048-token prompt, 1 new token, without ncu"
   limited 120 "warm prefill" $cmd 2>&1 | quiet | grep -E "tokens/s|compile|first token" | head -6
-  prof 150 prefill 3000 $cmd
-  summary prefill "xla4j prefill, 2,048 tokens (one call)" --per 1 --per-name prefill
+  # the first ~3,300 launches are the upload's layout change and the compile step's warm-up calls (a decode loop
+  # of 16 and a prefill of dummy tokens, whose degenerate routing takes the DROPLESS rung): skipped, so the profile
+  # holds the end of the warm-up prefill and then the prompt's prefill
+  SKIP=${PREFILL_SKIP:-3000} prof 150 prefill 1500 $cmd
+  summary prefill "xla4j prefill, 2,048 tokens (launches after the first ${PREFILL_SKIP:-3000}: the warm-up prefill's end and the prompt's)" \
+    --per 1 --per-name prefill
 }
 jax_prefill() {
   ckpt || return 1
@@ -129,6 +138,8 @@ for s in "${steps[@]}"; do
     copy) copy; rc[$s]=$? ;;
     decode) decode; rc[$s]=$? ;;
     loop) loop; rc[$s]=$? ;;
+    decode32) decode32; rc[$s]=$? ;;
+    decode32-int8) decode32_int8; rc[$s]=$? ;;
     prefill) prefill; rc[$s]=$? ;;
     jax-prefill) jax_prefill; rc[$s]=$? ;;
     moe-t1) moe_t1; rc[$s]=$? ;;

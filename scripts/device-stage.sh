@@ -6,7 +6,8 @@
 #   ./build install -DskipTests && scripts/device-stage.sh && scripts/device-jre.sh
 # then, through the device tool:  run(command="scripts/device-test.sh", carry=[".jre", ".devcarry"])
 # Usage: scripts/device-stage.sh [BUILT_TREE]   (default: this repository; BUILT_TREE is a checkout
-# whose graph-builder/target and jni/target hold the build)
+# whose graph-builder/target and jni/target hold the build). STAGE_JUNIT=0 leaves out JUnit's console launcher
+# (3 MiB) for runs that start no test suite: the carried tree's 64 MiB limit is close.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 src=${1:-$root}
@@ -45,6 +46,7 @@ jars=(
   org/junit/platform/junit-platform-console-standalone/1.14.1/junit-platform-console-standalone-1.14.1.jar
 )
 for j in "${jars[@]}"; do
+  [ "${STAGE_JUNIT:-1}" = 0 ] && [[ $j == *console-standalone* ]] && continue
   if [ ! -f "$m2/$j" ]; then
     IFS=/ read -ra parts <<< "$j"; n=${#parts[@]}
     ver=${parts[n-2]}; art=${parts[n-3]}; grp=$(IFS=.; echo "${parts[*]:0:n-3}")

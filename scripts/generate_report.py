@@ -171,6 +171,20 @@ if best:
             print(f"| {r['weights']} | {what} | {r['max_abs_diff']:.4g} | {r['max_rel']:.4f} | {r['rms_diff']:.4g} | "
                   f"{r['rms_rel']:.4f} | {r['positions_within']} of {r['positions']} | {r['rms_rel_within']:.4f} | "
                   f"{r['argmax_agreement']:.4f} | {tol} |")
+    # the f32 oracle (the same equations, every activation f32): how close each bf16 forward is to the exact function
+    orc = [(f"JAX {r['mode']}", r) for r in jax if r.get("what") == "logits-vs-oracle" and "error" not in r]
+    orc += [("xla4j", dict(r["xla4j_vs_oracle"], weights=r["weights"], ok=r.get("oracle_ok")))
+            for r in cmp if r.get("what") == "logits" and "xla4j_vs_oracle" in r]
+    if orc:
+        print("\nAgainst JAX's f32 oracle (same equations, every activation f32, HIGHEST dots): xla4j passes when its rms "
+              "is at most 1.1x JAX's and its positions within at most 1% fewer.\n")
+        print("| weights | bf16 forward | rms diff, of rms | max diff, of max abs logit | positions within 2^-5 | argmax "
+              "agreement | PASS |")
+        print("|---|---|---|---|---|---|---|")
+        for who, r in orc:
+            ok = "" if r.get("ok") is None else ("yes" if r["ok"] else "NO")
+            print(f"| {r['weights']} | {who} | {r['rms_rel']:.4f} | {r['max_rel']:.4f} | {r['positions_within']} | "
+                  f"{r['argmax_agreement']:.4f} | {ok} |")
 
 print("\n## Greedy tokens of the fixed 16-token prompts: xla4j vs JAX\n")
 print("| weights | batch | tokens per row | rows equal | equal prefix, min / mean | first difference (row, step: JAX / xla4j) |")
