@@ -85,7 +85,7 @@ public sealed interface CausalLm {
 
     @Override
     public Step forward(Tree<Tensor> params, CacheStep cs) {
-      Grok1Cached.Output o = Grok1Cached.forward(config, logical(params), cs, options);
+      Grok1Cached.Output o = Grok1Cached.forward(config, params, cs, options, expertsMinor);
       return new Step(o.logits(), o.cache());
     }
 

@@ -3,45 +3,43 @@ package org.xla4j.models.generate;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Tensor;
+import org.xla4j.models.grok.Grok1Cached;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.DeviceBuffer;
 import org.xla4j.runtime.Executable;
 import org.xla4j.tree.Tree;
-import org.xla4j.types.Shape;
 import org.xla4j.types.TensorType;
 
 /**
  * How a generation model stores Grok-1's expert matrices on the device: {@code [E, out, in]}, the contraction axis
- * minor, where the model's parameter tree has them {@code [E, in, out]}; the programs transpose them back, which XLA
- * folds into the consumers' layouts. Decode reads only the chosen experts (FEW_TOKENS REDUCE), and over this layout
- * each expert's reduction runs along contiguous rows: H200, Grok-1's layer at T1 (scripts/device-round8.sh B,
- * bench/results/moe-h200-2026-12-02-round4.md): 0.560 ms, at the 0.573 ms copy-rate floor, against 1.010 ms over
- * [E, in, out] (column reductions at 0.56 of the copy rate), JAX 2.141. The batched and grouped matmuls of prefill
- * (CAPACITY_CHECKED, DROPLESS) get the transpose folded into their operand's layout (a GEMM takes a transposed
- * operand); the whole model in this layout is not yet timed on the GPU. Int8 weights: the int8 values are stored
- * transposed, their scales as they are.
+ * minor, where the model's parameter tree has them {@code [E, in, out]}. The cached forward hands float ones to the MoE
+ * layer as stored ({@link org.xla4j.models.moe.MoeWeights#contractionMinor}); its implementations transpose them where
+ * they use them, for XLA to fold into their dots and reductions. Decode reads only the chosen experts (FEW_TOKENS
+ * REDUCE), and over this layout each expert's reduction runs along contiguous rows: H200, Grok-1's layer at T1
+ * (scripts/device-round8.sh B, bench/results/moe-h200-2026-12-02-round4.md): 0.560 ms, at the 0.573 ms copy-rate
+ * floor, against 1.010 ms over [E, in, out] (column reductions at 0.56 of the copy rate), JAX 2.141. CAPACITY_CHECKED
+ * (prefill) transposes inside its conditional's branches: transposed before the conditional, every expert matrix was
+ * copied whole per layer (H200 profile of a 2,048-token prefill: 1.6 ms of 11). Int8 weights: the int8 values are
+ * stored transposed, their scales as they are; the forward transposes them back before dequantizing.
  *
  * <pre>{@code
  * Tree<TensorType> stored = ExpertLayout.storedTypes(config.parameterTypes());
- * Tree<Tensor> params = ExpertLayout.logical(g.parameters(stored));   // what Grok1Cached.forward takes
+ * Tree<Tensor> params = ExpertLayout.logical(g.parameters(stored));   // the tree's layout (full forward)
  * }</pre>
  */
 final class ExpertLayout {
-  private static final Pattern EXPERT_MATRIX = Pattern.compile("(^|.*/)moe/(linear|linear_v|linear_1)/w");
-
   private ExpertLayout() {}
 
   /** Whether {@code path} is an expert matrix leaf (rank 3, {@code [E, in, out]} in the parameter tree). */
   static boolean isExpertMatrix(String path) {
-    return EXPERT_MATRIX.matcher(path).matches();
+    return Grok1Cached.isExpertMatrix(path);
   }
 
   /** The parameter types as stored: expert matrices {@code [E, out, in]}. */
   static Tree<TensorType> storedTypes(Tree<TensorType> logical) {
-    return logical.mapWithPath((p, t) -> isExpertMatrix(p) ? swapped(t) : t);
+    return Grok1Cached.contractionMinorTypes(logical);
   }
 
   /** The model's parameters from stored ones: expert matrices transposed back to {@code [E, in, out]}. */
@@ -84,9 +82,4 @@ final class ExpertLayout {
     return Tree.of(out);
   }
 
-  private static TensorType swapped(TensorType t) {
-    if (t.rank() != 3) return t;
-    long[] d = t.shape().dims();
-    return new TensorType(t.dtype(), Shape.of(d[0], d[2], d[1]));
-  }
 }

@@ -1,5 +1,6 @@
 package org.xla4j.models.grok;
 
+import java.util.regex.Pattern;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Tensor;
@@ -14,8 +15,11 @@ import org.xla4j.models.nn.ModelChecks;
 import org.xla4j.models.nn.Norms;
 import org.xla4j.models.nn.Rope;
 import org.xla4j.models.quant.Linear;
+import org.xla4j.models.quant.Weight;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
+import org.xla4j.types.Shape;
+import org.xla4j.types.TensorType;
 
 /**
  * Grok-1's forward pass ({@link Grok1}'s equations) against a KV cache, for generation: the new tokens
@@ -47,7 +51,17 @@ public final class Grok1Cached {
 
   /** Logits of the new tokens of {@code cs} under {@code params} ({@link Grok1Config#parameterTypes()}). */
   public static Output forward(Grok1Config c, Tree<Tensor> params, CacheStep cs, Grok1.Options o) {
-    ModelChecks.parameters("grok1", c.parameterTypes(), params);
+    return forward(c, params, cs, o, false);
+  }
+
+  /**
+   * As {@link #forward(Grok1Config, Tree, CacheStep, Grok1.Options)}; with {@code expertsMinor} the expert matrices
+   * come stored {@code [E, out, in]} ({@link #contractionMinorTypes}; int8: the int8 values so, the scales as the tree
+   * has them), which the MoE layer takes as they are ({@link MoeWeights#contractionMinor}).
+   */
+  public static Output forward(Grok1Config c, Tree<Tensor> params, CacheStep cs, Grok1.Options o, boolean expertsMinor) {
+    ModelChecks.parameters("grok1", expertsMinor ? contractionMinorTypes(c.parameterTypes()) : c.parameterTypes(),
+        params);
     if (o.activations() != DType.BF16 || o.precision() != org.xla4j.ir.Precision.DEFAULT) {
       // the KV cache and the decode programs are bf16 (inference); f32 compute is for training comparisons
       throw ModelChecks.error("grok1", "the cached (decode) forward computes in bf16 at DEFAULT precision, got "
@@ -69,8 +83,7 @@ public final class Grok1Cached {
             () -> attention(c, p.subtree("multi_head_attention"), x, f, cs, layer, o));
         Tensor h1 = hh.add(norm(c, a, p, "rms_norm_1"));
         Tensor y = norm(c, h1, p, "rms_norm_2");
-        Tensor m = Moe.apply(moe, y, new MoeWeights(p.get("router/w"), Grok1.weight(p, "moe/linear"),
-            Grok1.weight(p, "moe/linear_v"), Grok1.weight(p, "moe/linear_1"))).output();
+        Tensor m = Moe.apply(moe, y, experts(p, expertsMinor)).output();
         return h1.add(norm(c, m, p, "rms_norm_3"));
       });
     }
@@ -93,6 +106,35 @@ public final class Grok1Cached {
         .numKvHeads(c.numKvHeads()).softmaxScale(c.attnOutputMultiplier()).logitSoftCap(c.maxAttnValue()).build();
     Tensor out = cs.attend(layer, q, k, v, ao);
     return Linear.apply(out.reshape(b, t, (long) c.numQHeads() * c.keySize()), Grok1.weight(p, "linear"), o.quant());
+  }
+
+  /** Whether {@code path} is one of Grok-1's expert matrices ({@code .../moe/linear|linear_v|linear_1/w}, rank 3). */
+  public static boolean isExpertMatrix(String path) {
+    return EXPERT_MATRIX.matcher(path).matches();
+  }
+
+  /** {@code types} with every rank-3 expert matrix {@code [E, in, out]} as {@code [E, out, in]}. */
+  public static Tree<TensorType> contractionMinorTypes(Tree<TensorType> types) {
+    return types.mapWithPath((path, t) -> isExpertMatrix(path) && t.rank() == 3
+        ? new TensorType(t.dtype(), Shape.of(t.dim(0), t.dim(2), t.dim(1))) : t);
+  }
+
+  private static final Pattern EXPERT_MATRIX = Pattern.compile("(^|.*/)moe/(linear|linear_v|linear_1)/w");
+
+  private static MoeWeights experts(Tree<Tensor> p, boolean minor) {
+    Tensor router = p.get("router/w");
+    if (!minor) {
+      return new MoeWeights(router, Grok1.weight(p, "moe/linear"), Grok1.weight(p, "moe/linear_v"),
+          Grok1.weight(p, "moe/linear_1"));
+    }
+    if (p.contains("moe/linear/scales")) {
+      // Weight.Int8 checks its scales against [E, in, out] values: transpose those back here (the dequantize copies)
+      java.util.function.Function<String, Weight> back = m -> Weight.int8(p.get(m + "/w").transpose(0, 2, 1),
+          p.get(m + "/scales"));
+      return new MoeWeights(router, back.apply("moe/linear"), back.apply("moe/linear_v"), back.apply("moe/linear_1"));
+    }
+    return MoeWeights.contractionMinor(router, Weight.of(p.get("moe/linear/w")), Weight.of(p.get("moe/linear_v/w")),
+        Weight.of(p.get("moe/linear_1/w")));
   }
 
   private static Tensor norm(Grok1Config c, Tensor x, Tree<Tensor> p, String name) {

@@ -51,6 +51,10 @@ final class CapacityCheckedMoe implements MoeImpl {
     return wide > capacity(p) && wide < p.tokens() ? List.of(f, f * WIDE) : List.of(f);
   }
 
+  private static MoeProblem inOut(MoeProblem p) {
+    return p.withWeights(p.weights().inOut());
+  }
+
   /** {@code p} with another capacity factor. */
   static MoeProblem withFactor(MoeProblem p, double factor) {
     return new MoeProblem(p.options().toBuilder().capacityFactor(factor).build(), p.x(), p.probs(), p.experts(),
@@ -88,8 +92,12 @@ final class CapacityCheckedMoe implements MoeImpl {
     }
     List<Double> rungs = rungs(p);
     List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
-    for (double f : rungs) branches.add(ignored -> List.of(new CapacityMoe().compute(withFactor(p, f)).output()));
-    branches.add(ignored -> List.of(new DroplessMoe().compute(p, loads).output()));
+    // each branch takes the weights' [E, in, out] view itself: a transpose inside the branch folds into its dots,
+    // one outside would be a copy of every expert matrix before the conditional (MoeWeights)
+    for (double f : rungs) {
+      branches.add(ignored -> List.of(new CapacityMoe().compute(withFactor(inOut(p), f)).output()));
+    }
+    branches.add(ignored -> List.of(new DroplessMoe().compute(inOut(p), loads).output()));
     Tensor branch = branch(p, loads);
     List<Tensor> r = Lax.switchCase(branch, branches, List.of());
     // DROPLESS ran only past the last rung; a wider rung is still the capacity form

@@ -1,6 +1,7 @@
 package org.xla4j.models.moe;
 
 import java.util.Locale;
+import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Tensor;
 import org.xla4j.dsl.TopK;
 import org.xla4j.ir.CallSite;
@@ -33,7 +34,10 @@ public final class Moe {
 
   /** The layer on {@code x [..., D]}: output of x's shape and dtype, aux loss, dropped count, routing. */
   public static MoeResult apply(MoeOptions options, Tensor x, MoeWeights w) {
-    MoeProblem p = validate(options, x, w);
+    MoeProblem validated = validate(options, x, w);
+    // CAPACITY_CHECKED takes contraction-minor weights into its branches (see MoeWeights); the rest here
+    MoeProblem p = validated.options().implementation() == MoeImplementation.CAPACITY_CHECKED
+        && !Autodiff.isDifferentiating() ? validated : validated.withWeights(w.inOut());
     MoeImpl impl = switch (p.options().implementation()) {
       case AUTO -> throw new IllegalStateException("moe: AUTO is resolved in validate");
       case DENSE -> new DenseMoe();
@@ -92,11 +96,11 @@ public final class Moe {
       throw error("requires a float router [D, E] with D = " + d + " for x " + x.type() + ", got " + r.type());
     }
     long e = r.dim(1);
-    Tensor lin = w.linear().stored();
-    long f = lin.rank() == 3 ? lin.dim(2) : -1;
-    check("linear", w.linear(), e, d, f);
-    check("linear_v", w.linearV(), e, d, f);
-    check("linear_1", w.linear1(), e, f, d);
+    boolean minor = w.contractionMinor();
+    long f = w.linear().stored().rank() == 3 ? w.hidden() : -1;
+    check("linear", w.linear(), minor, e, d, f);
+    check("linear_v", w.linearV(), minor, e, d, f);
+    check("linear_1", w.linear1(), minor, e, f, d);
     int k = o.topK();
     if (k < 1 || k > e) throw error("requires 1 <= topK <= experts (" + e + "), got topK " + k);
     long n = x.size() / d;
@@ -117,11 +121,14 @@ public final class Moe {
     return new MoeProblem(o, x2, probs, top.indices(), gates, w, n, d, f, e, k);
   }
 
-  private static void check(String name, Weight w, long e, long in, long out) {
+  private static void check(String name, Weight w, boolean minor, long e, long in, long out) {
     Tensor t = w.stored();
-    if (t.rank() != 3 || t.dim(0) != e || t.dim(1) != in || (out >= 0 && t.dim(2) != out)) {
-      throw error("requires experts' " + name + " of shape [E, in, out] = [" + e + ", " + in + ", "
-          + (out >= 0 ? out : "F") + "], got " + t.type());
+    int inAxis = minor ? 2 : 1;
+    int outAxis = minor ? 1 : 2;
+    if (t.rank() != 3 || t.dim(0) != e || t.dim(inAxis) != in || (out >= 0 && t.dim(outAxis) != out)) {
+      String o = out >= 0 ? String.valueOf(out) : "F";
+      throw error("requires experts' " + name + " of shape " + (minor ? "[E, out, in] = [" + e + ", " + o + ", " + in
+          : "[E, in, out] = [" + e + ", " + in + ", " + o) + "], got " + t.type());
     }
   }
 

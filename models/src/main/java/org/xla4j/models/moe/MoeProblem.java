@@ -7,4 +7,9 @@ import org.xla4j.dsl.Tensor;
  * ({@code probs [N, E]} f32, {@code experts [N, K]} i32, {@code gates [N, K]} f32), the weights and the static sizes.
  */
 record MoeProblem(MoeOptions options, Tensor x, Tensor probs, Tensor experts, Tensor gates, MoeWeights weights, long tokens,
-    long model, long hidden, long numExperts, int topK) {}
+    long model, long hidden, long numExperts, int topK) {
+  /** The same call over {@code w} (e.g. the weights in another layout). */
+  MoeProblem withWeights(MoeWeights w) {
+    return new MoeProblem(options, x, probs, experts, gates, w, tokens, model, hidden, numExperts, topK);
+  }
+}
