@@ -22,7 +22,8 @@
 # Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
 #   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
 # Shorter rounds: JAX_TTFT=0 and XLA4J_TTFT=0 leave time to first token to the prefill step; PREFILL_INT8=0;
-# PREFILL_GEN=0 (logits only); PREFILL_MOE=dense|dropless|... (xla4j's MoE for the logits; default auto).
+# PREFILL_GEN=0 (logits only); PREFILL_MOE=dense|dropless|... (xla4j's MoE for the logits; default auto);
+# PREFILL_ATTENTIONS="blockwise" adds generate runs of the prompt with --prefill-attention blockwise.
 # Or `prefill` alone (issue 10's third target, under 4 minutes, its own budget of 230 s; reuses $CKPT/bf16 and, when
 # present, $CKPT/int8, else writes the bf16 one): per weights, JAX's time to first token of the 2,048-token prompt
 # with its MoE as the dense einsum and as sorted lax.ragged_dot (both reported, the faster named), JAX's logits of
@@ -149,6 +150,12 @@ prefill_side() {  # prefill_side WEIGHTS
   [ "${PREFILL_GEN:-1}" = 1 ] || return "$r"
   echo "== xla4j generate, $w: the $TTFT-token prompt 5 times at batch 1 (prefill tokens/s over the 5)"
   GEN_REPEAT=5 gen 60 "$w-prefill5" "$w" 1 "$TTFT" 2 || r=$?
+  # PREFILL_ATTENTIONS="blockwise": the same prompt with generate --prefill-attention M (the xla4j runs table)
+  local m
+  for m in ${PREFILL_ATTENTIONS:-}; do
+    echo "== xla4j generate, $w: the $TTFT-token prompt 5 times, --prefill-attention $m"
+    GEN_REPEAT=5 gen 60 "$w-prefill5-$m" "$w" 1 "$TTFT" 2 --prefill-attention "$m" || r=$?
+  done
   return "$r"
 }
 prefill() {

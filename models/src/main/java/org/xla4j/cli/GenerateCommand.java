@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.checkpoint.LoadProgress;
 import org.xla4j.models.generate.Completion;
 import org.xla4j.models.generate.GenerationStats;
@@ -97,6 +98,11 @@ final class GenerateCommand implements Callable<Integer> {
           + " and each program's token count); few_tokens reads only the chosen experts' weights.")
   String decodeMoe;
 
+  @Option(names = "--prefill-attention", paramLabel = "vanilla|blockwise|cudnn",
+      description = "Attention mechanism of the prefill programs (default: the model's, VANILLA); blockwise skips the"
+          + " upper triangle of a long prompt's scores. Decode steps keep the model's.")
+  String prefillAttention;
+
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")
   Path output;
 
@@ -129,7 +135,10 @@ final class GenerateCommand implements Callable<Integer> {
       Generator.Options o = Generator.Options.defaults().withBatch(rows).withTokensPerCall(perCall)
           .withMaxLength(cacheLength(longest + maxNewTokens, lm.model().contextLength()))
           .withProgress(s -> err.println(s + " ..."))
-          .withDecodeMoe(decodeMoe == null ? null : LogitsCommand.parseEnum(MoeImplementation.class, decodeMoe, "--decode-moe"));
+          .withDecodeMoe(decodeMoe == null ? null : LogitsCommand.parseEnum(MoeImplementation.class, decodeMoe, "--decode-moe"))
+          .withPrefillAttention(prefillAttention == null ? null
+              : LogitsCommand.parseEnum(Mechanism.class, prefillAttention, "--prefill-attention",
+                  List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)));
       try (Generator gen = lm.generator(o)) {
         long c0 = System.nanoTime();
         gen.compile(reqs);

@@ -2,6 +2,7 @@ package org.xla4j.models.generate;
 
 import java.util.OptionalInt;
 import org.xla4j.dsl.Tensor;
+import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.grok.Grok1;
 import org.xla4j.models.grok.Grok1Cached;
 import org.xla4j.models.grok.Grok1Config;
@@ -51,6 +52,9 @@ public sealed interface CausalLm {
   /** The same model evaluated with another MoE implementation (a model without MoE layers: itself). */
   CausalLm withMoe(MoeImplementation implementation);
 
+  /** The same model with another attention mechanism (VANILLA, BLOCKWISE or CUDNN where the model allows it). */
+  CausalLm withAttention(Mechanism mechanism);
+
   /** Grok-1 (pad id 0). */
   record Grok(Grok1Config config, Grok1.Options options, boolean expertsMinor) implements CausalLm {
     public Grok {
@@ -98,6 +102,11 @@ public sealed interface CausalLm {
     public CausalLm withMoe(MoeImplementation implementation) {
       return new Grok(config, options.withMoe(options.moe().withImplementation(implementation)), expertsMinor);
     }
+
+    @Override
+    public CausalLm withAttention(Mechanism mechanism) {
+      return new Grok(config, options.withAttention(mechanism), expertsMinor);
+    }
   }
 
   /** Llama (pad id from the config, if any). */
@@ -135,5 +144,8 @@ public sealed interface CausalLm {
 
     @Override
     public CausalLm withMoe(MoeImplementation implementation) { return this; }
+
+    @Override
+    public CausalLm withAttention(Mechanism mechanism) { return new LlamaLm(config, options.withAttention(mechanism)); }
   }
 }

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.tokenizer.DecodeStream;
 import org.xla4j.models.tokenizer.Tokenizer;
@@ -55,9 +56,11 @@ public final class Generator implements AutoCloseable {
    * @param progress told what is being compiled (may be a no-op)
    * @param decodeMoe the MoE implementation of the decode programs (null: the model's own), e.g. FEW_TOKENS
    *     to read only the chosen experts' weights when batch·topK is below the expert count
+   * @param prefillAttention the attention mechanism of the prefill programs (null: the model's own), e.g. BLOCKWISE,
+   *     whose causal block pairs skip the upper triangle of a long prompt's scores; decode steps keep the model's
    */
   public record Options(int batch, int maxLength, int tokensPerCall, List<Integer> buckets, Consumer<String> progress,
-      MoeImplementation decodeMoe) {
+      MoeImplementation decodeMoe, Mechanism prefillAttention) {
     public Options {
       if (batch < 1) throw new IllegalArgumentException("Generator.Options: batch must be >= 1, got " + batch);
       if (maxLength < 0) throw new IllegalArgumentException("Generator.Options: maxLength must be >= 0, got " + maxLength);
@@ -69,22 +72,34 @@ public final class Generator implements AutoCloseable {
     }
 
     /** Batch 4, the model's whole context, one token per call, automatic buckets, no progress. */
-    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null); }
+    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null, null); }
 
-    public Options withBatch(int b) { return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe); }
+    public Options withBatch(int b) {
+      return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe, prefillAttention);
+    }
 
-    public Options withMaxLength(int n) { return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe); }
+    public Options withMaxLength(int n) {
+      return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe, prefillAttention);
+    }
 
-    public Options withTokensPerCall(int n) { return new Options(batch, maxLength, n, buckets, progress, decodeMoe); }
+    public Options withTokensPerCall(int n) {
+      return new Options(batch, maxLength, n, buckets, progress, decodeMoe, prefillAttention);
+    }
 
-    public Options withBuckets(List<Integer> b) { return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe); }
+    public Options withBuckets(List<Integer> b) {
+      return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe, prefillAttention);
+    }
 
     public Options withProgress(Consumer<String> p) {
-      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe);
+      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe, prefillAttention);
     }
 
     public Options withDecodeMoe(MoeImplementation m) {
-      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m);
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m, prefillAttention);
+    }
+
+    public Options withPrefillAttention(Mechanism m) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, decodeMoe, m);
     }
   }
 
@@ -108,7 +123,9 @@ public final class Generator implements AutoCloseable {
     this.options = Objects.requireNonNull(options, "options");
     int maxLen = options.maxLength() == 0 ? lm.model().contextLength() : options.maxLength();
     CausalLm decodeModel = options.decodeMoe() == null ? lm.model() : lm.model().withMoe(options.decodeMoe());
-    this.programs = new DecodePrograms(lm.model(), decodeModel, options.batch(), maxLen);
+    CausalLm prefillModel = options.prefillAttention() == null ? lm.model()
+        : lm.model().withAttention(options.prefillAttention());
+    this.programs = new DecodePrograms(prefillModel, decodeModel, options.batch(), maxLen);
     this.buckets = options.buckets().isEmpty() ? defaultBuckets(maxLen) : options.buckets();
     this.paramPaths = lm.parameters().paths();
     this.paramLeaves = lm.parameters().leaves();
