@@ -1,7 +1,6 @@
 package org.xla4j.models.moe;
 
 import java.util.List;
-import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Tensor;
@@ -24,11 +23,11 @@ final class Experts {
     QuantMode q = o.quant();
     Tensor a = batched(xe, w.linear(), q, o.precision());
     Tensor v = batched(xe, w.linearV(), q, o.precision());
-    if (xe.dtype().byteSize() < 4 && !Autodiff.isDifferentiating()) {
+    if (xe.dtype().byteSize() < 4) {
       // Keeps a and v in x's dtype in memory, as written. Without the barrier XLA folds the activation's f32 upcast
       // into the GEMMs (excess precision), which then write f32 and the gelu·v fusion reads twice the bytes: H200,
-      // 2,048-token prefill, [8, 640, 8192] per layer: 134 us for that fusion, ~20% of the layer's expert time.
-      // Inference only: training programs are left to XLA's fusion as measured.
+      // 2,048-token prefill, [8, 640, 8192] per layer: 134 us for that fusion, ~20% of the layer's expert time. In
+      // every program, differentiated or not, so a forward and its gradient program round alike.
       List<Tensor> kept = Lax.optimizationBarrier(a, v);
       a = kept.get(0);
       v = kept.get(1);
