@@ -61,9 +61,10 @@ final class MoeGrad {
         "linear_v", w.linearV().matrix(), "linear_1", w.linear1().matrix()));
     Tree<Tensor> out = Autodiff.customVjp(i -> {
       MoeImpl.Out o = impl.compute(with(p, i));
-      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped(), "fallback", o.fallback())), i);
+      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped(), "fallback", o.fallback(),
+          "rung", o.rung())), i);
     }, (res, ct) -> backward(with(p, res), ct.get("y"))).apply(in);
-    return new MoeImpl.Out(out.get("y"), out.get("dropped"), out.get("fallback"));
+    return new MoeImpl.Out(out.get("y"), out.get("dropped"), out.get("fallback"), out.get("rung"));
   }
 
   private static MoeProblem with(MoeProblem p, Tree<Tensor> i) {
