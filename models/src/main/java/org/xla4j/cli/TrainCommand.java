@@ -226,13 +226,13 @@ final class TrainCommand implements Callable<Integer> {
           MoeImplementation.DROPLESS, MoeImplementation.AUTO));
       Mechanism mech = mechanism == null ? Mechanism.VANILLA : LogitsCommand.parseEnum(Mechanism.class, mechanism,
           "--mechanism", List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE));
+      if (moeCapacity != null) checkLadder(impl);
       boolean capacity = impl == MoeImplementation.CAPACITY || impl == MoeImplementation.CAPACITY_CHECKED;
       if (capacityFactor != null && (!capacity || !(capacityFactor > 0))) {
         throw new ParameterException(spec.commandLine(), "--capacity-factor applies to --moe capacity and capacity-checked"
             + " and must be > 0, "
             + "got " + capacityFactor + " with --moe " + impl.name().toLowerCase(Locale.ROOT));
       }
-      if (moeCapacity != null) checkLadder(impl);
       DType act = compute == null ? DType.BF16 : switch (compute.toLowerCase(Locale.ROOT)) {
         case "bf16" -> DType.BF16;
         case "f32" -> DType.F32;

@@ -1,5 +1,6 @@
 package org.xla4j.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,6 +137,69 @@ class GrokTrainCommandTest {
     }
   }
 
+  /**
+   * {@code --moe-capacity}: the rung each layer ran, per step, printed ({@code moe rungs}) and in the JSON. 7 tokens x
+   * top-2 over 4 experts: 14 copies, so the busiest expert of a layer has m >= 4 of them. The ladder 0.25,0.5 (C 1, 2)
+   * holds none: every layer of every step runs DROPLESS, rung 2. The ladder of C 4, 5, 6 reports rung m - 4, or 3
+   * (DROPLESS) for m = 7; the one-rung ladder C 5 must then report 1 exactly where that m is over 5, layer by layer at
+   * step 1 (the same parameters in both runs, so the same routing). Nothing is dropped and the losses stay near
+   * DENSE's (as in {@link #capacityCheckedMoeTrainsAsItsBranchesDo}).
+   */
+  @Test
+  void capacityCheckedReportsTheRungEachLayerRan() throws IOException {
+    JsonObject plain = trainJson("dense-rungs.json", "--moe", "dense");
+    assertTrue(!plain.has("moe_rungs"), "DENSE has no ladder: " + plain);
+    List<Double> dense = new ArrayList<>();
+    for (var v : plain.getAsJsonArray("losses")) dense.add(v.getAsDouble());
+
+    TinyCheckpoints.Run r = train("--data", tokens.toString(), "--fixed-batch", "--batch", "1", "--seq", "8", "--steps",
+        "3", "--moe", "capacity-checked", "--moe-capacity", "0.25,0.5", "--output", dir.resolve("low.json").toString());
+    assertEquals(0, r.rc(), r.out() + r.err());
+    JsonObject low = JsonParser.parseString(Files.readString(dir.resolve("low.json"))).getAsJsonObject();
+    assertEquals("[0.25,0.5]", low.getAsJsonArray("moe_ladder").toString());
+    int[][] lowRungs = rungs(low);
+    assertEquals(3, lowRungs.length, low.toString());
+    for (int[] step : lowRungs) assertArrayEquals(new int[] {2, 2}, step, low.toString());
+    assertEquals(3, r.out().lines().filter(l -> l.startsWith("step ") && l.endsWith("moe rungs 2 2")).count(), r.out());
+
+    double mean = 7 * 2 / 4.0;
+    JsonObject fine = trainJson("fine.json", "--moe", "capacity-checked", "--moe-capacity", factors(mean, 4, 5, 6));
+    JsonObject coarse = trainJson("coarse.json", "--moe", "capacity-checked", "--moe-capacity", factors(mean, 5));
+    int[][] f = rungs(fine);
+    int[][] c = rungs(coarse);
+    for (int[] step : f) for (int x : step) assertTrue(x >= 0 && x <= 3, fine.toString());
+    for (int[] step : c) for (int x : step) assertTrue(x == 0 || x == 1, coarse.toString());
+    for (int layer = 0; layer < 2; layer++) {
+      int m = f[0][layer] == 3 ? 7 : f[0][layer] + 4; // the busiest expert's copies in this layer at step 1
+      assertEquals(m > 5 ? 1 : 0, c[0][layer], "layer " + layer + ": max load " + m + " vs C 5: " + fine + coarse);
+    }
+    for (JsonObject o : List.of(low, fine, coarse)) {
+      for (var d : o.getAsJsonArray("dropped")) assertEquals(0, d.getAsLong(), o.toString());
+      JsonArray l = o.getAsJsonArray("losses");
+      for (int i = 0; i < 3; i++) {
+        assertEquals(dense.get(i), l.get(i).getAsDouble(), i == 0 ? 2e-2 : 1e-2 * dense.get(i), "step " + (i + 1)
+            + " vs DENSE: " + o);
+      }
+    }
+  }
+
+  /** --moe-capacity's factors for capacities {@code cs}: ceil(mean · (c - 0.5) / mean) = c, clear of float rounding. */
+  private static String factors(double mean, int... cs) {
+    return String.join(",", Arrays.stream(cs).mapToObj(c -> Double.toString((c - 0.5) / mean)).toList());
+  }
+
+  /** The JSON's moe_rungs: per step, per layer. */
+  private static int[][] rungs(JsonObject o) {
+    JsonArray steps = o.getAsJsonArray("moe_rungs");
+    int[][] out = new int[steps.size()][];
+    for (int i = 0; i < out.length; i++) {
+      JsonArray s = steps.get(i).getAsJsonArray();
+      out[i] = new int[s.size()];
+      for (int l = 0; l < out[i].length; l++) out[i][l] = s.get(l).getAsInt();
+    }
+    return out;
+  }
+
   private static List<Double> losses(String file, String... moe) throws IOException {
     List<Double> out = new ArrayList<>();
     for (var v : trainJson(file, moe).getAsJsonArray("losses")) out.add(v.getAsDouble());
@@ -178,6 +242,18 @@ class GrokTrainCommandTest {
     r = train("--moe", "capacity-checked", "--capacity-factor", "0");
     assertEquals(2, r.rc());
     assertTrue(r.err().contains("--capacity-factor") && r.err().contains("must be > 0"), r.err());
+
+    r = train("--moe", "dense", "--moe-capacity", "1.25,2");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--moe-capacity applies to --moe capacity-checked and auto"), r.err());
+
+    r = train("--moe", "capacity-checked", "--moe-capacity", "2,1.25");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--moe-capacity requires") && r.err().contains("[2.0, 1.25]"), r.err());
+
+    r = train("--moe", "auto", "--moe-capacity", "1.25,2", "--capacity-factor", "1");
+    assertEquals(2, r.rc());
+    assertTrue(r.err().contains("--moe-capacity") && r.err().contains("not both"), r.err());
 
     r = TinyCheckpoints.cli(List.of("train", "--model", "tiny-llama", "--moe", "dense", "--plot",
         dir.resolve("x.png").toString()));
