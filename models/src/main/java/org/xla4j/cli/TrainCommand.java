@@ -248,9 +248,15 @@ final class TrainCommand implements Callable<Integer> {
             .withCompute(act, precision));
         System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s, %s compute, dots at %s "
             + "precision) ...%n", impl, mech, act.name().toLowerCase(Locale.ROOT), precision);
+        long tokensPerStep = (long) batch * (seq - 1);
+        List<Double> ladder = mo.build().ladder(tokensPerStep, c.numExperts(), c.numSelectedExperts());
         if (impl == MoeImplementation.CAPACITY_CHECKED || impl == MoeImplementation.AUTO) {
-          System.out.println("capacity-checked ladder (where it runs): capacity factors " + mo.build().ladder()
-              + ", then dropless; 'moe rungs' per step: the rung each layer ran (its index; past the last: dropless)");
+          System.out.println("capacity-checked ladder (where it runs), " + tokensPerStep + " tokens: " + ladder.stream()
+              .map(f -> "factor " + f + " (capacity " + (long) Math.max(1, Math.ceil((double) tokensPerStep
+                  * c.numSelectedExperts() / c.numExperts() * f)) + ")").collect(Collectors.joining(", "))
+              + ", then dropless" + (ladder.size() < mo.build().ladder().size() ? " (of " + mo.build().ladder()
+              + ": a rung not below " + tokensPerStep + " copies is left out)" : "") + "; 'moe rungs' per step: the "
+              + "rung each layer ran, " + ladder.size() + " = dropless");
         }
         long t0 = System.nanoTime();
         TrainStep step = TrainStep.buildWithMetrics(t.masterTypes(), t.batchTypes(batch, seq), t::lossWithMetrics, opt);
@@ -265,7 +271,7 @@ final class TrainCommand implements Callable<Integer> {
         Job job = new Job(m.label(), "grok1 " + impl.name().toLowerCase(Locale.ROOT) + " moe, "
             + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches,
             act == DType.F32 ? "f32 master weights and AdamW state, f32 compute, HIGHEST dot precision"
-                : "f32 master weights and AdamW state, bf16 compute", mo.build().ladder());
+                : "f32 master weights and AdamW state, bf16 compute", ladder);
         TrainStep.Loop loop;
         try {
           loop = step.start(b, Tree.unflatten(c.parameterTypes().paths(), w), opts);

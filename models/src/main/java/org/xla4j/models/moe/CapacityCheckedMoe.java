@@ -42,21 +42,9 @@ final class CapacityCheckedMoe implements MoeImpl {
     return CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f);
   }
 
-  /**
-   * The capacity factors of the ladder's CAPACITY rungs for {@code p}'s sizes, smallest first: the first of
-   * {@link MoeOptions#ladder()}, then each later one whose capacity is above the last kept and still under N (at N
-   * no expert can overflow, and DROPLESS does no more work; a rung of equal capacity would never run).
-   */
+  /** The capacity factors of the ladder's CAPACITY rungs for {@code p}'s sizes, smallest first. */
   static List<Double> rungs(MoeProblem p) {
-    List<Double> kept = new ArrayList<>();
-    long last = 0;
-    for (double f : p.options().ladder()) {
-      long c = capacity(p, f);
-      if (!kept.isEmpty() && (c <= last || c >= p.tokens())) continue;
-      kept.add(f);
-      last = c;
-    }
-    return List.copyOf(kept);
+    return p.options().ladder(p.tokens(), p.numExperts(), p.topK());
   }
 
   /** {@code p} with another capacity factor. */

@@ -70,6 +70,28 @@ public record MoeOptions(
   }
 
   /**
+   * The rungs CAPACITY_CHECKED keeps of {@link #ladder()} for N tokens over E experts, top-k: the first, then each
+   * whose capacity {@code ceil(N·K/E · f)} is above the last kept and still under N (at N no expert can overflow,
+   * and DROPLESS does no more work; a rung of equal capacity would never run). {@link MoeResult#rung} indexes this
+   * list; its size is DROPLESS's index.
+   *
+   * <pre>{@code
+   * MoeOptions.defaults().ladder(4096, 8, 2);   // [1.25, 2.5]: capacities 1280 and 2560
+   * }</pre>
+   */
+  public List<Double> ladder(long tokens, long experts, int topK) {
+    List<Double> kept = new java.util.ArrayList<>();
+    long last = 0;
+    for (double f : ladder()) {
+      long c = CapacityMoe.capacity(tokens * topK, experts, f);
+      if (!kept.isEmpty() && (c <= last || c >= tokens)) continue;
+      kept.add(f);
+      last = c;
+    }
+    return List.copyOf(kept);
+  }
+
+  /**
    * Defaults: AUTO (the {@link MoeAutoTable} pick for the platform; DENSE where the platform is unset or has no
    * table), Grok-1's router, top-k from the model, capacity factor 1.25, automatic tiles.
    */
