@@ -230,6 +230,29 @@ public class MoeGradTest {
     }
   }
 
+  /**
+   * CAPACITY_CHECKED's backward reuses its forward's expert products. Per rung, the program's matmuls with that
+   * rung's C rows ({@code -> [E, C, F]} or {@code [E, C, D]}) are the forward's three (a, v, y) and the chain rule's
+   * three (dh, and dx through W and through V; the weight gradients contract C away). A backward that rebuilt the
+   * forward inside its case (a wall XLA does not CSE across) had three more per rung. Capacities 5, 7, 9 share no
+   * size with E 4, D 8, F 12.
+   */
+  @Test
+  void capacityCheckedBackwardRecomputesNoExpertMatmul() {
+    double mean = (double) B * T * K / E;
+    int[] capacities = {5, 7, 9};
+    List<Double> factors = new ArrayList<>();
+    for (int c : capacities) factors.add((c - 0.5) / mean);
+    MoeOptions o = base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityRungs(factors).tileSize(4).build();
+    List<String> dots = program(o, false, false).lines().filter(l -> l.contains("stablehlo.dot_general")).toList();
+    for (int c : capacities) {
+      java.util.regex.Pattern rows = java.util.regex.Pattern.compile("-> tensor<" + E + "x" + c + "x(" + D + "|" + F
+          + ")xf32>");
+      long n = dots.stream().filter(l -> rows.matcher(l).find()).count();
+      assertEquals(6, n, "capacity " + c + ": matmuls with its rows (3 forward, 3 backward)");
+    }
+  }
+
   /** The busiest expert's copies under DENSE's routing of {@code in}. */
   static int maxLoad(List<HostTensor> in) {
     return load(base().implementation(MoeImplementation.DENSE).build(), in)[0];

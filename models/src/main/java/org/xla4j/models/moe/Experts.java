@@ -19,14 +19,27 @@ final class Experts {
    * expert matrices w[g]): {@code [G, M, D]} in x's dtype. Each matmul result is rounded to x's dtype.
    */
   static Tensor ffn(Tensor xe, MoeWeights w, MoeOptions o) {
+    return ffnParts(xe, w, o).y();
+  }
+
+  /** The FFN's products: {@code a = x·W}, {@code v = x·V} ({@code [G, M, F]}) and the output {@code y}. */
+  record Parts(Tensor a, Tensor v, Tensor y) {}
+
+  /** {@link #ffn} with its two first products kept (a backward that has them recomputes no matmul). */
+  static Parts ffnParts(Tensor xe, MoeWeights w, MoeOptions o) {
     QuantMode q = o.quant();
     Tensor a = batched(xe, w.linear(), q, o.precision());
     Tensor v = batched(xe, w.linearV(), q, o.precision());
+    return new Parts(a, v, batched(hidden(a, v, o), w.linear1(), q, o.precision()));
+  }
+
+  /** {@code act(a) ⊙ v}, the rows W1 multiplies. */
+  static Tensor hidden(Tensor a, Tensor v, MoeOptions o) {
     Tensor act = switch (o.activation()) {
       case GELU_TANH -> Activations.gelu(a, true);
       case SILU -> Activations.silu(a);
     };
-    return batched(act.mul(v), w.linear1(), q, o.precision());
+    return act.mul(v);
   }
 
   /** {@code [G, M, in] · [G, in, out] -> [G, M, out]} in x's dtype, for plain or int8 weights. */
