@@ -32,9 +32,17 @@
 # CPU smoke test here (without .jre and .devcarry: the local ./xla4j and a python with jax):
 #   PRESET=tiny VOCAB=512 BATCH=4 SEQ=33 BACKEND=cpu PYTHON=/path/to/python-with-jax OUT=/tmp/o scripts/device-train.sh
 #   (add `agree` for the f32 agreement alone on the tiny model: seconds)
-# Steps to run: arguments (default: all): check ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense xla4j-capacity;
-# named subsets: agree = ckpt agree-jax agree-xla4j; speed = ckpt jax xla4j-auto xla4j-dense;
-# agree-speed = ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense (the lead's run).
+# Steps to run: arguments (default: all but xla4j-ladders): check ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense
+# xla4j-capacity xla4j-ladders; named subsets: agree = ckpt agree-jax agree-xla4j; speed = ckpt jax xla4j-auto xla4j-dense;
+# agree-speed = ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense (the lead's run);
+# speed-ladder = ckpt jax xla4j-ladders: `xla4j train --moe $LADDER_MOE --moe-capacity L` for each ladder L of
+#   TRAIN_LADDERS (default "1.25,2.5 1.25,2.0,3.0 2.0,4.0"; space-separated) beside JAX's best, each run's step
+#   printing the rung each layer ran (moe rungs); the report's rung table gives, per ladder, how often each rung ran
+#   and the median step by the highest rung of the step. About 45 s for JAX plus 25-35 s per ladder on an H200
+#   (each added rung is one more branch to compile, none to run). LADDER_MOE defaults to auto (CAPACITY_CHECKED on
+#   CUDA at this shape); the CPU smoke test needs LADDER_MOE=capacity-checked (auto is DROPLESS on the CPU):
+#   PRESET=tiny VOCAB=512 BATCH=4 SEQ=33 BACKEND=cpu LADDER_MOE=capacity-checked OUT=/tmp/o \
+#     scripts/device-train.sh speed-ladder
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -d "$here/.jre" ] && [ -d "$here/.devcarry" ]; then
@@ -53,7 +61,7 @@ BUDGET_S=${BUDGET_S:-530}
 PY=${PYTHON:-python3}
 CKPT=${CKPT:-/tmp/grok-1.6b}
 PRESET=${PRESET:-grok-1.6b} VOCAB=${VOCAB:-32768} BATCH=${BATCH:-8} SEQ=${SEQ:-513} STEPS=${STEPS:-10}
-LR=${LR:-1e-3} WD=${WD:-0.1} CLIP=${CLIP:-1.0} CF=${CF:-4.0} BACKEND=${BACKEND:-pjrt}
+LR=${LR:-1e-3} WD=${WD:-0.1} CLIP=${CLIP:-1.0} CF=${CF:-4.0} BACKEND=${BACKEND:-pjrt} LADDER_MOE=${LADDER_MOE:-auto}
 RUNS=/tmp/train-runs
 mkdir -p "$RUNS"
 rm -f "$RUNS"/train-*.json
@@ -94,11 +102,11 @@ jax_side() {
   limited 220 jax env XLA_FLAGS="$flags" $PY scripts/train_jax.py train "$CKPT/bf16" --data "$TOKENS" "${common[@]}" --moe "${JAX_MOE:-dense,capacity}" \
     --capacity-factor "$CF" --output "$RUNS/train-jax.json"
 }
-xla4j_side() {  # xla4j_side COMPUTE MOE [flags]
+xla4j_side() {  # xla4j_side COMPUTE MOE [flags]; NAME=... names the run's files (default: the MoE)
   local compute=$1 moe=$2 rc name
   shift 2
-  name=$moe
-  [ "$compute" = f32 ] && name=f32-$moe
+  name=${NAME:-$moe}
+  [ "$compute" = f32 ] && name=f32-$name
   [ -n "${DUMP:-}" ] && set -- "$@" --dump "$out/dump-xla4j-$name"
   echo "== xla4j train --compute $compute --moe $moe"
   limited "${XLA4J_LIMIT:-150}" "xla4j $name" "${X4J[@]}" train --model "$CKPT/bf16" --backend "$BACKEND" --data "$TOKENS" \
@@ -108,6 +116,14 @@ xla4j_side() {  # xla4j_side COMPUTE MOE [flags]
   rc=${PIPESTATUS[0]}
   return "$rc"
 }
+ladders() {  # one bf16 run per ladder of TRAIN_LADDERS; fails when any fails
+  local l rc=0
+  for l in ${TRAIN_LADDERS:-1.25,2.5 1.25,2.0,3.0 2.0,4.0}; do
+    NAME="$LADDER_MOE-ladder-${l//,/_}" XLA4J_LIMIT=${LADDER_LIMIT:-120} xla4j_side bf16 "$LADDER_MOE" --moe-capacity "$l" \
+      || rc=$?
+  done
+  return "$rc"
+}
 
 steps=()
 for a in "$@"; do
@@ -115,6 +131,7 @@ for a in "$@"; do
     agree) steps+=(ckpt agree-jax agree-xla4j) ;;
     speed) steps+=(ckpt jax xla4j-auto xla4j-dense) ;;
     agree-speed) steps+=(ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense) ;;
+    speed-ladder) steps+=(ckpt jax xla4j-ladders) ;;
     *) steps+=("$a") ;;
   esac
 done
@@ -135,6 +152,7 @@ for s in "${steps[@]}"; do
     xla4j-dense) xla4j_side bf16 dense ;;
     xla4j-capacity) XLA4J_LIMIT=130 xla4j_side bf16 capacity --capacity-factor "$CF" ;;
     xla4j-auto) XLA4J_LIMIT=120 xla4j_side bf16 auto ;;
+    xla4j-ladders) ladders ;;
     *) echo "!! unknown step $s"; false ;;
   esac
   codes="$codes $s=$?"

@@ -41,9 +41,15 @@ ORDER = {"dense": 0, "capacity": 1, "dropless": 2, "auto": 3}
 
 
 def mode_of(rec):
-    """'dense' from 'grok1 dense moe, vanilla attention'."""
+    """'dense' from 'grok1 dense moe, vanilla attention'; with the capacity ladder where one ran ('auto 1.25,2.5')."""
     parts = rec.get("kind", "").split()
-    return parts[1] if len(parts) > 1 and parts[0] == "grok1" else rec.get("kind", "?")
+    mode = parts[1] if len(parts) > 1 and parts[0] == "grok1" else rec.get("kind", "?")
+    ladder = rec.get("moe_ladder")
+    return f"{mode} {','.join(format(f, 'g') for f in ladder)}" if ladder else mode
+
+
+def order(mode):
+    return ORDER.get(mode.split()[0], 9), mode
 
 
 def compute_of(rec):
@@ -72,7 +78,7 @@ def gib(rec, key):
 
 
 def sorted_modes(runs, compute):
-    return sorted({m for (_, m, c) in runs if c == compute}, key=lambda m: (ORDER.get(m, 9), m))
+    return sorted({m for (_, m, c) in runs if c == compute}, key=order)
 
 
 def errors(out, *recs):
@@ -158,12 +164,12 @@ def speed(runs, out):
     best = fair.get(best_mode)
     if best:
         others = ", ".join(f"{m} {r['median_step_ms']:.1f} ms" for m, r in sorted(jax_runs.items(),
-                                                                                 key=lambda kv: ORDER.get(kv[0], 9)))
+                                                                                 key=lambda kv: order(kv[0])))
         out.append(f"JAX's best without drops: {best_mode} ({others}). Ratio = JAX best ms / xla4j ms (>= 1.0: xla4j as fast or "
                    "faster); medians over steps 2..N.\n")
     out.append("| xla4j MoE | compile s | median ms | tokens/s | ratio vs JAX best | temp GiB | donated GiB | dropped |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for mode in sorted(x_runs, key=lambda m: (ORDER.get(m, 9), m)):
+    for mode in sorted(x_runs, key=order):
         x = x_runs[mode]
         errors(out, x)
         xm = x.get("median_step_ms")
@@ -171,14 +177,15 @@ def speed(runs, out):
         out.append(f"| {mode} | {fmt(x.get('compile_s'), '.1f')} | {fmt(xm, '.1f')} | "
                    f"{fmt(x.get('tokens_per_s'), ',.0f')} | {fmt(ratio, '.2f')} | {gib(x, 'temp')} | "
                    f"{gib(x, 'aliased')} | {sum(x.get('dropped') or [0])} |")
-    for mode in sorted(jax_runs, key=lambda m: (ORDER.get(m, 9), m)):
+    for mode in sorted(jax_runs, key=order):
         j = jax_runs[mode]
         out.append(f"| (JAX {mode}) | {fmt(j.get('compile_s'), '.1f')} | {fmt(j.get('median_step_ms'), '.1f')} | "
                    f"{fmt(j.get('tokens_per_s'), ',.0f')} | - | {gib(j, 'temp')} | {gib(j, 'aliased')} | "
                    f"{sum(j.get('dropped') or [0])} |")
+    rungs(x_runs, out)
     # the bf16 losses: drift, reported, not judged
-    cols = [(f"JAX {m}", r) for m, r in sorted(jax_runs.items(), key=lambda kv: ORDER.get(kv[0], 9))]
-    cols += [(f"xla4j {m}", r) for m, r in sorted(x_runs.items(), key=lambda kv: ORDER.get(kv[0], 9))]
+    cols = [(f"JAX {m}", r) for m, r in sorted(jax_runs.items(), key=lambda kv: order(kv[0]))]
+    cols += [(f"xla4j {m}", r) for m, r in sorted(x_runs.items(), key=lambda kv: order(kv[0]))]
     n = max((len(r.get("losses") or []) for _, r in cols), default=0)
     if n == 0:
         return
@@ -206,6 +213,42 @@ def speed(runs, out):
             drift.append(f"{c} {d:.2e} ({d / max(abs(rl[0]), 1e-12):.1e} of the first loss)")
         if drift:
             out.append("\nLargest |loss - JAX dense loss| over the steps: " + "; ".join(drift) + ".")
+
+
+def rungs(x_runs, out):
+    """CAPACITY_CHECKED's rungs per bf16 xla4j run: how often each ran (layer-steps) and the median step by the
+    highest rung any layer of the step ran (step 1, which holds the CPU's compile, left out as in the median)."""
+    rows = []
+    for mode in sorted(x_runs, key=order):
+        x = x_runs[mode]
+        per_step, ladder, ms = x.get("moe_rungs"), x.get("moe_ladder"), x.get("step_ms") or []
+        if not per_step or not ladder:
+            continue
+        last = max(max(s) for s in per_step)
+        counts = {}
+        for s in per_step:
+            for r in s:
+                counts[r] = counts.get(r, 0) + 1
+        names = {r: (f"rung {r} (cf {ladder[r]:g})" if r < len(ladder) else "dropless") for r in counts}
+        by_top = {}
+        for i, s in enumerate(per_step[1:], start=1):
+            if i < len(ms):
+                by_top.setdefault(max(s), []).append(ms[i])
+        med = "; ".join(f"{names.get(t, t)}: {median(v):.1f} ms ({len(v)})" for t, v in sorted(by_top.items()))
+        taken = ", ".join(f"{names[r]} {n}" for r, n in sorted(counts.items()))
+        rows.append(f"| {mode} | {len(per_step[0])} | {taken} | {med or '-'} | {last} |")
+    if rows:
+        out.append("\nCapacity-checked rungs (a rung index past the ladder is dropless; a ladder drops rungs whose capacity "
+                   "is not below the tokens):\n")
+        out.append("| xla4j MoE, ladder | layers | rungs run (layer-steps) | median step by its highest rung (steps) | "
+                   "highest |")
+        out.append("|---|---:|---|---|---:|")
+        out.extend(rows)
+
+
+def median(v):
+    s = sorted(v)
+    return s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
 
 
 def report(runs):

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 import org.xla4j.ir.Precision;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.grok.Grok1;
@@ -120,6 +121,12 @@ final class TrainCommand implements Callable<Integer> {
           + " runs dropless instead where an expert would overflow.")
   Double capacityFactor;
 
+  @Option(names = "--moe-capacity", paramLabel = "F1,F2,...", split = ",",
+      description = "--model DIR with --moe capacity-checked or auto: the capacity factors of capacity-checked's ladder,"
+          + " increasing (default: the capacity factor and twice it, 1.25,2.5); each layer runs the first rung that"
+          + " holds its most loaded expert, else dropless. Each step prints the rung each layer ran (moe rungs).")
+  List<Double> moeCapacity;
+
   @Option(names = "--compute", paramLabel = "bf16|f32",
       description = "--model DIR: the activations' type (default: bf16, Grok-1's mixed precision). f32: no casts, "
           + "every dot at HIGHEST precision (no TF32 on a GPU), the same math as scripts/train_jax.py --compute f32, "
@@ -136,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** What the loop trains: the step, its size, and the batch of each step. */
   private record Job(String label, String kind, TrainStep step, long parameters, long tokensPerStep,
-      IntFunction<Tree<HostTensor>> batches, String dtypePolicy) {}
+      IntFunction<Tree<HostTensor>> batches, String dtypePolicy, List<Double> moeLadder) {}
 
   @Override
   public Integer call() throws IOException {
@@ -148,9 +155,10 @@ final class TrainCommand implements Callable<Integer> {
     OptionChecks.writableOutput(spec, "--output", output);
     AdamW opt = new AdamW(lr, 0.9, 0.999, 1e-8, weightDecay, clip);
     boolean preset = TinyModels.NAMES.contains(model) && !Files.isDirectory(Path.of(model));
-    if (preset && (moe != null || capacityFactor != null || mechanism != null || compute != null)) {
-      throw new ParameterException(spec.commandLine(), "--moe, --capacity-factor, --mechanism and --compute apply to "
-          + "--model DIR (a Grok-1 checkpoint), not to the preset " + model);
+    if (preset && (moe != null || capacityFactor != null || moeCapacity != null || mechanism != null
+        || compute != null)) {
+      throw new ParameterException(spec.commandLine(), "--moe, --capacity-factor, --moe-capacity, --mechanism and "
+          + "--compute apply to --model DIR (a Grok-1 checkpoint), not to the preset " + model);
     }
     CompileOptions opts = CompileOptions.builder().debugOptions(XlaDumps.prepare(dump, null, backend)).build();
     double[] loss;
@@ -167,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
       TrainStep step = TrainStep.build(m.paramTypes(), m.batchTypes(), m.loss(), opt);
       long params = m.paramTypes().leaves().stream().mapToLong(t -> t.numElements()).sum();
       Job job = new Job(m.name(), "preset", step, params, m.name().equals("tiny-mlp") ? 0 : (long) batch * (seq - 1),
-          batches, "the preset's dtypes");
+          batches, "the preset's dtypes", List.of());
       try (Backend b = Backends.open(backend); TrainStep.Loop loop = startFromHost(b, step, m.init(), opts)) {
         loss = train(job, b, loop, opts, (System.nanoTime() - t0) / 1e9, 0);
       }
@@ -218,6 +226,7 @@ final class TrainCommand implements Callable<Integer> {
           MoeImplementation.DROPLESS, MoeImplementation.AUTO));
       Mechanism mech = mechanism == null ? Mechanism.VANILLA : LogitsCommand.parseEnum(Mechanism.class, mechanism,
           "--mechanism", List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE));
+      if (moeCapacity != null) checkLadder(impl);
       boolean capacity = impl == MoeImplementation.CAPACITY || impl == MoeImplementation.CAPACITY_CHECKED;
       if (capacityFactor != null && (!capacity || !(capacityFactor > 0))) {
         throw new ParameterException(spec.commandLine(), "--capacity-factor applies to --moe capacity and capacity-checked"
@@ -234,10 +243,21 @@ final class TrainCommand implements Callable<Integer> {
       try (Backend b = Backends.open(backend)) {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(b.platformName());
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
+        if (moeCapacity != null) mo.capacityRungs(moeCapacity);
         GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE)
             .withCompute(act, precision));
         System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s, %s compute, dots at %s "
             + "precision) ...%n", impl, mech, act.name().toLowerCase(Locale.ROOT), precision);
+        long tokensPerStep = (long) batch * (seq - 1);
+        List<Double> ladder = mo.build().ladder(tokensPerStep, c.numExperts(), c.numSelectedExperts());
+        if (impl == MoeImplementation.CAPACITY_CHECKED || impl == MoeImplementation.AUTO) {
+          System.out.println("capacity-checked ladder (where it runs), " + tokensPerStep + " tokens: " + ladder.stream()
+              .map(f -> "factor " + f + " (capacity " + (long) Math.max(1, Math.ceil((double) tokensPerStep
+                  * c.numSelectedExperts() / c.numExperts() * f)) + ")").collect(Collectors.joining(", "))
+              + ", then dropless" + (ladder.size() < mo.build().ladder().size() ? " (of " + mo.build().ladder()
+              + ": a rung not below " + tokensPerStep + " copies is left out)" : "") + "; 'moe rungs' per step: the "
+              + "rung each layer ran, " + ladder.size() + " = dropless");
+        }
         long t0 = System.nanoTime();
         TrainStep step = TrainStep.buildWithMetrics(t.masterTypes(), t.batchTypes(batch, seq), t::lossWithMetrics, opt);
         String text = step.text(); // printed once here, so the compile below times XLA alone
@@ -251,7 +271,7 @@ final class TrainCommand implements Callable<Integer> {
         Job job = new Job(m.label(), "grok1 " + impl.name().toLowerCase(Locale.ROOT) + " moe, "
             + mech.name().toLowerCase(Locale.ROOT) + " attention", step, params, (long) batch * (seq - 1), batches,
             act == DType.F32 ? "f32 master weights and AdamW state, f32 compute, HIGHEST dot precision"
-                : "f32 master weights and AdamW state, bf16 compute");
+                : "f32 master weights and AdamW state, bf16 compute", ladder);
         TrainStep.Loop loop;
         try {
           loop = step.start(b, Tree.unflatten(c.parameterTypes().paths(), w), opts);
@@ -262,6 +282,26 @@ final class TrainCommand implements Callable<Integer> {
           return train(job, b, loop, opts, (System.nanoTime() - t0) / 1e9 - loadSeconds, loadSeconds);
         }
       }
+    }
+  }
+
+  /** --moe-capacity: for a capacity-checked ladder, increasing factors > 0, not beside --capacity-factor. */
+  private void checkLadder(MoeImplementation impl) {
+    if (impl != MoeImplementation.CAPACITY_CHECKED && impl != MoeImplementation.AUTO) {
+      throw new ParameterException(spec.commandLine(), "--moe-capacity applies to --moe capacity-checked and auto, "
+          + "got --moe " + impl.name().toLowerCase(Locale.ROOT));
+    }
+    if (capacityFactor != null) {
+      throw new ParameterException(spec.commandLine(), "--moe-capacity sets the whole ladder; give it or "
+          + "--capacity-factor, not both");
+    }
+    double previous = 0;
+    for (double f : moeCapacity) {
+      if (!(f > previous && Double.isFinite(f))) {
+        throw new ParameterException(spec.commandLine(), "--moe-capacity requires finite factors > 0, increasing, got "
+            + moeCapacity);
+      }
+      previous = f;
     }
   }
 
@@ -292,6 +332,7 @@ final class TrainCommand implements Callable<Integer> {
     double[] loss = new double[steps];
     double[] ms = new double[steps];
     List<Long> dropped = new ArrayList<>();
+    List<int[]> rungs = new ArrayList<>();
     int done = 0;
     for (int i = 0; i < steps; i++) {
       Tree<HostTensor> bt = job.batches().apply(i);
@@ -305,6 +346,13 @@ final class TrainCommand implements Callable<Integer> {
         long d = out.metrics().get("dropped").toLongArray()[0];
         dropped.add(d);
         extra = "  dropped " + d;
+      }
+      if (out.metrics().contains("moe_rungs")) {
+        int[] r = out.metrics().get("moe_rungs").toIntArray();
+        if (Arrays.stream(r).anyMatch(x -> x >= 0)) { // -1: no layer has a ladder
+          rungs.add(r);
+          extra += "  moe rungs " + Arrays.stream(r).mapToObj(String::valueOf).collect(Collectors.joining(" "));
+        }
       }
       System.out.printf(Locale.ROOT, "step %4d  loss %.6f  %.1f ms%s%n", i + 1, loss[i], ms[i], extra);
       if (!Double.isFinite(loss[i])) {
@@ -365,6 +413,18 @@ final class TrainCommand implements Callable<Integer> {
         JsonArray d = new JsonArray();
         dropped.forEach(d::add);
         o.add("dropped", d);
+      }
+      if (!rungs.isEmpty()) {
+        JsonArray all = new JsonArray();
+        for (int[] r : rungs) {
+          JsonArray step = new JsonArray();
+          for (int x : r) step.add(x);
+          all.add(step);
+        }
+        o.add("moe_rungs", all);
+        JsonArray ladder = new JsonArray();
+        job.moeLadder().forEach(ladder::add);
+        o.add("moe_ladder", ladder);
       }
       Files.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
       System.out.println("run: " + output);

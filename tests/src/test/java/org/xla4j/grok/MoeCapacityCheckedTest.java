@@ -157,6 +157,78 @@ class MoeCapacityCheckedTest {
     GrokHarness.assertClose("wider rung vs DENSE", r.get(0).toFloatArray(), r.get(1).toFloatArray(), null, 1e-4, 1e-4);
   }
 
+  /**
+   * A three-rung ladder placed around the busiest expert's load m (plain Java counts it from DENSE's routing) so
+   * that each of its four branches runs once, in four layers of one program: capacities {m, m+1, m+2} (rung 0),
+   * {m-1, m, m+1} (rung 1), {m-2, m-1, m} (rung 2), {m-3, m-2, m-1} (DROPLESS, rung 3). Each layer reports the rung
+   * the count calls for, drops nothing, and equals DENSE.
+   */
+  @Test
+  void aThreeRungLadderReportsTheRungThatRan() {
+    List<HostTensor> in = inputs(25, DType.F32);
+    int maxLoad = maxLoad(in);
+    double mean = (double) N * K / E;
+    assertTrue(maxLoad >= 4 && maxLoad + 2 < N, "max load " + maxLoad);
+    Graph g = new Graph("moe_checked_ladders");
+    Tensor x = g.parameter(in.get(0).type());
+    MoeWeights w = weights(g, in);
+    MoeOptions base = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED).build();
+    List<Tensor> outs = new ArrayList<>(List.of(Moe.apply(base.withImplementation(MoeImplementation.DENSE), x, w)
+        .output()));
+    int[][] capacities = new int[4][];
+    for (int want = 0; want < 4; want++) {
+      int first = maxLoad - want;
+      capacities[want] = new int[] {first, first + 1, first + 2};
+      List<Double> factors = new ArrayList<>();
+      // ceil(mean · (C - 0.5) / mean) = C, clear of the float rounding of C / mean
+      for (int c : capacities[want]) factors.add((c - 0.5) / mean);
+      MoeResult r = Moe.apply(base.toBuilder().capacityRungs(factors).build(), x, w);
+      outs.addAll(List.of(r.output(), r.rung(), r.fallback(), r.dropped()));
+    }
+    String text = StableHloPrinter.print(g.build(outs.toArray(Tensor[]::new)), EmitOptions.unsharded());
+    assertEquals(4, text.split("stablehlo.case", -1).length - 1, "one case per layer");
+    List<HostTensor> r = MoeGradTest.runAll(cpu, text, in);
+    float[] ref = r.get(0).toFloatArray();
+    for (int want = 0; want < 4; want++) {
+      int expected = 0; // the oracle: rungs whose capacity is under the busiest expert's load are passed over
+      for (int c : capacities[want]) if (c < maxLoad) expected++;
+      assertEquals(want, expected, "the ladder's construction");
+      String name = "ladder " + java.util.Arrays.toString(capacities[want]) + ", max load " + maxLoad;
+      assertEquals(expected, r.get(2 + 4 * want).toIntArray()[0], name + ": rung");
+      assertEquals(expected == 3 ? 1 : 0, r.get(3 + 4 * want).toIntArray()[0], name + ": fallback");
+      assertEquals(0, r.get(4 + 4 * want).toIntArray()[0], name + ": dropped");
+      GrokHarness.assertClose(name + " vs DENSE", ref, r.get(1 + 4 * want).toFloatArray(), null, 1e-4, 1e-4);
+    }
+  }
+
+  /** The most copies any expert gets under DENSE's routing of {@code in}, counted in plain Java. */
+  static int maxLoad(List<HostTensor> in) {
+    Graph g = new Graph("moe_routing");
+    Tensor x = g.parameter(in.get(0).type());
+    MoeWeights w = weights(g, in);
+    MoeOptions dense = MoeOptions.builder().topK(K).implementation(MoeImplementation.DENSE).build();
+    int[] load = new int[E];
+    for (int e : GrokHarness.run(cpu, g, in, Moe.apply(dense, x, w).experts()).get(0).toIntArray()) load[e]++;
+    return java.util.Arrays.stream(load).max().orElseThrow();
+  }
+
+  @Test
+  void badLaddersNameTheOption() {
+    List<HostTensor> in = inputs(26, DType.F32);
+    for (List<Double> bad : List.of(List.of(2.0, 1.25), List.of(1.25, 1.25), List.of(0.0, 1.0),
+        List.of(1.0, Double.POSITIVE_INFINITY))) {
+      Graph g = new Graph("moe_bad_ladder");
+      Tensor x = g.parameter(in.get(0).type());
+      MoeWeights w = weights(g, in);
+      MoeOptions o = MoeOptions.builder().topK(K).implementation(MoeImplementation.CAPACITY_CHECKED)
+          .capacityRungs(bad).build();
+      org.xla4j.ir.OpException e = org.junit.jupiter.api.Assertions.assertThrows(org.xla4j.ir.OpException.class,
+          () -> Moe.apply(o, x, w));
+      assertTrue(e.getMessage().contains("capacityRungs") && e.getMessage().contains(bad.toString())
+          && e.getMessage().contains("MoeCapacityCheckedTest"), e.getMessage());
+    }
+  }
+
   @Test
   void aSkewedRouterRunsTheFallbackAndStillEqualsDense() {
     // every router column but expert 0's scaled down: expert 0 wins nearly every token's first choice
@@ -177,7 +249,9 @@ class MoeCapacityCheckedTest {
     MoeResult dense = Moe.apply(o.withImplementation(MoeImplementation.DENSE), x, w);
     MoeResult checked = Moe.apply(o, x, w);
     List<HostTensor> r = GrokHarness.run(cpu, g, in, dense.output(), checked.output(), checked.fallback(),
-        checked.dropped(), dense.experts());
+        checked.dropped(), dense.experts(), checked.rung());
+    // the default ladder 1.25, 2.5: C 15 and 30; 30 is not under N = 24, so one rung is kept and DROPLESS is branch 1
+    assertEquals(1, r.get(5).toIntArray()[0], "the rung DROPLESS has in a one-rung ladder");
     int load0 = 0;
     for (int e : r.get(4).toIntArray()) if (e == 0) load0++;
     assertTrue(load0 > Math.ceil((double) N * K / E * 1.25), "expert 0 gets " + load0 + " copies");

@@ -203,6 +203,79 @@ public class MoeGradTest {
     }
   }
 
+  /**
+   * A three-rung ladder, every branch in turn: capacities placed around the busiest expert's load m (plain Java
+   * counts it from DENSE's routing) so that rung 0, 1, 2 or DROPLESS runs, as the forward's reported rung confirms;
+   * each backward equals DENSE's, through the custom VJP (a four-branch case) and through the forward's autodiff.
+   */
+  @Test
+  void capacityCheckedBackwardEqualsDenseOnEveryRungOfAThreeRungLadder() {
+    List<HostTensor> in = inputs(16);
+    int maxLoad = maxLoad(in);
+    double mean = (double) B * T * K / E;
+    assertTrue(maxLoad >= 4 && maxLoad + 2 < B * T, "max load " + maxLoad + " leaves room for the ladders");
+    List<float[]> dense = grads(base().implementation(MoeImplementation.DENSE).build(), false, false, in);
+    for (int want = 0; want < 4; want++) {
+      int first = maxLoad - want;
+      List<Double> factors = new ArrayList<>();
+      for (int c = first; c < first + 3; c++) factors.add((c - 0.5) / mean); // ceil(mean · f) = c exactly
+      MoeOptions o = base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityRungs(factors).tileSize(4)
+          .build();
+      String name = "CAPACITY_CHECKED capacities " + first + ".." + (first + 2) + ", max load " + maxLoad;
+      assertEquals(want, rung(o, in), name + ": the rung that ran");
+      String text = program(o, false, false);
+      assertEquals(2, text.split("stablehlo.case", -1).length - 1, name + ": one case forward, one backward");
+      assertGradsClose(name, dense, grads(o, false, false, in));
+      assertGradsClose(name + ", forward autodiff", dense, grads(o, true, false, in));
+    }
+  }
+
+  /**
+   * CAPACITY_CHECKED's backward reuses its forward's expert products. Per rung, the program's matmuls with that
+   * rung's C rows ({@code -> [E, C, F]} or {@code [E, C, D]}) are the forward's three (a, v, y) and the chain rule's
+   * three (dh, and dx through W and through V; the weight gradients contract C away). A backward that rebuilt the
+   * forward inside its case (a wall XLA does not CSE across) had three more per rung. Capacities 5, 7, 9 share no
+   * size with E 4, D 8, F 12.
+   */
+  @Test
+  void capacityCheckedBackwardRecomputesNoExpertMatmul() {
+    double mean = (double) B * T * K / E;
+    int[] capacities = {5, 7, 9};
+    List<Double> factors = new ArrayList<>();
+    for (int c : capacities) factors.add((c - 0.5) / mean);
+    MoeOptions o = base().implementation(MoeImplementation.CAPACITY_CHECKED).capacityRungs(factors).tileSize(4).build();
+    List<String> dots = program(o, false, false).lines().filter(l -> l.contains("stablehlo.dot_general")).toList();
+    for (int c : capacities) {
+      java.util.regex.Pattern rows = java.util.regex.Pattern.compile("-> tensor<" + E + "x" + c + "x(" + D + "|" + F
+          + ")xf32>");
+      long n = dots.stream().filter(l -> rows.matcher(l).find()).count();
+      assertEquals(6, n, "capacity " + c + ": matmuls with its rows (3 forward, 3 backward)");
+    }
+  }
+
+  /** The busiest expert's copies under DENSE's routing of {@code in}. */
+  static int maxLoad(List<HostTensor> in) {
+    return load(base().implementation(MoeImplementation.DENSE).build(), in)[0];
+  }
+
+  /** CAPACITY_CHECKED's reported rung for {@code o} on {@code in} (the forward alone). */
+  static int rung(MoeOptions o, List<HostTensor> in) {
+    return load(o, in)[1];
+  }
+
+  /** {max load (plain Java count of the experts), rung} of the forward under {@code o}. */
+  private static int[] load(MoeOptions o, List<HostTensor> in) {
+    Graph g = new Graph("moe_rung");
+    Tree<Tensor> p = g.parameters(TYPES);
+    MoeResult r = Moe.apply(o, p.get("x"), new MoeWeights(p.get("router"), Weight.of(p.get("linear")),
+        Weight.of(p.get("linear_v")), Weight.of(p.get("linear_1"))));
+    List<HostTensor> out = runAll(cpu, StableHloPrinter.print(g.build(r.experts(), r.rung()), EmitOptions.unsharded()),
+        in);
+    int[] loads = new int[E];
+    for (int e : out.get(0).toIntArray()) loads[e]++;
+    return new int[] {java.util.Arrays.stream(loads).max().orElseThrow(), out.get(1).toIntArray()[0]};
+  }
+
   @Test
   void forwardAutodiffOfDroplessAgreesToo() {
     // the tiled forward differentiated as a scan, for the record: the custom backward gives the same numbers

@@ -1,5 +1,7 @@
 package org.xla4j.models.grok;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Jnp;
@@ -110,8 +112,10 @@ public final class Grok1 {
    * @param logits f32 {@code [B, T, vocab]}
    * @param auxLoss the MoE load-balancing losses summed over layers (f32 scalar)
    * @param dropped token copies dropped for capacity, summed over layers (i32 scalar)
+   * @param moeRungs each layer's {@link MoeResult#rung} (i32 {@code [layers]}): the branch CAPACITY_CHECKED ran, -1
+   *     for the other MoE implementations
    */
-  public record Output(Tensor logits, Tensor auxLoss, Tensor dropped) {}
+  public record Output(Tensor logits, Tensor auxLoss, Tensor dropped, Tensor moeRungs) {}
 
   /** Adds the parameters (flatten order) and then {@code tokens i32 [batch, seq]} to {@code g}, and runs. */
   public static Output build(Graph g, Grok1Config c, long batch, long seq, Options o) {
@@ -133,6 +137,7 @@ public final class Grok1 {
     MoeOptions moe = mb.build();
     Tensor aux = g.scalar(0.0, DType.F32);
     Tensor dropped = g.scalar(0L, DType.I32);
+    List<Tensor> rungs = new ArrayList<>();
     for (int l = 0; l < c.numLayers(); l++) {
       Tree<Tensor> p = params.subtree("transformer/decoder_layer_" + l);
       Tensor hh = h;
@@ -148,10 +153,11 @@ public final class Grok1 {
       });
       aux = aux.add(r[0].auxLoss());
       dropped = dropped.add(r[0].dropped());
+      rungs.add(r[0].rung());
     }
     h = Norms.rmsNorm(h, params.get("language_model/rms_norm/scale"), c.rmsEps());
     Tensor logits = Jnp.einsum("btd,vd->btv", null, o.precision(), h, table.astype(h.dtype())).mul(c.outputMultiplier());
-    return new Output(logits.astype(DType.F32), aux, dropped);
+    return new Output(logits.astype(DType.F32), aux, dropped, Jnp.stack(0, rungs));
   }
 
   /** Grok-1's MHA on {@code x [B, T, D]}: {@code [B, T, D]}. */

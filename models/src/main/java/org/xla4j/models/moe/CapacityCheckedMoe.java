@@ -12,8 +12,9 @@ import org.xla4j.types.DType;
 /**
  * {@link MoeImplementation#CAPACITY_CHECKED}: CAPACITY's batched matmul over {@code [E, C, D]} at the smallest rung
  * of a ladder of capacities that holds the most loaded expert, else DROPLESS, chosen on the device by one
- * {@code stablehlo.case} on {@code max_e load[e]}. The rungs are {@code C = ceil(N·K/E · f)} for the options'
- * factor f and for {@link #WIDE} times it (when that is still below N, the most copies one expert can get): a
+ * {@code stablehlo.case} on {@code max_e load[e]}. The rungs are {@code C = ceil(N·K/E · f)} for the factors f of
+ * {@link MoeOptions#ladder()} (by default the options' factor and {@link #WIDE} times it; a later rung only while
+ * its C is still below N, the most copies one expert can get), and the branch taken is {@link MoeResult#rung}. A
  * router that favours some experts by more than f (the 1.59B random model's 2,048-token prompt did, so its
  * prefill ran DROPLESS on the H200, scripts/device-round8.sh B) still gets a batched matmul, at about twice the
  * work of the first rung and under half of DENSE's for 8 experts top-2. Only the branch taken runs, and none
@@ -36,19 +37,14 @@ final class CapacityCheckedMoe implements MoeImpl {
     return p.experts().reshape(p.tokens() * p.topK()).oneHot((int) p.numExperts(), DType.I32).sum(0);
   }
 
-  /** The capacity C for {@code p}'s sizes and factor. */
-  static long capacity(MoeProblem p) {
-    return CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), p.options().capacityFactor());
+  /** The capacity C of {@code p}'s sizes at factor {@code f}. */
+  static long capacity(MoeProblem p, double f) {
+    return CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f);
   }
 
-  /**
-   * The capacity factors of the ladder's CAPACITY rungs, smallest first: the options' factor, and {@link #WIDE}
-   * times it when that capacity is still under N (at N no expert can overflow, and DROPLESS does no more work).
-   */
+  /** The capacity factors of the ladder's CAPACITY rungs for {@code p}'s sizes, smallest first. */
   static List<Double> rungs(MoeProblem p) {
-    double f = p.options().capacityFactor();
-    long wide = CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f * WIDE);
-    return wide > capacity(p) && wide < p.tokens() ? List.of(f, f * WIDE) : List.of(f);
+    return p.options().ladder(p.tokens(), p.numExperts(), p.topK());
   }
 
   private static MoeProblem inOut(MoeProblem p) {
@@ -69,7 +65,7 @@ final class CapacityCheckedMoe implements MoeImpl {
     Tensor most = loads.max();
     Tensor index = null;
     for (double f : rungs(p)) {
-      long c = CapacityMoe.capacity(p.tokens() * p.topK(), p.numExperts(), f);
+      long c = capacity(p, f);
       Tensor over = most.gt(c).astype(DType.I32);
       index = index == null ? over : index.add(over);
     }
@@ -84,13 +80,15 @@ final class CapacityCheckedMoe implements MoeImpl {
   @Override
   public Out compute(MoeProblem p) {
     Tensor loads = loads(p);
-    if (Autodiff.isDifferentiating() && !MoeGrad.applies(p)) {
-      Tensor over = overflows(loads, capacity(p));
-      Tensor dropless = new DroplessMoe().compute(p, loads).output();
-      Tensor capacity = new CapacityMoe().compute(p).output();
-      return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), over.astype(DType.I32));
-    }
     List<Double> rungs = rungs(p);
+    if (Autodiff.isDifferentiating() && !MoeGrad.applies(p)) {
+      // the first rung or DROPLESS (a select computes both, so more rungs would only add work)
+      Tensor over = overflows(loads, capacity(p, rungs.get(0)));
+      Tensor dropless = new DroplessMoe().compute(p, loads).output();
+      Tensor capacity = new CapacityMoe().compute(withFactor(p, rungs.get(0))).output();
+      return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), over.astype(DType.I32),
+          over.astype(DType.I32).mul((long) rungs.size()));
+    }
     List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
     // each branch takes the weights' [E, in, out] view itself: a transpose inside the branch folds into its dots,
     // one outside would be a copy of every expert matrix before the conditional (MoeWeights)
@@ -101,6 +99,7 @@ final class CapacityCheckedMoe implements MoeImpl {
     Tensor branch = branch(p, loads);
     List<Tensor> r = Lax.switchCase(branch, branches, List.of());
     // DROPLESS ran only past the last rung; a wider rung is still the capacity form
-    return new Out(r.get(0), p.x().graph().scalar(0L, DType.I32), branch.eq((long) rungs.size()).astype(DType.I32));
+    return new Out(r.get(0), p.x().graph().scalar(0L, DType.I32), branch.eq((long) rungs.size()).astype(DType.I32),
+        branch);
   }
 }

@@ -60,6 +60,16 @@ final class CapacityMoe implements MoeImpl {
 
   @Override
   public Out compute(MoeProblem p) {
+    return forward(p).out();
+  }
+
+  /**
+   * The forward and what a backward can reuse from it: the FFN's first products {@code a, v [E, C, F]} and each
+   * copy's expert output {@code [N, K, D]} (0 for a dropped copy).
+   */
+  record Saved(Out out, Tensor a, Tensor v, Tensor copies) {}
+
+  static Saved forward(MoeProblem p) {
     long n = p.tokens();
     int k = p.topK();
     long e = p.numExperts();
@@ -67,9 +77,12 @@ final class CapacityMoe implements MoeImpl {
     long c = s.capacity();
     Tensor slot = s.slot();
     Tensor buf = dispatch(p, slot, c).reshape(e, c, p.model());
-    Tensor y = Experts.ffn(buf, p.weights(), p.options()).reshape(e * c, p.model());
+    Experts.Parts f = Experts.ffnParts(buf, p.weights(), p.options());
+    Tensor y = f.y().reshape(e * c, p.model());
     Tensor back = y.take(slot.minimum(e * c - 1), 0).reshape(k, n, p.model()).transpose(1, 0, 2);   // [N, K, D]
-    Tensor gates = Jnp.where(s.kept().reshape(k, n).transpose(1, 0), p.gates(), 0.0);
-    return new Out(Experts.combine(back, gates, p.x().dtype(), p.options()), s.dropped());
+    Tensor kept = s.kept().reshape(k, n).transpose(1, 0);
+    Tensor gates = Jnp.where(kept, p.gates(), 0.0);
+    Out out = new Out(Experts.combine(back, gates, p.x().dtype(), p.options()), s.dropped());
+    return new Saved(out, f.a(), f.v(), back.mul(kept.astype(back.dtype()).expandDims(-1)));
   }
 }

@@ -4,7 +4,6 @@ import java.util.List;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.Tensor;
-import org.xla4j.models.nn.Activations;
 import org.xla4j.types.DType;
 
 /**
@@ -63,11 +62,7 @@ final class DroplessMoe implements MoeImpl {
     DType dt = rows.dtype();
     Tensor a = Lax.raggedDot(rows, w.linear().matrix().astype(dt), counts, null);
     Tensor v = Lax.raggedDot(rows, w.linearV().matrix().astype(dt), counts, null);
-    Tensor act = switch (p.options().activation()) {
-      case GELU_TANH -> Activations.gelu(a, true);
-      case SILU -> Activations.silu(a);
-    };
-    return Lax.raggedDot(act.mul(v), w.linear1().matrix().astype(dt), counts, null);
+    return Lax.raggedDot(Experts.hidden(a, v, p.options()), w.linear1().matrix().astype(dt), counts, null);
   }
 
   /** Rows sorted by expert through their experts: the portable tiled form. */

@@ -20,14 +20,29 @@ final class Experts {
    * expert matrices w[g]): {@code [G, M, D]} in x's dtype. Each matmul result is rounded to x's dtype.
    */
   static Tensor ffn(Tensor xe, MoeWeights w, MoeOptions o) {
+    return ffnParts(xe, w, o).y();
+  }
+
+  /** The FFN's products: {@code a = x·W}, {@code v = x·V} ({@code [G, M, F]}) and the output {@code y}. */
+  record Parts(Tensor a, Tensor v, Tensor y) {}
+
+  /** {@link #ffn} with its two first products kept (a backward that has them recomputes no matmul). */
+  static Parts ffnParts(Tensor xe, MoeWeights w, MoeOptions o) {
     QuantMode q = o.quant();
     Tensor a = batched(xe, w.linear(), q, o.precision());
     Tensor v = batched(xe, w.linearV(), q, o.precision());
-    if (xe.dtype().byteSize() < 4) {
-      // Keeps a and v in x's dtype in memory, as written. Without the barrier XLA folds the activation's f32 upcast
-      // into the GEMMs (excess precision), which then write f32 and the gelu·v fusion reads twice the bytes: H200,
-      // 2,048-token prefill, [8, 640, 8192] per layer: 134 us for that fusion, ~20% of the layer's expert time. In
-      // every program, differentiated or not, so a forward and its gradient program round alike.
+    return new Parts(a, v, batched(hidden(a, v, o), w.linear1(), q, o.precision()));
+  }
+
+  /**
+   * {@code act(a) ⊙ v}, the rows W1 multiplies; every implementation's FFN goes through here. Half-precision a and v
+   * pass an optimization barrier first, which keeps them in their dtype in memory, as written: without it XLA folds
+   * the activation's f32 upcast into the GEMMs that make them (excess precision), which then write f32 and this
+   * product reads twice the bytes (H200, 2,048-token prefill, [8, 640, 8192] per layer: 134 us, ~20% of the layer's
+   * expert time), and implementations (and a forward and its gradient program) round differently on the CPU.
+   */
+  static Tensor hidden(Tensor a, Tensor v, MoeOptions o) {
+    if (a.dtype().byteSize() < 4 && v.dtype().byteSize() < 4) {
       List<Tensor> kept = Lax.optimizationBarrier(a, v);
       a = kept.get(0);
       v = kept.get(1);
@@ -36,7 +51,7 @@ final class Experts {
       case GELU_TANH -> Activations.gelu(a, true);
       case SILU -> Activations.silu(a);
     };
-    return batched(act.mul(v), w.linear1(), q, o.precision());
+    return act.mul(v);
   }
 
   /** {@code [G, M, in] · [G, in, out] -> [G, M, out]} in x's dtype, for plain or int8 weights. */

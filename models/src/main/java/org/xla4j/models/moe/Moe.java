@@ -50,7 +50,8 @@ public final class Moe {
     MoeImpl.Out out = x.graph().scope("moe_" + p.options().implementation().name().toLowerCase(Locale.ROOT),
         () -> MoeGrad.applies(p) ? MoeGrad.compute(impl, p) : impl.compute(p));
     Tensor aux = auxLoss(p);
-    return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates(), out.fallback());
+    return new MoeResult(out.output().reshape(x.shape()), aux, out.dropped(), p.experts(), p.gates(), out.fallback(),
+        out.rung());
   }
 
   /**
@@ -109,6 +110,13 @@ public final class Moe {
         || o.implementation() == MoeImplementation.CAPACITY_CHECKED;
     if (capacity && !(o.capacityFactor() > 0 && Double.isFinite(o.capacityFactor()))) {
       throw error(o.implementation() + " requires a finite capacityFactor > 0, got " + o.capacityFactor());
+    }
+    double previous = 0;
+    for (double rung : o.capacityRungs()) {
+      if (!(rung > previous && Double.isFinite(rung))) {
+        throw error("requires capacityRungs finite, > 0 and increasing, got " + o.capacityRungs());
+      }
+      previous = rung;
     }
     if (o.tileSize() < 0) throw error("requires tileSize >= 0 (0 = automatic), got " + o.tileSize());
     Tensor x2 = x.reshape(n, d);

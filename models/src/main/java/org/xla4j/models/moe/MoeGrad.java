@@ -1,6 +1,7 @@
 package org.xla4j.models.moe;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -9,7 +10,7 @@ import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Lax;
 import org.xla4j.dsl.LoopTracing;
 import org.xla4j.dsl.Tensor;
-import org.xla4j.models.nn.Activations;
+import org.xla4j.ir.DotDims;
 import org.xla4j.models.quant.Weight;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.DType;
@@ -33,7 +34,9 @@ import org.xla4j.types.TensorType;
  *       matmuls transpose as batched matmuls. Dropped copies have no slot, so they get zero gradient, as their
  *       output was zero.
  *   <li>CAPACITY_CHECKED: a case on the forward's branch (the capacity rung that held every expert, or none) between
- *       CAPACITY's backward at that rung and DROPLESS's, so only the taken branch's backward runs.
+ *       CAPACITY's backward at that rung and DROPLESS's, so only the taken branch's backward runs. Here the forward's
+ *       case also returns its FFN products and copy outputs (the one exception to saving nothing): XLA cannot CSE
+ *       a recomputed forward across the case, and plain CAPACITY's recompute is CSE'd away anyway.
  *   <li>FEW_TOKENS: whatever the forward form, the chosen experts' matrices are gathered ({@code [N·K, ...]}), the
  *       backward runs one row per copy, and the weight gradients scatter-add back by expert.
  * </ul>
@@ -59,11 +62,15 @@ final class MoeGrad {
     MoeWeights w = p.weights();
     Tree<Tensor> in = Tree.of(Map.of("x", p.x(), "gates", p.gates(), "linear", w.linear().matrix(),
         "linear_v", w.linearV().matrix(), "linear_1", w.linear1().matrix()));
+    boolean checked = p.options().implementation() == MoeImplementation.CAPACITY_CHECKED;
     Tree<Tensor> out = Autodiff.customVjp(i -> {
-      MoeImpl.Out o = impl.compute(with(p, i));
-      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped(), "fallback", o.fallback())), i);
-    }, (res, ct) -> backward(with(p, res), ct.get("y"))).apply(in);
-    return new MoeImpl.Out(out.get("y"), out.get("dropped"), out.get("fallback"));
+      Map<String, Tensor> res = new LinkedHashMap<>();
+      for (String path : i.paths()) res.put(path, i.get(path));
+      MoeImpl.Out o = checked ? checkedForward(with(p, i), res) : impl.compute(with(p, i));
+      return Autodiff.Forward.of(Tree.of(Map.of("y", o.output(), "dropped", o.dropped(), "fallback", o.fallback(),
+          "rung", o.rung())), Tree.of(res));
+    }, (res, ct) -> backward(with(p, res), ct.get("y"), res)).apply(in);
+    return new MoeImpl.Out(out.get("y"), out.get("dropped"), out.get("fallback"), out.get("rung"));
   }
 
   private static MoeProblem with(MoeProblem p, Tree<Tensor> i) {
@@ -91,7 +98,7 @@ final class MoeGrad {
   /** What every implementation's backward returns before the gated combination is pulled back. */
   private record CopyGrad(Tensor y, Tensor dx, Tensor dw, Tensor dv, Tensor dw1) {}
 
-  private static Tree<Tensor> backward(MoeProblem p, Tensor dOut) {
+  private static Tree<Tensor> backward(MoeProblem p, Tensor dOut, Tree<Tensor> saved) {
     long n = p.tokens();
     int k = p.topK();
     long d = p.model();
@@ -105,7 +112,7 @@ final class MoeGrad {
       case CAPACITY -> capacity(p, dy);
       case FEW_TOKENS -> fewTokens(p, dy);
       case DROPLESS -> dropless(p, dy);
-      case CAPACITY_CHECKED -> checked(p, dy);
+      case CAPACITY_CHECKED -> checked(p, dy, saved.get(SAVED_A), saved.get(SAVED_V), saved.get(SAVED_COPIES));
       case DENSE, AUTO -> throw new IllegalStateException("moe: no custom backward for " + p.options().implementation());
     };
     // d gate = <dOut, y_k> in f32, rounded to gdt and back as the forward's conversions round it
@@ -139,20 +146,106 @@ final class MoeGrad {
     return new CopyGrad(yCopies, dxCopies.sum(0), f.dw(), f.dv(), f.dw1());
   }
 
+  /**
+   * CAPACITY with the forward's products {@code a, v [E, C, F]} and copy outputs {@code [N, K, D]} at hand: the
+   * backward's expert matmuls are the six of the chain rule, none of the forward's three again.
+   */
+  private static CopyGrad capacitySaved(MoeProblem p, Tensor dy, Tensor a, Tensor v, Tensor copies) {
+    long n = p.tokens();
+    int k = p.topK();
+    long e = p.numExperts();
+    long d = p.model();
+    DType dt = p.x().dtype();
+    CapacityMoe.Slots s = CapacityMoe.slots(p);
+    long ec = e * s.capacity();
+    Tensor rows = p.x().expandDims(0).broadcastTo(k, n, d).reshape(k * n, d);
+    Tensor buf = p.x().graph().zeros(dt, ec, d).scatterAdd(s.slot(), rows).reshape(e, s.capacity(), d);
+    Tensor dyRank = dy.transpose(1, 0, 2).reshape(k * n, d);
+    Tensor dBuf = p.x().graph().zeros(dy.dtype(), ec, d).scatterAdd(s.slot(), dyRank).reshape(e, s.capacity(), d);
+    MoeOptions o = p.options();
+    MoeWeights w = p.weights();
+    // the elementwise middle, act(a) ⊙ v, rebuilt from the saved products and differentiated by autodiff
+    Autodiff.Vjp mid = Autodiff.vjp(t -> Tree.of(Map.of("h", Experts.hidden(t.get("a"), t.get("v"), o))),
+        Tree.of(Map.of("a", a, "v", v)));
+    Tensor h = mid.outputs().get("h");                                                  // [E, C, F]
+    // each product as autodiff of Experts.ffn forms it (the cotangent first, a weight's gradient transposed after),
+    // so the sums run in the same order and the bf16 results are the recomputing backward's to the bit
+    DotDims batchLast = new DotDims(List.of(0), List.of(0), List.of(2), List.of(2));   // [E,M,X]·[E,Y,X] -> [E,M,Y]
+    DotDims batchRows = new DotDims(List.of(0), List.of(0), List.of(1), List.of(1));   // [E,M,X]·[E,M,Y] -> [E,X,Y]
+    Tensor w1 = w.linear1().matrix().astype(dt);
+    Tensor dh = dBuf.dotGeneral(w1, batchLast, o.precision(), null);
+    Tensor dw1 = dBuf.dotGeneral(h, batchRows, o.precision(), null).transpose(0, 2, 1);
+    Tree<Tensor> dm = mid.pullback(Tree.of(Map.of("h", dh)));
+    Tensor da = dm.get("a");
+    Tensor dv = dm.get("v");
+    Tensor dx = da.dotGeneral(w.linear().matrix().astype(dt), batchLast, o.precision(), null)
+        .add(dv.dotGeneral(w.linearV().matrix().astype(dt), batchLast, o.precision(), null));
+    Tensor dw = da.dotGeneral(buf, batchRows, o.precision(), null).transpose(0, 2, 1);
+    Tensor dV = dv.dotGeneral(buf, batchRows, o.precision(), null).transpose(0, 2, 1);
+    Tensor at = s.slot().minimum(ec - 1);
+    Tensor keep = s.kept().astype(dt).reshape(k * n, 1);
+    Tensor dxCopies = dx.reshape(ec, d).take(at, 0).mul(keep).reshape(k, n, d);
+    return new CopyGrad(copies, dxCopies.sum(0), dw, dV, dw1);
+  }
+
   // ---- CAPACITY_CHECKED ----
+
+  /** The residual paths CAPACITY_CHECKED's forward adds for its backward. */
+  private static final String SAVED_A = "saved_a";
+  private static final String SAVED_V = "saved_v";
+  private static final String SAVED_COPIES = "saved_copies";
+
+  /**
+   * CAPACITY_CHECKED's forward under its custom VJP: the layer's case on the same branch as
+   * {@link CapacityCheckedMoe#compute}, whose capacity branches also return their FFN products {@code a, v} (zero-padded
+   * along C to the last rung's capacity: a case's branches return one type) and the copies' outputs, put into
+   * {@code res} for the backward, which then recomputes none of the forward's matmuls (a case is a wall XLA does not
+   * CSE across, so recomputing them, as the other implementations' backwards do, cost three of the layer's nine expert
+   * matmuls here). The DROPLESS branch returns zeros there: its backward recomputes its own layout.
+   */
+  private static MoeImpl.Out checkedForward(MoeProblem p, Map<String, Tensor> res) {
+    Graph g = p.x().graph();
+    DType dt = p.x().dtype();
+    Tensor loads = CapacityCheckedMoe.loads(p);
+    List<Double> rungs = CapacityCheckedMoe.rungs(p);
+    long cmax = CapacityCheckedMoe.capacity(p, rungs.get(rungs.size() - 1));
+    long e = p.numExperts();
+    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
+    for (double f : rungs) {
+      branches.add(ignored -> {
+        CapacityMoe.Saved s = CapacityMoe.forward(CapacityCheckedMoe.withFactor(p, f));
+        long pad = cmax - CapacityCheckedMoe.capacity(p, f);
+        long[] none = {0, 0, 0};
+        long[] high = {0, pad, 0};
+        return List.of(s.out().output(), s.a().pad(none, high, 0.0), s.v().pad(none, high, 0.0), s.copies());
+      });
+    }
+    branches.add(ignored -> List.of(new DroplessMoe().compute(p, loads).output(), g.zeros(dt, e, cmax, p.hidden()),
+        g.zeros(dt, e, cmax, p.hidden()), g.zeros(dt, p.tokens(), p.topK(), p.model())));
+    Tensor branch = CapacityCheckedMoe.branch(p, loads);
+    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
+    res.put(SAVED_A, r.get(1));
+    res.put(SAVED_V, r.get(2));
+    res.put(SAVED_COPIES, r.get(3));
+    return new MoeImpl.Out(r.get(0), g.scalar(0L, DType.I32), branch.eq((long) rungs.size()).astype(DType.I32),
+        branch);
+  }
 
   /**
    * A case on the forward's branch (recomputed from the same routing, so the same value): CAPACITY's backward at
-   * the rung the forward took (which then dropped nothing), or DROPLESS's past the last rung.
+   * the rung the forward took (which then dropped nothing) from the forward's saved products (their first C rows of
+   * the padded {@code a, v}), or DROPLESS's past the last rung.
    */
-  private static CopyGrad checked(MoeProblem p, Tensor dy) {
+  private static CopyGrad checked(MoeProblem p, Tensor dy, Tensor a, Tensor v, Tensor copies) {
     Tensor branch = CapacityCheckedMoe.branch(p, CapacityCheckedMoe.loads(p));
     MoeWeights w = p.weights();
     List<DType> types = List.of(p.x().dtype(), p.x().dtype(), w.linear().matrix().dtype(),
         w.linearV().matrix().dtype(), w.linear1().matrix().dtype());
     List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
     for (double f : CapacityCheckedMoe.rungs(p)) {
-      branches.add(ignored -> list(capacity(CapacityCheckedMoe.withFactor(p, f), dy), types));
+      long c = CapacityCheckedMoe.capacity(p, f);
+      branches.add(ignored -> list(capacitySaved(CapacityCheckedMoe.withFactor(p, f), dy, a.slice(1, 0, c),
+          v.slice(1, 0, c), copies), types));
     }
     branches.add(ignored -> list(dropless(p, dy), types));
     List<Tensor> r = Lax.switchCase(branch, branches, List.of());
@@ -223,11 +316,7 @@ final class MoeGrad {
     Autodiff.Vjp vjp = Autodiff.vjp(t -> {
       Tensor a = Lax.raggedDot(t.get("x"), t.get("w"), s.counts(), null);
       Tensor v = Lax.raggedDot(t.get("x"), t.get("v"), s.counts(), null);
-      Tensor act = switch (p.options().activation()) {
-        case GELU_TANH -> Activations.gelu(a, true);
-        case SILU -> Activations.silu(a);
-      };
-      return Tree.of(Map.of("y", Lax.raggedDot(act.mul(v), t.get("w1"), s.counts(), null)));
+      return Tree.of(Map.of("y", Lax.raggedDot(Experts.hidden(a, v, p.options()), t.get("w1"), s.counts(), null)));
     }, primals);
     Tree<Tensor> g = vjp.pullback(Tree.of(Map.of("y", dySorted)));
     return new CopyGrad(s.unsort(vjp.outputs().get("y"), p), s.unsort(g.get("x"), p).sum(1), g.get("w"), g.get("v"),

@@ -1,5 +1,6 @@
 package org.xla4j.models.moe;
 
+import java.util.List;
 import java.util.Objects;
 import org.xla4j.ir.Precision;
 import org.xla4j.models.quant.QuantMode;
@@ -30,6 +31,8 @@ import org.xla4j.types.DType;
  *     where a GPU would use TF32 for f32 operands)
  * @param gateDtype the type the gates are rounded to before the f32 combination: bf16 as Grok-1 (default), or f32
  *     (no rounding) when the whole model computes in f32
+ * @param capacityRungs CAPACITY_CHECKED: the capacity factors of its ladder, increasing (e.g. 1.25, 2.0, 3.0: one
+ *     branch each, then DROPLESS); empty (default) means {@link #ladder()}'s two rungs from {@code capacityFactor}
  */
 public record MoeOptions(
     MoeImplementation implementation,
@@ -43,7 +46,8 @@ public record MoeOptions(
     ExpertActivation activation,
     FewTokensForm fewTokens,
     Precision precision,
-    DType gateDtype) {
+    DType gateDtype,
+    List<Double> capacityRungs) {
 
   public MoeOptions {
     Objects.requireNonNull(implementation, "implementation");
@@ -53,7 +57,38 @@ public record MoeOptions(
     Objects.requireNonNull(fewTokens, "fewTokens");
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(gateDtype, "gateDtype");
+    capacityRungs = List.copyOf(Objects.requireNonNull(capacityRungs, "capacityRungs"));
     if (!gateDtype.isFloat()) throw new IllegalArgumentException("moe: gateDtype must be a float type, got " + gateDtype);
+  }
+
+  /**
+   * CAPACITY_CHECKED's capacity factors, smallest first: {@link #capacityRungs} when set, else {@code capacityFactor}
+   * and twice it (the second rung catches a router that favours some experts by more than the first allows).
+   */
+  public List<Double> ladder() {
+    return capacityRungs.isEmpty() ? List.of(capacityFactor, capacityFactor * CapacityCheckedMoe.WIDE) : capacityRungs;
+  }
+
+  /**
+   * The rungs CAPACITY_CHECKED keeps of {@link #ladder()} for N tokens over E experts, top-k: the first, then each
+   * whose capacity {@code ceil(N·K/E · f)} is above the last kept and still under N (at N no expert can overflow,
+   * and DROPLESS does no more work; a rung of equal capacity would never run). {@link MoeResult#rung} indexes this
+   * list; its size is DROPLESS's index.
+   *
+   * <pre>{@code
+   * MoeOptions.defaults().ladder(4096, 8, 2);   // [1.25, 2.5]: capacities 1280 and 2560
+   * }</pre>
+   */
+  public List<Double> ladder(long tokens, long experts, int topK) {
+    List<Double> kept = new java.util.ArrayList<>();
+    long last = 0;
+    for (double f : ladder()) {
+      long c = CapacityMoe.capacity(tokens * topK, experts, f);
+      if (!kept.isEmpty() && (c <= last || c >= tokens)) continue;
+      kept.add(f);
+      last = c;
+    }
+    return List.copyOf(kept);
   }
 
   /**
@@ -78,6 +113,7 @@ public record MoeOptions(
     b.fewTokens = fewTokens;
     b.precision = precision;
     b.gateDtype = gateDtype;
+    b.capacityRungs = capacityRungs;
     return b;
   }
 
@@ -98,6 +134,7 @@ public record MoeOptions(
     private FewTokensForm fewTokens = FewTokensForm.GATHER;
     private Precision precision = Precision.DEFAULT;
     private DType gateDtype = DType.BF16;
+    private List<Double> capacityRungs = List.of();
 
     private Builder() {}
 
@@ -125,9 +162,12 @@ public record MoeOptions(
 
     public Builder gateDtype(DType d) { this.gateDtype = d; return this; }
 
+    /** CAPACITY_CHECKED's ladder of capacity factors, increasing; empty: the default two rungs. */
+    public Builder capacityRungs(List<Double> factors) { this.capacityRungs = factors; return this; }
+
     public MoeOptions build() {
       return new MoeOptions(implementation, router, topK, capacityFactor, tileSize, raggedDot, platform, quant,
-          activation, fewTokens, precision, gateDtype);
+          activation, fewTokens, precision, gateDtype, capacityRungs);
     }
   }
 }

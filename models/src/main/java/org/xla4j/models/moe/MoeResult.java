@@ -14,5 +14,9 @@ import org.xla4j.dsl.Tensor;
  * @param gates their gates, f32 {@code [N, K]} (before the rounding to bf16 of the combination)
  * @param fallback i32 scalar: 1 when {@link MoeImplementation#CAPACITY_CHECKED} found an expert over capacity and
  *     ran its DROPLESS branch, else 0 (always 0 for the other implementations)
+ * @param rung i32 scalar: the branch {@link MoeImplementation#CAPACITY_CHECKED} ran, 0 for the first capacity rung of
+ *     its ladder ({@link MoeOptions#ladder()}), 1 for the second, ..., the number of rungs kept for this layer's
+ *     size for DROPLESS; -1 for the other implementations, which have no ladder
  */
-public record MoeResult(Tensor output, Tensor auxLoss, Tensor dropped, Tensor experts, Tensor gates, Tensor fallback) {}
+public record MoeResult(Tensor output, Tensor auxLoss, Tensor dropped, Tensor experts, Tensor gates, Tensor fallback,
+    Tensor rung) {}

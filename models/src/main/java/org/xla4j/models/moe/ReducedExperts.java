@@ -1,7 +1,6 @@
 package org.xla4j.models.moe;
 
 import org.xla4j.dsl.Tensor;
-import org.xla4j.models.nn.Activations;
 import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.quant.Weight;
 import org.xla4j.types.DType;
@@ -20,11 +19,7 @@ final class ReducedExperts {
     QuantMode q = o.quant();
     Tensor a = matvec(x, w.linear(), q);
     Tensor v = matvec(x, w.linearV(), q);
-    Tensor act = switch (o.activation()) {
-      case GELU_TANH -> Activations.gelu(a, true);
-      case SILU -> Activations.silu(a);
-    };
-    return matvec(act.mul(v), w.linear1(), q);
+    return matvec(Experts.hidden(a, v, o), w.linear1(), q);
   }
 
   /**

@@ -30,7 +30,8 @@ import org.xla4j.types.TensorType;
  * {@code jax.default_matmul_precision("highest")}, so the two agree to f32 rounding: the comparison that tells a
  * bug from bf16 rounding).
  * The MoE aux (load-balancing) loss is not part of the loss; {@link Grok1.Output#dropped()} (CAPACITY) is
- * reported as the metric {@code dropped}.
+ * reported as the metric {@code dropped}, and {@link Grok1.Output#moeRungs()} (which branch CAPACITY_CHECKED ran in
+ * each layer) as {@code moe_rungs}.
  *
  * <pre>{@code
  * GrokTraining t = new GrokTraining(config, Grok1.Options.defaults());
@@ -71,7 +72,11 @@ public record GrokTraining(Grok1Config config, Grok1.Options options) {
     return Tree.of(Map.of(TOKENS, TensorType.of(DType.I32, batch, seq)));
   }
 
-  /** The loss and its metrics ({@code dropped}: token copies dropped for capacity, all layers). */
+  /**
+   * The loss and its metrics: {@code dropped} (token copies dropped for capacity, all layers) and {@code moe_rungs}
+   * (i32 {@code [layers]}: the rung of CAPACITY_CHECKED's ladder each layer ran, the number of its rungs for
+   * DROPLESS, -1 for the other implementations).
+   */
   public TrainStep.LossOut lossWithMetrics(Tree<Tensor> master, Tree<Tensor> batch) {
     Tree<TensorType> types = config.parameterTypes();
     // bf16 activations: the checkpoint's dtypes (bf16 matrices); f32 activations: the f32 master copy as it is
@@ -81,7 +86,7 @@ public record GrokTraining(Grok1Config config, Grok1.Options options) {
     long s = tokens.dim(1);
     Grok1.Output out = Grok1.forward(config, params, tokens.slice(1, 0, s - 1), options);
     Tensor loss = nextTokenLoss(out.logits(), tokens.slice(1, 1, s));
-    return new TrainStep.LossOut(loss, Tree.of(Map.of("dropped", out.dropped())));
+    return new TrainStep.LossOut(loss, Tree.of(Map.of("dropped", out.dropped(), "moe_rungs", out.moeRungs())));
   }
 
   /** The loss alone (see {@link #lossWithMetrics}). */
