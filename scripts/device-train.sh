@@ -36,7 +36,7 @@
 # xla4j-capacity xla4j-ladders; named subsets: agree = ckpt agree-jax agree-xla4j; speed = ckpt jax xla4j-auto xla4j-dense;
 # agree-speed = ckpt agree-jax agree-xla4j jax xla4j-auto xla4j-dense (the lead's run);
 # speed-ladder = ckpt jax xla4j-ladders: `xla4j train --moe $LADDER_MOE --moe-capacity L` for each ladder L of
-#   TRAIN_LADDERS (default "1.25,2.5 1.25,2.0,3.0 2.0,4.0"; space-separated) beside JAX's best, each run's step
+#   TRAIN_LADDERS (default "1.25,2.5 1.25,1.5,2.0,3.0 1.5,2.0,3.0"; space-separated) beside JAX's best, each run's step
 #   printing the rung each layer ran (moe rungs); the report's rung table gives, per ladder, how often each rung ran
 #   and the median step by the highest rung of the step. About 45 s for JAX plus 25-35 s per ladder on an H200
 #   (each added rung is one more branch to compile, none to run). LADDER_MOE defaults to auto (CAPACITY_CHECKED on
@@ -118,7 +118,7 @@ xla4j_side() {  # xla4j_side COMPUTE MOE [flags]; NAME=... names the run's files
 }
 ladders() {  # one bf16 run per ladder of TRAIN_LADDERS; fails when any fails
   local l rc=0
-  for l in ${TRAIN_LADDERS:-1.25,2.5 1.25,2.0,3.0 2.0,4.0}; do
+  for l in ${TRAIN_LADDERS:-1.25,2.5 1.25,1.5,2.0,3.0 1.5,2.0,3.0}; do
     NAME="$LADDER_MOE-ladder-${l//,/_}" XLA4J_LIMIT=${LADDER_LIMIT:-120} xla4j_side bf16 "$LADDER_MOE" --moe-capacity "$l" \
       || rc=$?
   done
