@@ -14,5 +14,5 @@ t0=$SECONDS
 total=${BUDGET_S:-560}
 BUDGET_S=${PREFILL_S:-150} PREFILL_INT8=0 scripts/device-generate-full.sh prefill
 b=$(( total - (SECONDS - t0) ))
-[ "$b" -gt 60 ] && BUDGET_S=$b TRAIN_LADDERS=${TRAIN_LADDERS:-1.25,2.5 1.25,2.0,3.0 2.0,4.0} scripts/device-train.sh speed-ladder
+[ "$b" -gt 60 ] && BUDGET_S=$b TRAIN_LADDERS=${TRAIN_LADDERS:-1.25,2.5 1.25,1.5,2.0,3.0} scripts/device-train.sh speed-ladder
 echo "== round 9: $((SECONDS - t0)) s"
