@@ -123,9 +123,18 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--moe-capacity", paramLabel = "F1,F2,...", split = ",",
       description = "--model DIR with --moe capacity-checked or auto: the capacity factors of capacity-checked's ladder,"
-          + " increasing (default: the capacity factor and twice it, 1.25,2.5); each layer runs the first rung that"
+          + " increasing (default: 1.25,1.5,2,3; with --capacity-factor F: F,2F); each layer runs the first rung that"
           + " holds its most loaded expert, else dropless. Each step prints the rung each layer ran (moe rungs).")
   List<Double> moeCapacity;
+
+  /**
+   * The training step's default capacity-checked ladder. H200, 1.59B Grok-shaped model, batch 8 x 513, bf16 (scripts/
+   * device-round9.sh, bench/results/train-h200-2026-12-02-round9b.md): a training router grows unbalanced within a few
+   * steps (layers past factor 2.5, most past 3), and a layer's cost is the rung it lands on; 1.25,1.5,2,3: median step
+   * 77.3 ms (JAX's best, capacity at factor 4, 74.9); 1.25,2.5: 85.1 ms. Steps whose layers all fit a capacity rung
+   * ran 61-63 ms; the slow ones have DROPLESS layers.
+   */
+  static final List<Double> TRAIN_LADDER = List.of(1.25, 1.5, 2.0, 3.0);
 
   @Option(names = "--compute", paramLabel = "bf16|f32",
       description = "--model DIR: the activations' type (default: bf16, Grok-1's mixed precision). f32: no casts, "
@@ -244,6 +253,7 @@ final class TrainCommand implements Callable<Integer> {
         MoeOptions.Builder mo = MoeOptions.builder().implementation(impl).platform(b.platformName());
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
         if (moeCapacity != null) mo.capacityRungs(moeCapacity);
+        else if (capacityFactor == null) mo.capacityRungs(TRAIN_LADDER);
         GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE)
             .withCompute(act, precision));
         System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s, %s compute, dots at %s "

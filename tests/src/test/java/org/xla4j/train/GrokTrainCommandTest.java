@@ -165,6 +165,19 @@ class GrokTrainCommandTest {
    * step 1 (the same parameters in both runs, so the same routing). Nothing is dropped and the losses stay near
    * DENSE's (as in {@link #capacityCheckedMoeTrainsAsItsBranchesDo}).
    */
+  /**
+   * Without --moe-capacity the training ladder is TrainCommand.TRAIN_LADDER (1.25, 1.5, 2, 3), of which a layer of 7
+   * tokens x top-2 over 4 experts (3.5 copies per expert) keeps the rungs of capacity under 7: 1.25 (C 5) and 1.5 (C 6);
+   * with --capacity-factor 1 it is 1 and 2 (C 4, 7), of which 1 stays.
+   */
+  @Test
+  void trainingsDefaultLadderIsTheMeasuredOne() throws IOException {
+    assertEquals("[1.25,1.5]", trainJson("default-ladder.json", "--moe", "capacity-checked")
+        .getAsJsonArray("moe_ladder").toString());
+    assertEquals("[1.0]", trainJson("factor-ladder.json", "--moe", "capacity-checked", "--capacity-factor", "1")
+        .getAsJsonArray("moe_ladder").toString());
+  }
+
   @Test
   void capacityCheckedReportsTheRungEachLayerRan() throws IOException {
     JsonObject plain = trainJson("dense-rungs.json", "--moe", "dense");
