@@ -2,7 +2,9 @@ package org.xla4j.models.moe;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Jnp;
 import org.xla4j.dsl.Lax;
@@ -77,6 +79,24 @@ final class CapacityCheckedMoe implements MoeImpl {
     return loads.max().gt((long) capacity);
   }
 
+  /** The conditional's results and the branch it took (i32 scalar: the rung, the rung count for DROPLESS). */
+  record Laddered(List<Tensor> results, Tensor branch) {}
+
+  /**
+   * One {@code stablehlo.case} over {@code p}'s ladder, on the branch {@link #branch} picks from {@code loads}: branch i
+   * returns {@code onRung} of rung i's capacity factor, the last {@code onDropless}. Every branch must return the same
+   * types. The forward ({@link #compute}), the forward that keeps the expert products and the backward
+   * ({@link MoeGrad}) all go through here, so they branch alike.
+   */
+  static Laddered ladderCase(MoeProblem p, Tensor loads, DoubleFunction<List<Tensor>> onRung,
+      Supplier<List<Tensor>> onDropless) {
+    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
+    for (double f : rungs(p)) branches.add(ignored -> onRung.apply(f));
+    branches.add(ignored -> onDropless.get());
+    Tensor branch = branch(p, loads);
+    return new Laddered(Lax.switchCase(branch, branches, List.of()), branch);
+  }
+
   @Override
   public Out compute(MoeProblem p) {
     Tensor loads = loads(p);
@@ -89,17 +109,12 @@ final class CapacityCheckedMoe implements MoeImpl {
       return new Out(Jnp.where(over, dropless, capacity), p.x().graph().scalar(0L, DType.I32), over.astype(DType.I32),
           over.astype(DType.I32).mul((long) rungs.size()));
     }
-    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
     // each branch takes the weights' [E, in, out] view itself: a transpose inside the branch folds into its dots,
     // one outside would be a copy of every expert matrix before the conditional (MoeWeights)
-    for (double f : rungs) {
-      branches.add(ignored -> List.of(new CapacityMoe().compute(withFactor(inOut(p), f)).output()));
-    }
-    branches.add(ignored -> List.of(new DroplessMoe().compute(inOut(p), loads).output()));
-    Tensor branch = branch(p, loads);
-    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
+    Laddered r = ladderCase(p, loads, f -> List.of(new CapacityMoe().compute(withFactor(inOut(p), f)).output()),
+        () -> List.of(new DroplessMoe().compute(inOut(p), loads).output()));
     // DROPLESS ran only past the last rung; a wider rung is still the capacity form
-    return new Out(r.get(0), p.x().graph().scalar(0L, DType.I32), branch.eq((long) rungs.size()).astype(DType.I32),
-        branch);
+    return new Out(r.results().get(0), p.x().graph().scalar(0L, DType.I32),
+        r.branch().eq((long) rungs.size()).astype(DType.I32), r.branch());
   }
 }

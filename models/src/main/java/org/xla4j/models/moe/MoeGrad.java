@@ -1,10 +1,8 @@
 package org.xla4j.models.moe;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.xla4j.autodiff.Autodiff;
 import org.xla4j.dsl.Graph;
 import org.xla4j.dsl.Lax;
@@ -210,20 +208,16 @@ final class MoeGrad {
     List<Double> rungs = CapacityCheckedMoe.rungs(p);
     long cmax = CapacityCheckedMoe.capacity(p, rungs.get(rungs.size() - 1));
     long e = p.numExperts();
-    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
-    for (double f : rungs) {
-      branches.add(ignored -> {
-        CapacityMoe.Saved s = CapacityMoe.forward(CapacityCheckedMoe.withFactor(p, f));
-        long pad = cmax - CapacityCheckedMoe.capacity(p, f);
-        long[] none = {0, 0, 0};
-        long[] high = {0, pad, 0};
-        return List.of(s.out().output(), s.a().pad(none, high, 0.0), s.v().pad(none, high, 0.0), s.copies());
-      });
-    }
-    branches.add(ignored -> List.of(new DroplessMoe().compute(p, loads).output(), g.zeros(dt, e, cmax, p.hidden()),
+    CapacityCheckedMoe.Laddered l = CapacityCheckedMoe.ladderCase(p, loads, f -> {
+      CapacityMoe.Saved s = CapacityMoe.forward(CapacityCheckedMoe.withFactor(p, f));
+      long pad = cmax - CapacityCheckedMoe.capacity(p, f);
+      long[] none = {0, 0, 0};
+      long[] high = {0, pad, 0};
+      return List.of(s.out().output(), s.a().pad(none, high, 0.0), s.v().pad(none, high, 0.0), s.copies());
+    }, () -> List.of(new DroplessMoe().compute(p, loads).output(), g.zeros(dt, e, cmax, p.hidden()),
         g.zeros(dt, e, cmax, p.hidden()), g.zeros(dt, p.tokens(), p.topK(), p.model())));
-    Tensor branch = CapacityCheckedMoe.branch(p, loads);
-    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
+    List<Tensor> r = l.results();
+    Tensor branch = l.branch();
     res.put(SAVED_A, r.get(1));
     res.put(SAVED_V, r.get(2));
     res.put(SAVED_COPIES, r.get(3));
@@ -237,18 +231,14 @@ final class MoeGrad {
    * the padded {@code a, v}), or DROPLESS's past the last rung.
    */
   private static CopyGrad checked(MoeProblem p, Tensor dy, Tensor a, Tensor v, Tensor copies) {
-    Tensor branch = CapacityCheckedMoe.branch(p, CapacityCheckedMoe.loads(p));
     MoeWeights w = p.weights();
     List<DType> types = List.of(p.x().dtype(), p.x().dtype(), w.linear().matrix().dtype(),
         w.linearV().matrix().dtype(), w.linear1().matrix().dtype());
-    List<Function<List<Tensor>, List<Tensor>>> branches = new ArrayList<>();
-    for (double f : CapacityCheckedMoe.rungs(p)) {
+    List<Tensor> r = CapacityCheckedMoe.ladderCase(p, CapacityCheckedMoe.loads(p), f -> {
       long c = CapacityCheckedMoe.capacity(p, f);
-      branches.add(ignored -> list(capacitySaved(CapacityCheckedMoe.withFactor(p, f), dy, a.slice(1, 0, c),
-          v.slice(1, 0, c), copies), types));
-    }
-    branches.add(ignored -> list(dropless(p, dy), types));
-    List<Tensor> r = Lax.switchCase(branch, branches, List.of());
+      return list(capacitySaved(CapacityCheckedMoe.withFactor(p, f), dy, a.slice(1, 0, c), v.slice(1, 0, c), copies),
+          types);
+    }, () -> list(dropless(p, dy), types)).results();
     return new CopyGrad(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
   }
 
