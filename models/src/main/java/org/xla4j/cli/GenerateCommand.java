@@ -22,6 +22,7 @@ import org.xla4j.models.generate.Request;
 import org.xla4j.models.generate.SamplingParams;
 import org.xla4j.models.generate.TokenEvent;
 import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.quant.QuantMode;
 import org.xla4j.runtime.Backend;
 import org.xla4j.runtime.Backends;
 import org.xla4j.runtime.Platform;
@@ -103,6 +104,11 @@ final class GenerateCommand implements Callable<Integer> {
           + " upper triangle of a long prompt's scores. Decode steps keep the model's.")
   String prefillAttention;
 
+  @Option(names = "--quant", paramLabel = "dequantize|scale-after",
+      description = "Int8 checkpoints only: dequantize the weights before each matmul (default) or apply the scales to"
+          + " its result.")
+  String quant;
+
   @Option(names = "--output", paramLabel = "OUT.json", description = "Writes {\"tokens\": [[...]], \"text\": [...]} (generated tokens only).")
   Path output;
 
@@ -138,7 +144,8 @@ final class GenerateCommand implements Callable<Integer> {
           .withDecodeMoe(decodeMoe == null ? null : LogitsCommand.parseEnum(MoeImplementation.class, decodeMoe, "--decode-moe"))
           .withPrefillAttention(prefillAttention == null ? null
               : LogitsCommand.parseEnum(Mechanism.class, prefillAttention, "--prefill-attention",
-                  List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)));
+                  List.of(Mechanism.VANILLA, Mechanism.BLOCKWISE, Mechanism.CUDNN)))
+          .withQuant(quantMode(lm));
       try (Generator gen = lm.generator(o)) {
         long c0 = System.nanoTime();
         gen.compile(reqs);
@@ -235,5 +242,16 @@ final class GenerateCommand implements Callable<Integer> {
     o.add("tokens", tokens);
     o.add("text", text);
     Files.writeString(file, new GsonBuilder().disableHtmlEscaping().create().toJson(o) + "\n");
+  }
+
+  /** --quant, for int8 checkpoints only (their matrices come with NAME/scales). */
+  private QuantMode quantMode(LanguageModel lm) {
+    if (quant == null) return null;
+    QuantMode q = LogitsCommand.parseEnum(QuantMode.class, quant, "--quant");
+    if (lm.parameters().paths().stream().noneMatch(p -> p.endsWith("/scales"))) {
+      throw new IllegalArgumentException("--quant applies to int8 checkpoints (NAME.weight I8 + NAME.scales); "
+          + lm.name() + " has none");
+    }
+    return q;
   }
 }

@@ -10,6 +10,7 @@ import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaCached;
 import org.xla4j.models.llama.LlamaConfig;
 import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.quant.QuantMode;
 import org.xla4j.tree.Tree;
 import org.xla4j.types.TensorType;
 
@@ -54,6 +55,12 @@ public sealed interface CausalLm {
 
   /** The same model with another attention mechanism (VANILLA, BLOCKWISE or CUDNN where the model allows it). */
   CausalLm withAttention(Mechanism mechanism);
+
+  /**
+   * The same model applying int8 weights' scales {@code mode}'s way (dequantize before the matmul, or scale its
+   * result); a model without int8 weights refuses.
+   */
+  CausalLm withQuant(QuantMode mode);
 
   /** Grok-1 (pad id 0). */
   record Grok(Grok1Config config, Grok1.Options options, boolean expertsMinor) implements CausalLm {
@@ -107,6 +114,13 @@ public sealed interface CausalLm {
     public CausalLm withAttention(Mechanism mechanism) {
       return new Grok(config, options.withAttention(mechanism), expertsMinor);
     }
+
+    @Override
+    public CausalLm withQuant(QuantMode mode) {
+      // the projections read Options.quant, the experts MoeOptions.quant: both
+      return new Grok(config, options.withQuant(mode).withMoe(options.moe().toBuilder().quant(mode).build()),
+          expertsMinor);
+    }
   }
 
   /** Llama (pad id from the config, if any). */
@@ -147,5 +161,11 @@ public sealed interface CausalLm {
 
     @Override
     public CausalLm withAttention(Mechanism mechanism) { return new LlamaLm(config, options.withAttention(mechanism)); }
+
+    @Override
+    public CausalLm withQuant(QuantMode mode) {
+      throw new IllegalArgumentException("a Llama model has no int8 weights: quant mode " + mode + " applies to Grok-1 "
+          + "int8 checkpoints");
+    }
   }
 }

@@ -17,6 +17,7 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.moe.MoeImplementation;
+import org.xla4j.models.quant.QuantMode;
 import org.xla4j.models.tokenizer.DecodeStream;
 import org.xla4j.models.tokenizer.Tokenizer;
 import org.xla4j.runtime.Backend;
@@ -58,9 +59,10 @@ public final class Generator implements AutoCloseable {
    *     to read only the chosen experts' weights when batch·topK is below the expert count
    * @param prefillAttention the attention mechanism of the prefill programs (null: the model's own), e.g. BLOCKWISE,
    *     whose causal block pairs skip the upper triangle of a long prompt's scores; decode steps keep the model's
+   * @param quant how int8 weights' scales apply in every program (null: the model's own, dequantize first)
    */
   public record Options(int batch, int maxLength, int tokensPerCall, List<Integer> buckets, Consumer<String> progress,
-      MoeImplementation decodeMoe, Mechanism prefillAttention) {
+      MoeImplementation decodeMoe, Mechanism prefillAttention, QuantMode quant) {
     public Options {
       if (batch < 1) throw new IllegalArgumentException("Generator.Options: batch must be >= 1, got " + batch);
       if (maxLength < 0) throw new IllegalArgumentException("Generator.Options: maxLength must be >= 0, got " + maxLength);
@@ -72,34 +74,38 @@ public final class Generator implements AutoCloseable {
     }
 
     /** Batch 4, the model's whole context, one token per call, automatic buckets, no progress. */
-    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null, null); }
+    public static Options defaults() { return new Options(4, 0, 1, List.of(), s -> {}, null, null, null); }
 
     public Options withBatch(int b) {
-      return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe, prefillAttention);
+      return new Options(b, maxLength, tokensPerCall, buckets, progress, decodeMoe, prefillAttention, quant);
     }
 
     public Options withMaxLength(int n) {
-      return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe, prefillAttention);
+      return new Options(batch, n, tokensPerCall, buckets, progress, decodeMoe, prefillAttention, quant);
     }
 
     public Options withTokensPerCall(int n) {
-      return new Options(batch, maxLength, n, buckets, progress, decodeMoe, prefillAttention);
+      return new Options(batch, maxLength, n, buckets, progress, decodeMoe, prefillAttention, quant);
     }
 
     public Options withBuckets(List<Integer> b) {
-      return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe, prefillAttention);
+      return new Options(batch, maxLength, tokensPerCall, b, progress, decodeMoe, prefillAttention, quant);
     }
 
     public Options withProgress(Consumer<String> p) {
-      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe, prefillAttention);
+      return new Options(batch, maxLength, tokensPerCall, buckets, p, decodeMoe, prefillAttention, quant);
     }
 
     public Options withDecodeMoe(MoeImplementation m) {
-      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m, prefillAttention);
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, m, prefillAttention, quant);
     }
 
     public Options withPrefillAttention(Mechanism m) {
-      return new Options(batch, maxLength, tokensPerCall, buckets, progress, decodeMoe, m);
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, decodeMoe, m, quant);
+    }
+
+    public Options withQuant(QuantMode q) {
+      return new Options(batch, maxLength, tokensPerCall, buckets, progress, decodeMoe, prefillAttention, q);
     }
   }
 
@@ -122,9 +128,9 @@ public final class Generator implements AutoCloseable {
     this.lm = Objects.requireNonNull(lm, "lm");
     this.options = Objects.requireNonNull(options, "options");
     int maxLen = options.maxLength() == 0 ? lm.model().contextLength() : options.maxLength();
-    CausalLm decodeModel = options.decodeMoe() == null ? lm.model() : lm.model().withMoe(options.decodeMoe());
-    CausalLm prefillModel = options.prefillAttention() == null ? lm.model()
-        : lm.model().withAttention(options.prefillAttention());
+    CausalLm base = options.quant() == null ? lm.model() : lm.model().withQuant(options.quant());
+    CausalLm decodeModel = options.decodeMoe() == null ? base : base.withMoe(options.decodeMoe());
+    CausalLm prefillModel = options.prefillAttention() == null ? base : base.withAttention(options.prefillAttention());
     this.programs = new DecodePrograms(prefillModel, decodeModel, options.batch(), maxLen);
     this.buckets = options.buckets().isEmpty() ? defaultBuckets(maxLen) : options.buckets();
     this.paramPaths = lm.parameters().paths();
