@@ -20,7 +20,8 @@
 # Comes back in $OUT: device-generate-full.log (everything), generate-h200-DATE.md (tables),
 #   generate-h200-DATE.log (the JSON and summary lines the tables come from).
 # Steps to run: arguments (default: all): check ckpt jax-bf16 xla4j-bf16 jax-int8 xla4j-int8 extras
-#   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops).
+#   (and, not by default: cmdbuf, the on-device loop with XLA's command buffers around loops; scale-after, int8
+#   generation with --quant scale-after at batch 1 and 32).
 # Shorter rounds: JAX_TTFT=0 and XLA4J_TTFT=0 leave time to first token to the prefill step; PREFILL_INT8=0;
 # PREFILL_GEN=0 (logits only); PREFILL_MOE=dense|dropless|... (xla4j's MoE for the logits; default auto);
 # PREFILL_ATTENTIONS="blockwise" adds generate runs of the prompt with --prefill-attention blockwise.
@@ -116,6 +117,17 @@ extras() {
   done
 }
 
+# int8 with the scales after each matmul (generate --quant scale-after): the int8 bytes read by the GEMMs rather than a
+# dequantized bf16 copy (batch 32's dense expert GEMMs)
+scale_after() {
+  echo "== xla4j generate, int8 --quant scale-after: batch 1 and 32, 16 tokens per call"
+  [ -d "$CKPT/int8" ] || { echo "!! no $CKPT/int8"; return 1; }
+  local r=0
+  gen 90 int8-b1-loop16-scale-after int8 1 $PLEN $NEW --tokens-per-call 16 --quant scale-after || r=$?
+  gen 90 int8-b32-loop16-scale-after int8 32 $PLEN $NEW --tokens-per-call 16 --quant scale-after || r=$?
+  return "$r"
+}
+
 # XLA's command buffers (CUDA graphs) also around while loops and conditionals: does the on-device loop's
 # launch stop waiting on the host for each iteration's predicate?
 CMDBUF=--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,CONDITIONAL,WHILE
@@ -184,6 +196,7 @@ for s in "${steps[@]}"; do
     xla4j-int8) xla4j_side int8 ;;
     extras) extras ;;
     cmdbuf) cmdbuf ;;
+    scale-after) scale_after ;;
     prefill) prefill ;;
     *) echo "!! unknown step $s"; false ;;
   esac
