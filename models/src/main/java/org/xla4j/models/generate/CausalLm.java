@@ -77,7 +77,7 @@ public sealed interface CausalLm {
 
     @Override
     public Tree<TensorType> parameterTypes() {
-      return expertsMinor ? ExpertLayout.storedTypes(config.parameterTypes()) : config.parameterTypes();
+      return expertsMinor ? Grok1Cached.contractionMinorTypes(config.parameterTypes()) : config.parameterTypes();
     }
 
     private Tree<Tensor> logical(Tree<Tensor> params) { return expertsMinor ? ExpertLayout.logical(params) : params; }

@@ -25,26 +25,16 @@ import org.xla4j.types.TensorType;
  * stored transposed, their scales as they are; the forward transposes them back before dequantizing.
  *
  * <pre>{@code
- * Tree<TensorType> stored = ExpertLayout.storedTypes(config.parameterTypes());
+ * Tree<TensorType> stored = Grok1Cached.contractionMinorTypes(config.parameterTypes());
  * Tree<Tensor> params = ExpertLayout.logical(g.parameters(stored));   // the tree's layout (full forward)
  * }</pre>
  */
 final class ExpertLayout {
   private ExpertLayout() {}
 
-  /** Whether {@code path} is an expert matrix leaf (rank 3, {@code [E, in, out]} in the parameter tree). */
-  static boolean isExpertMatrix(String path) {
-    return Grok1Cached.isExpertMatrix(path);
-  }
-
-  /** The parameter types as stored: expert matrices {@code [E, out, in]}. */
-  static Tree<TensorType> storedTypes(Tree<TensorType> logical) {
-    return Grok1Cached.contractionMinorTypes(logical);
-  }
-
   /** The model's parameters from stored ones: expert matrices transposed back to {@code [E, in, out]}. */
   static Tree<Tensor> logical(Tree<Tensor> stored) {
-    return stored.mapWithPath((p, t) -> isExpertMatrix(p) ? t.transpose(0, 2, 1) : t);
+    return stored.mapWithPath((p, t) -> Grok1Cached.isExpertMatrix(p) ? t.transpose(0, 2, 1) : t);
   }
 
   /**
@@ -60,7 +50,7 @@ final class ExpertLayout {
     try {
       for (; i < paths.size(); i++) {
         DeviceBuffer b = weights.get(paths.get(i));
-        if (!isExpertMatrix(paths.get(i)) || b.type().rank() != 3) {
+        if (!Grok1Cached.isExpertMatrix(paths.get(i)) || b.type().rank() != 3) {
           out.put(paths.get(i), b);
           continue;
         }
@@ -81,5 +71,4 @@ final class ExpertLayout {
     }
     return Tree.of(out);
   }
-
 }
