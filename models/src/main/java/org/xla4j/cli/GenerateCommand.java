@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.checkpoint.LoadProgress;
+import org.xla4j.models.generate.CausalLm;
 import org.xla4j.models.generate.Completion;
 import org.xla4j.models.generate.GenerationStats;
 import org.xla4j.models.generate.Generator;
@@ -21,6 +22,7 @@ import org.xla4j.models.generate.LanguageModel;
 import org.xla4j.models.generate.Request;
 import org.xla4j.models.generate.SamplingParams;
 import org.xla4j.models.generate.TokenEvent;
+import org.xla4j.models.grok.WeightFormat;
 import org.xla4j.models.moe.MoeImplementation;
 import org.xla4j.models.quant.QuantMode;
 import org.xla4j.runtime.Backend;
@@ -244,11 +246,11 @@ final class GenerateCommand implements Callable<Integer> {
     Files.writeString(file, new GsonBuilder().disableHtmlEscaping().create().toJson(o) + "\n");
   }
 
-  /** --quant, for int8 checkpoints only (their matrices come with NAME/scales). */
+  /** --quant, for int8 checkpoints only (the model's config says which). */
   private QuantMode quantMode(LanguageModel lm) {
     if (quant == null) return null;
     QuantMode q = LogitsCommand.parseEnum(QuantMode.class, quant, "--quant");
-    if (lm.parameters().paths().stream().noneMatch(p -> p.endsWith("/scales"))) {
+    if (!(lm.model() instanceof CausalLm.Grok g && g.config().weightFormat() == WeightFormat.INT8)) {
       throw new IllegalArgumentException("--quant applies to int8 checkpoints (NAME.weight I8 + NAME.scales); "
           + lm.name() + " has none");
     }

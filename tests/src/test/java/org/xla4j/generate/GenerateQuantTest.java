@@ -28,8 +28,8 @@ import org.xla4j.tree.Tree;
 /**
  * {@link Generator.Options#quant()} / {@code generate --quant}: on the tiny int8 Grok-1 checkpoint, greedy generation
  * with the scales applied after each matmul (SCALE_AFTER) gives the tokens the full forward pass (no cache) under the
- * same mode implies at every step; its programs are not the default's (DEQUANTIZE); a checkpoint without int8 weights
- * refuses the option, from Java and from the CLI.
+ * same mode implies at every step; its programs are not the default's (DEQUANTIZE); a model without int8 weights
+ * (Llama, a bf16 Grok-1) refuses the option, from Java and from the CLI.
  */
 class GenerateQuantTest {
   @TempDir
@@ -67,6 +67,11 @@ class GenerateQuantTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> lm.generator(Generator.Options.defaults().withQuant(QuantMode.SCALE_AFTER)));
       assertTrue(e.getMessage().contains("no int8 weights"), e.getMessage());
+    }
+    try (Backend cpu = Backends.open("cpu"); LanguageModel lm = LanguageModel.preset("tiny-grok", cpu)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> lm.generator(Generator.Options.defaults().withQuant(QuantMode.SCALE_AFTER)));
+      assertTrue(e.getMessage().contains("applies to int8 weights") && e.getMessage().contains("BF16"), e.getMessage());
     }
     TinyCheckpoints.Run r = TinyCheckpoints.cli(List.of("generate", "--model", "tiny-grok", "--prompt-tokens", "5,17",
         "--max-new-tokens", "2", "--quant", "scale-after"));

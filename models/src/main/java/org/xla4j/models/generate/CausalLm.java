@@ -6,6 +6,7 @@ import org.xla4j.models.attention.Mechanism;
 import org.xla4j.models.grok.Grok1;
 import org.xla4j.models.grok.Grok1Cached;
 import org.xla4j.models.grok.Grok1Config;
+import org.xla4j.models.grok.WeightFormat;
 import org.xla4j.models.llama.Llama;
 import org.xla4j.models.llama.LlamaCached;
 import org.xla4j.models.llama.LlamaConfig;
@@ -117,6 +118,10 @@ public sealed interface CausalLm {
 
     @Override
     public CausalLm withQuant(QuantMode mode) {
+      if (config.weightFormat() != WeightFormat.INT8) {
+        throw new IllegalArgumentException("quant mode " + mode + " applies to int8 weights; this Grok-1 model's are "
+            + config.weightFormat());
+      }
       // the projections read Options.quant, the experts MoeOptions.quant: both
       return new Grok(config, options.withQuant(mode).withMoe(options.moe().toBuilder().quant(mode).build()),
           expertsMinor);
