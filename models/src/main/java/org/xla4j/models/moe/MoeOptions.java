@@ -72,7 +72,9 @@ public record MoeOptions(
   /**
    * The rungs CAPACITY_CHECKED keeps of {@link #ladder()} for N tokens over E experts, top-k: the first, then each
    * whose capacity {@code ceil(N·K/E · f)} is above the last kept and still under N (at N no expert can overflow,
-   * and DROPLESS does no more work; a rung of equal capacity would never run). {@link MoeResult#rung} indexes this
+   * so DROPLESS is what runs past the last rung; a rung of equal capacity would never run). Whether a closing rung at
+   * N would beat DROPLESS is not measured: on the H200's training step, steps with DROPLESS layers were the slow ones
+   * (bench/results/round9-h200-2026-12-02.md). {@link MoeResult#rung} indexes this
    * list; its size is DROPLESS's index.
    *
    * <pre>{@code
