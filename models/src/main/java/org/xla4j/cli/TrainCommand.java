@@ -254,17 +254,18 @@ final class TrainCommand implements Callable<Integer> {
         if (capacityFactor != null) mo.capacityFactor(capacityFactor);
         if (moeCapacity != null) mo.capacityRungs(moeCapacity);
         else if (capacityFactor == null) mo.capacityRungs(TRAIN_LADDER);
-        GrokTraining t = new GrokTraining(c, new Grok1.Options(mo.build(), mech, QuantMode.DEQUANTIZE)
+        MoeOptions moeOptions = mo.build();
+        GrokTraining t = new GrokTraining(c, new Grok1.Options(moeOptions, mech, QuantMode.DEQUANTIZE)
             .withCompute(act, precision));
         System.out.printf(Locale.ROOT, "building the step program (MoE %s, attention %s, %s compute, dots at %s "
             + "precision) ...%n", impl, mech, act.name().toLowerCase(Locale.ROOT), precision);
         long tokensPerStep = (long) batch * (seq - 1);
-        List<Double> ladder = mo.build().ladder(tokensPerStep, c.numExperts(), c.numSelectedExperts());
+        List<Double> ladder = moeOptions.ladder(tokensPerStep, c.numExperts(), c.numSelectedExperts());
         if (impl == MoeImplementation.CAPACITY_CHECKED || impl == MoeImplementation.AUTO) {
           System.out.println("capacity-checked ladder (where it runs), " + tokensPerStep + " tokens: " + ladder.stream()
-              .map(f -> "factor " + f + " (capacity " + (long) Math.max(1, Math.ceil((double) tokensPerStep
-                  * c.numSelectedExperts() / c.numExperts() * f)) + ")").collect(Collectors.joining(", "))
-              + ", then dropless" + (ladder.size() < mo.build().ladder().size() ? " (of " + mo.build().ladder()
+              .map(f -> "factor " + f + " (capacity " + MoeOptions.capacity(tokensPerStep, c.numExperts(),
+                  c.numSelectedExperts(), f) + ")").collect(Collectors.joining(", "))
+              + ", then dropless" + (ladder.size() < moeOptions.ladder().size() ? " (of " + moeOptions.ladder()
               + ": a rung not below " + tokensPerStep + " copies is left out)" : "") + "; 'moe rungs' per step: the "
               + "rung each layer ran, " + ladder.size() + " = dropless");
         }

@@ -85,12 +85,17 @@ public record MoeOptions(
     List<Double> kept = new java.util.ArrayList<>();
     long last = 0;
     for (double f : ladder()) {
-      long c = CapacityMoe.capacity(tokens * topK, experts, f);
+      long c = capacity(tokens, experts, topK, f);
       if (!kept.isEmpty() && (c <= last || c >= tokens)) continue;
       kept.add(f);
       last = c;
     }
     return List.copyOf(kept);
+  }
+
+  /** The capacity per expert at factor {@code f} for N tokens over E experts, top-k: {@code ceil(N·K/E · f)}, at least 1. */
+  public static long capacity(long tokens, long experts, int topK, double f) {
+    return CapacityMoe.capacity(tokens * topK, experts, f);
   }
 
   /**
