@@ -93,7 +93,7 @@ public record MoeOptions(
     return List.copyOf(kept);
   }
 
-  /** The capacity per expert at factor {@code f} for N tokens over E experts, top-k: {@code ceil(N·K/E · f)}, at least 1. */
+  /** The capacity per expert at factor {@code f} for N tokens over E experts, top-k: {@code ceil(N·K/E · f)}, >= 1. */
   public static long capacity(long tokens, long experts, int topK, double f) {
     return CapacityMoe.capacity(tokens * topK, experts, f);
   }
